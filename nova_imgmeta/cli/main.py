@@ -1,0 +1,62 @@
+"""Entry point of the ``nova-imgmeta`` command.
+
+Each sub-command lives in its own module under ``nova_imgmeta.cli`` and
+exposes ``register(subparsers)``; the parser here only wires them together,
+so that ``nova-imgmeta --help`` never imports an OpenStack client.
+"""
+
+from __future__ import print_function
+
+import argparse
+import importlib
+import sys
+
+__all__ = ['main', 'build_parser']
+
+# (module under nova_imgmeta.cli, in the order --help lists them)
+COMMAND_MODULES = (
+    'check_config',
+    'patch',
+    'audit',
+    'backfill',
+    'undo',
+    'checksum',
+    'cache_path',
+)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog='nova-imgmeta',
+        description='Check, patch and repair image metadata for '
+                    'OpenStack Nova Pike and Queens.')
+    subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module('nova_imgmeta.cli.' + name)
+        except ImportError as exc:
+            # A command whose module is missing must not hide the others.
+            if ('nova_imgmeta.cli.' + name) not in str(exc) and \
+                    name not in str(exc):
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, 'func', None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        print('nova-imgmeta: interrupted', file=sys.stderr)
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())
