@@ -1,0 +1,25 @@
+#!/bin/bash
+# Create the Python 3.11 virtualenv that the Glance test tier runs in:
+# a real Glance API server (from PyPI), gunicorn, pytest, and this project
+# with its `cli` extra. Idempotent: re-running only fills what is missing.
+#
+#   tools/glance-tier/setup-venv.sh [VENV]   (default: .venv-glance)
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+VENV=${1:-${NOVA_IMGMETA_GLANCE_VENV:-$ROOT/.venv-glance}}
+PY=${PYTHON311:-}
+if [ -z "$PY" ]; then
+    if command -v pyenv >/dev/null 2>&1 && pyenv prefix 3.11.7 >/dev/null 2>&1; then
+        PY="$(pyenv prefix 3.11.7)/bin/python3.11"
+    else
+        PY=python3.11
+    fi
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV"
+fi
+"$VENV/bin/pip" install -q --upgrade pip
+"$VENV/bin/pip" install -q -r "$HERE/requirements.txt"
+"$VENV/bin/pip" install -q -e "$ROOT[cli]"
+"$VENV/bin/python" -c "import glance, gunicorn, glanceclient, novaclient, keystoneauth1; print('glance tier venv ready: %s' % glance.__file__)"
