@@ -1,0 +1,102 @@
+"""Changes made by policies: how they are computed and logged.
+
+Every change is logged at INFO with the instance uuid, the key, the old and
+the new value and the policy's name; a policy that changes nothing gets one
+DEBUG line. No log line carries a whole value longer than 255 characters.
+"""
+
+import collections
+import logging as std_logging
+
+import six
+from oslo_log import log as logging
+
+__all__ = ['ABSENT', 'Change', 'diff', 'abbreviate', 'debug_enabled',
+           'log_changes']
+
+LOG = logging.getLogger(__name__)
+
+#: Longest value logged whole; longer ones are abbreviated.
+MAX_LOGGED_CHARS = 255
+_HEAD_CHARS = 64
+
+
+class _Absent(object):
+    """Marks a key that is not in the dict (before or after a change)."""
+
+    def __repr__(self):
+        return '<absent>'
+
+    __str__ = __repr__
+
+
+ABSENT = _Absent()
+
+#: One key changed by a policy; ``old``/``new`` are :data:`ABSENT` for an
+#: added / removed key.
+Change = collections.namedtuple('Change', ['key', 'old', 'new'])
+
+
+def diff(before, after):
+    """Return the list of :class:`Change` from dict ``before`` to ``after``."""
+    if before == after:
+        return []
+    changes = []
+    for key, old in six.iteritems(before):
+        new = after.get(key, ABSENT)
+        if new is ABSENT or new != old:
+            changes.append(Change(key, old, new))
+    for key, new in six.iteritems(after):
+        if key not in before:
+            changes.append(Change(key, ABSENT, new))
+    return changes
+
+
+def abbreviate(value, limit=MAX_LOGGED_CHARS):
+    """Return ``value`` as text fit for a log line (about ``limit`` chars)."""
+    if value is ABSENT:
+        return '<absent>'
+    if isinstance(value, six.binary_type):
+        text = value.decode('utf-8', 'replace')
+    elif isinstance(value, six.text_type):
+        text = value
+    else:
+        try:
+            text = six.text_type(value)
+        except Exception:
+            text = repr(value)
+        if not isinstance(text, six.text_type):
+            text = text.decode('utf-8', 'replace')
+    quoted = isinstance(value, (six.text_type, six.binary_type))
+    if len(text) > limit:
+        text = u'%s... (%d characters)' % (text[:_HEAD_CHARS], len(text))
+    if quoted:
+        return u"'%s'" % text
+    return text
+
+
+def debug_enabled():
+    """Tell whether the DEBUG lines of :func:`log_changes` are emitted."""
+    return LOG.isEnabledFor(std_logging.DEBUG)
+
+
+def log_changes(policy, instance_uuid, changes, where=None):
+    """Log ``changes`` made by ``policy``: INFO each, DEBUG when none."""
+    if not changes:
+        if not LOG.isEnabledFor(std_logging.DEBUG):
+            return
+        LOG.debug('nova-imgmeta: policy %(policy)s changed nothing for '
+                  'instance %(uuid)s', {'policy': policy,
+                                        'uuid': instance_uuid})
+        return
+    for change in changes:
+        key = change.key
+        if where:
+            key = u'%s[%s]' % (where, abbreviate(key))
+        else:
+            key = abbreviate(key)
+        LOG.info(u'nova-imgmeta: instance %(uuid)s: policy %(policy)s '
+                 u'changed %(key)s: %(old)s -> %(new)s',
+                 {'uuid': instance_uuid, 'policy': policy, 'key': key,
+                  'old': abbreviate(change.old),
+                  'new': abbreviate(change.new)})

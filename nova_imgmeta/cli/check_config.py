@@ -1,0 +1,113 @@
+"""``nova-imgmeta check-config``: check [nova_imgmeta] in nova.conf.
+
+Loads the given configuration file(s) with oslo.config exactly as Nova does,
+registers the options of nova-imgmeta, reads every one of them and loads the
+configured policy chains the way the dispatchers do. Every problem is
+printed with the option's name. Exit status: 0 when all is fine, 1 when
+problems were found, 2 when a file cannot be read or parsed.
+"""
+
+from __future__ import print_function
+
+import os
+import sys
+
+__all__ = ['register', 'run', 'check']
+
+
+def register(subparsers):
+    """Add the ``check-config`` sub-command to ``subparsers``."""
+    parser = subparsers.add_parser(
+        'check-config',
+        help='check the [nova_imgmeta] options of nova.conf',
+        description='Check the [nova_imgmeta] options of nova.conf and load '
+                    'the configured policies as Nova would, before '
+                    'restarting it. Exit status: 0 fine, 1 problems, '
+                    '2 unreadable configuration.')
+    parser.add_argument(
+        '--config-file', dest='config_files', action='append',
+        required=True, metavar='PATH',
+        help='a nova.conf to check (repeat for several, later ones win, '
+             'as with nova-api)')
+    parser.set_defaults(func=run)
+    return parser
+
+
+def check(conf):
+    """Return ``(problems, notes)`` for the ``[nova_imgmeta]`` options.
+
+    :param conf: a parsed ConfigOpts.
+    :returns: two lists of strings: problems (each names its option) and
+        informative notes (what would be loaded).
+    """
+    from nova_imgmeta import exceptions
+    from nova_imgmeta import loader
+    from nova_imgmeta import opts
+    from nova_imgmeta.policies import patterns
+
+    opts.register_opts(conf)
+    problems = []
+    notes = []
+    for opt in opts.ALL_OPTS:
+        try:
+            opts.get_option(conf, opt.name)
+        except exceptions.ConfigError as exc:
+            problems.append(str(exc))
+    # Patterns are checked even when the patterns policy is not enabled.
+    for name in ('deny_patterns', 'allow_only_patterns'):
+        try:
+            patterns.compile_patterns(name, opts.get_option(conf, name))
+        except exceptions.ConfigError as exc:
+            if str(exc) not in problems:
+                problems.append(str(exc))
+    for kind in ('rebuild', 'snapshot'):
+        chain = loader.build_chain(kind, conf)
+        for error in chain.errors:
+            text = str(error)
+            if not any(p in text for p in problems):
+                problems.append(text)
+        notes.append('%s policies: %s' % (kind,
+                                          ', '.join(chain.names) or '(none)'))
+        if kind == 'snapshot' and 'patterns' not in chain.names:
+            for name in ('deny_patterns', 'allow_only_patterns'):
+                try:
+                    unused = opts.get_option(conf, name)
+                except exceptions.ConfigError:
+                    continue
+                if unused:
+                    notes.append('note: [nova_imgmeta] %s is set but the '
+                                 'patterns policy is not in '
+                                 'snapshot_policies' % name)
+    return problems, notes
+
+
+def run(args):
+    """Run the sub-command for parsed ``args``; return the exit status."""
+    from oslo_config import cfg
+
+    for path in args.config_files:
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
+            print('nova-imgmeta check-config: cannot read %s' % path,
+                  file=sys.stderr)
+            return 2
+    conf = cfg.ConfigOpts()
+    argv = []
+    for path in args.config_files:
+        argv.extend(['--config-file', path])
+    try:
+        conf(args=argv, project='nova', default_config_files=[])
+    except (cfg.Error, IOError, OSError, ValueError) as exc:
+        print('nova-imgmeta check-config: cannot parse %s: %s'
+              % (', '.join(args.config_files), exc), file=sys.stderr)
+        return 2
+    problems, notes = check(conf)
+    for note in notes:
+        print(note)
+    for problem in problems:
+        print('ERROR: %s' % problem)
+    if problems:
+        print('%d problem(s) in %s' % (len(problems),
+                                       ', '.join(args.config_files)))
+        return 1
+    print('OK: [nova_imgmeta] in %s' % ', '.join(args.config_files))
+    return 0

@@ -1,0 +1,65 @@
+"""``nova-imgmeta undo --journal FILE``: restore what a backfill changed.
+
+Every change the journal records is reverted newest first, to the value
+before the journal's first change of that key (the key is removed where it
+did not exist). A value changed by someone else since is left alone unless
+``--force``. Exit codes: 0 all restored, 2 something failed.
+"""
+
+from __future__ import print_function
+
+import os
+import sys
+
+from nova_imgmeta.ops import auth, command, errors
+from nova_imgmeta.ops import journal as journal_mod
+from nova_imgmeta.ops import writer
+
+HELP = 'restore the images a backfill journal changed'
+
+
+def register(subparsers):
+    parser = subparsers.add_parser('undo', help=HELP,
+                                   description=HELP + '.')
+    parser.add_argument('--journal', required=True, metavar='FILE',
+                        help='the journal written by backfill --apply')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='only show what would be restored')
+    parser.add_argument('--force', action='store_true',
+                        help='restore even values changed since by others')
+    auth.add_auth_arguments(parser)
+    parser.set_defaults(func=command.guarded('undo', run))
+    return parser
+
+
+def run(args, glance=None, out=None):
+    out = out or sys.stdout
+    report = lambda message: out.write(message + '\n')  # noqa
+    if not os.path.exists(args.journal):
+        raise errors.OpsError('no journal at %s' % args.journal)
+    try:
+        records = journal_mod.read(args.journal)
+    except journal_mod.JournalError as exc:
+        raise errors.OpsError(str(exc))
+    if glance is None:
+        from nova_imgmeta.ops.glance import GlanceAPI
+        glance = GlanceAPI.from_connection(auth.connect(args))
+    try:
+        journal = journal_mod.Journal(args.journal).open()
+    except (journal_mod.JournalError, OSError, IOError) as exc:
+        raise errors.OpsError('journal %s: %s' % (args.journal, exc))
+    try:
+        outcome = writer.undo_changes(glance, journal, records,
+                                      force=args.force,
+                                      dry_run=args.dry_run, report=report)
+    finally:
+        journal.close()
+    for message in outcome.messages:
+        command.err('undo', 'failed: ' + message)
+    if outcome.aborted is not None:
+        command.err('undo', 'stopped: %s; re-run to finish (undo is safe '
+                    'to repeat)' % outcome.aborted)
+    out.write('summary: %s=%d, already_as_before=%d, failed=%d\n' % (
+        'would_restore' if args.dry_run else 'restored', outcome.changed,
+        outcome.already, outcome.failed))
+    return outcome.exit_code

@@ -1,0 +1,55 @@
+"""Rebuild policy ``base-image-ref``: fix for bug 1893618.
+
+Nova Pike and Queens drop every ``image_*`` key from the system metadata on
+rebuild and copy in the new image's properties, but never set
+``image_base_image_ref`` again (at boot ``_populate_instance_for_create``
+sets it with ``setdefault``). Later snapshots then lack ``base_image_ref``.
+Upstream fixed it in Victoria (commit fe52b6c).
+"""
+
+from nova_imgmeta import changes
+from nova_imgmeta import lineage
+from nova_imgmeta import opts
+from nova_imgmeta import sysmeta
+from nova_imgmeta.policies import base
+
+__all__ = ['BaseImageRefPolicy', 'MODES']
+
+#: Values of ``[nova_imgmeta] base_image_ref_mode``.
+MODES = ('boot', 'upstream')
+
+
+class BaseImageRefPolicy(base.RebuildPolicy):
+    """Set ``image_base_image_ref`` in the rebuild's new system metadata.
+
+    Mode ``boot`` (default): :func:`nova_imgmeta.lineage.base_image_ref`,
+    the rule Nova applies at boot. Mode ``upstream``: the rebuild image id,
+    as Victoria does. Nothing is written when the result is empty
+    (volume-backed server rebuilt without an image id).
+    """
+
+    reports_changes = True
+
+    def __init__(self, conf):
+        super(BaseImageRefPolicy, self).__init__(conf)
+        self.mode = opts.get_option(conf, 'base_image_ref_mode')
+
+    def target(self, image_id, image):
+        if self.mode == 'upstream':
+            return image_id
+        properties = None
+        if isinstance(image, dict):
+            properties = image.get('properties')
+        return lineage.base_image_ref(image_id, properties)
+
+    def apply(self, context, instance, image_id, image, new_sys_metadata):
+        value = self.target(image_id, image)
+        if value is None or value == '':
+            return []
+        value = sysmeta.to_sysmeta_value(value)
+        key = lineage.SYSMETA_BASE_IMAGE_REF
+        old = new_sys_metadata.get(key, changes.ABSENT)
+        if old == value:
+            return []
+        new_sys_metadata[key] = value
+        return [changes.Change(key, old, value)]

@@ -1,0 +1,37 @@
+"""Snapshot policy ``heal``: give ``base_image_ref`` back (bug 1893618).
+
+A server rebuilt before the fix was installed has no
+``image_base_image_ref`` in its system metadata, so its snapshots lack
+``base_image_ref``. This policy sets it to the server's ``image_ref`` (the
+lineage rule, :func:`nova_imgmeta.lineage.base_image_ref`, for an image
+whose own ``base_image_ref`` was not kept). A volume-backed server (empty
+``image_ref``) is left alone.
+"""
+
+from nova_imgmeta import changes
+from nova_imgmeta import lineage
+from nova_imgmeta.policies import base
+
+__all__ = ['HealBaseImageRefPolicy']
+
+
+class HealBaseImageRefPolicy(base.SnapshotPolicy):
+    """Add ``base_image_ref`` to a snapshot whose instance lost it."""
+
+    reports_changes = True
+
+    def apply(self, context, instance, image_meta, extra_properties):
+        system_metadata = getattr(instance, 'system_metadata', None) or {}
+        if system_metadata.get(lineage.SYSMETA_BASE_IMAGE_REF):
+            return []
+        properties = image_meta.get('properties')
+        if not isinstance(properties, dict):
+            return []
+        if properties.get(lineage.BASE_IMAGE_REF):
+            return []
+        value = lineage.base_image_ref(getattr(instance, 'image_ref', None))
+        if not value:
+            return []
+        old = properties.get(lineage.BASE_IMAGE_REF, changes.ABSENT)
+        properties[lineage.BASE_IMAGE_REF] = value
+        return [changes.Change(lineage.BASE_IMAGE_REF, old, value)]

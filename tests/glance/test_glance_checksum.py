@@ -1,0 +1,48 @@
+"""checksum against an image whose data Glance stored and hashed."""
+
+import json
+import os
+
+import pytest
+
+
+@pytest.fixture
+def uploaded(admin, tmp_path):
+    data = os.urandom(300000) + b'tail'
+    image = admin.create(name='with-data', disk_format='raw',
+                         container_format='bare', owner='proj-checksum')
+    admin.upload(image['id'], data)
+    path = tmp_path / 'image.raw'
+    path.write_bytes(data)
+    return admin.get(image['id']), str(path)
+
+
+def test_checksum_matches_glance(cli, uploaded):
+    image, path = uploaded
+    assert image['os_hash_algo'] == 'sha512'
+    code, out, err = cli.run('checksum', path, '--image', image['id'],
+                             '--format', 'json')
+    assert code == 0, err
+    result = json.loads(out)
+    assert result['match'] is True
+    assert result['checksum'] == image['checksum']
+    assert result['os_hash_value'] == image['os_hash_value']
+    fields = [c['field'] for c in result['compared']]
+    assert fields == ['checksum', 'os_hash_value', 'size']
+
+
+def test_checksum_differs_after_data_replaced(cli, uploaded, tmp_path):
+    image, path = uploaded
+    with open(path, 'ab') as handle:
+        handle.write(b'changed')
+    code, out, err = cli.run('checksum', path, '--image', image['id'])
+    assert code == 1
+    assert 'DIFFERENT' in out
+
+
+def test_checksum_of_unknown_image(cli, tmp_path):
+    path = tmp_path / 'f'
+    path.write_bytes(b'x')
+    code, out, err = cli.run('checksum', str(path), '--image',
+                             '00000000-0000-0000-0000-000000000000')
+    assert code == 2 and 'not found (HTTP 404)' in err

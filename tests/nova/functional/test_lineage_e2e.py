@@ -1,0 +1,251 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""End-to-end image lineage through Nova's REST API (functional harness).
+
+Runs inside Nova's own functional harness (API, conductor, scheduler,
+compute with the fake virt driver, placement, fake image service) under
+the Python of the real-Nova tier (tools/nova-tier):
+
+1. boot from image A, createImage -> snapshot 1: base_image_ref is A;
+2. rebuild to image B, createImage -> snapshot 2: base_image_ref is B;
+3. rebuild onto snapshot 1, createImage -> snapshot 3: base_image_ref is A
+   (the default "boot" mode of nova-imgmeta, and the rule Nova uses at boot).
+
+Image A also carries properties that must never reach a snapshot
+(cinder_encryption_key_id and friends, os_glance_*, img_signature*; bug
+1852106); they are checked when the nova_imgmeta plugin is installed.
+
+The same test runs against the unpatched Nova tree (UNPATCHED=1 and
+PYTHONPATH=<pristine tree>): there it asserts that the bug is visible
+(snapshot 2 has no base_image_ref) and records the fixed-behaviour check as
+an expected failure, so it cannot pass vacuously. An unexpected success
+fails the run.
+
+LINEAGE_RESULTS_JSON=<file> writes what was observed, for tools/demo.
+"""
+
+import json
+import os
+
+import pkg_resources
+
+from nova.compute import api as compute_api
+from nova import context as nova_context
+from nova import objects
+from nova.tests.functional import integrated_helpers
+import nova.tests.unit.image.fake as fake_image
+
+try:  # added by patch 0002 of the series; absent from unpatched Nova
+    from nova.compute import image_metadata_hooks
+except ImportError:
+    image_metadata_hooks = None
+
+UNPATCHED = os.environ.get('UNPATCHED', '0') == '1'
+RESULTS_FILE = os.environ.get('LINEAGE_RESULTS_JSON')
+# The Nova tree this run must import nova.compute.api from (set by the tier
+# runner), so that a run cannot silently test the wrong tree.
+EXPECT_TREE = os.environ.get('NOVA_EXPECT_TREE')
+
+IMAGE_A = 'a1a1a1a1-0000-4000-8000-00000000000a'
+IMAGE_B = 'b2b2b2b2-0000-4000-8000-00000000000b'
+
+# Properties of image A that nova-imgmeta's never-inherit policy must keep
+# out of every snapshot (bug 1852106; upstream Ussuri bc29084, Wallaby
+# dda179d). img_signature* are also in Nova's default
+# non_inheritable_image_properties.
+NEVER_INHERIT = {
+    'cinder_encryption_key_id': '5cc8b3b2-1111-4c4c-9a9a-0123456789ab',
+    'cinder_encryption_key_deletion_policy': 'on_image_deletion',
+    'os_glance_importing_to_stores': 'file1',
+    'os_glance_failed_import': '',
+    'img_signature': 'c2lnbmF0dXJl',
+    'img_signature_hash_method': 'SHA-256',
+    'img_signature_key_type': 'RSA-PSS',
+    'img_signature_certificate_uuid': '6ec2d7a4-2222-4c4c-9a9a-0123456789ab',
+}
+# An ordinary property, inherited by every snapshot in every mode.
+ORDINARY = {'hw_qemu_guest_agent': 'yes', 'os_distro': 'cirros'}
+
+
+def _image(image_id, name, properties):
+    props = {'kernel_id': 'nokernel', 'ramdisk_id': 'nokernel',
+             'architecture': 'x86_64'}
+    props.update(properties)
+    return {'id': image_id, 'name': name, 'status': 'active',
+            'is_public': False, 'container_format': 'bare',
+            'disk_format': 'qcow2', 'size': '25165824',
+            'min_ram': 0, 'min_disk': 0,
+            'deleted': False, 'deleted_at': None,
+            'properties': props}
+
+
+def _plugin_installed():
+    for ep in pkg_resources.iter_entry_points(
+            'nova.compute.snapshot_image_metadata_hooks'):
+        if ep.name == 'nova_imgmeta':
+            return True
+    return False
+
+
+class ImageLineageE2ETest(integrated_helpers._IntegratedTestBase,
+                          integrated_helpers.InstanceHelperMixin):
+    api_major_version = 'v2.1'
+    # 2.45: createImage answers {"image_id": ...}; >= 2.37 for networks=none.
+    microversion = '2.45'
+
+    def setUp(self):
+        super(ImageLineageE2ETest, self).setUp()
+        if image_metadata_hooks is not None:
+            # The patched nova.test.TestCase disables the installed hooks so
+            # that Nova's own tests are not affected by them; this test wants
+            # the real entry points (the nova_imgmeta plugin when installed).
+            image_metadata_hooks.reset()
+            self.addCleanup(image_metadata_hooks.reset)
+        try:
+            from nova_imgmeta import dispatch
+        except ImportError:
+            pass
+        else:
+            dispatch.reset()
+            self.addCleanup(dispatch.reset)
+        self.images = fake_image.FakeImageService()
+        self.images.create(None, _image(IMAGE_A, 'image-A',
+                                        dict(NEVER_INHERIT, **ORDINARY)))
+        self.images.create(None, _image(IMAGE_B, 'image-B',
+                                        {'os_distro': 'ubuntu'}))
+        self.admin_ctxt = nova_context.get_admin_context()
+
+    # helpers -----------------------------------------------------------------
+    def _sysmeta_base(self, server):
+        inst = objects.Instance.get_by_uuid(
+            self.admin_ctxt, server['id'], expected_attrs=['system_metadata'])
+        return inst.image_ref, inst.system_metadata.get('image_base_image_ref')
+
+    def _snapshot(self, server, name):
+        body = self.api.post_server_action(
+            server['id'], {'createImage': {'name': name}})
+        image_id = body['image_id']
+        self._wait_for_server_parameter(
+            self.api, server,
+            {'status': 'ACTIVE', 'OS-EXT-STS:task_state': None})
+        image = self.images.show(None, image_id)
+        # Rebuild checks that the image is active; the fake service marks
+        # what createImage makes active, as Glance does after the upload.
+        self.assertEqual('active', image['status'])
+        return image_id, image
+
+    def _rebuild(self, server, image_ref):
+        self.api.post_server_action(
+            server['id'], {'rebuild': {'imageRef': image_ref}})
+        return self._wait_for_server_parameter(
+            self.api, server,
+            {'status': 'ACTIVE', 'OS-EXT-STS:task_state': None})
+
+    def _record(self, results, step, server, snap_id, snap):
+        image_ref, sys_base = self._sysmeta_base(server)
+        props = dict(snap.get('properties', {}))
+        results['steps'].append({
+            'step': step,
+            'server_image_ref': image_ref,
+            'sysmeta_image_base_image_ref': sys_base,
+            'snapshot_id': snap_id,
+            'snapshot_base_image_ref': props.get('base_image_ref'),
+            'snapshot_properties': props,
+        })
+
+    # the scenario ------------------------------------------------------------
+    def _run_scenario(self):
+        results = {
+            'tree': 'unpatched' if UNPATCHED else 'patched',
+            'nova_file': os.path.dirname(os.path.dirname(
+                os.path.dirname(os.path.abspath(compute_api.__file__)))),
+            'nova_version': pkg_resources.get_distribution('nova').version,
+            'plugin_installed': _plugin_installed(),
+            'hooks_module': image_metadata_hooks is not None,
+            'images': {'A': IMAGE_A, 'B': IMAGE_B},
+            'steps': [],
+        }
+        server = self.api.post_server({'server': {
+            'name': 'lineage', 'imageRef': IMAGE_A, 'flavorRef': '1',
+            'networks': 'none'}})
+        server = self._wait_for_state_change(self.api, server, 'ACTIVE')
+
+        snap1_id, snap1 = self._snapshot(server, 'snap-1')
+        self._record(results, '1. boot from A, snapshot', server,
+                     snap1_id, snap1)
+
+        self._rebuild(server, IMAGE_B)
+        snap2_id, snap2 = self._snapshot(server, 'snap-2')
+        self._record(results, '2. rebuild to B, snapshot', server,
+                     snap2_id, snap2)
+
+        self._rebuild(server, snap1_id)
+        snap3_id, snap3 = self._snapshot(server, 'snap-3')
+        self._record(results, '3. rebuild to snap-1, snapshot', server,
+                     snap3_id, snap3)
+        results['images']['snap-1'] = snap1_id
+
+        if RESULTS_FILE:
+            with open(RESULTS_FILE, 'w') as f:
+                json.dump(results, f, indent=2, sort_keys=True)
+        return results
+
+    def _assert_fixed(self, results):
+        steps = results['steps']
+        self.assertEqual(
+            [IMAGE_A, IMAGE_B, IMAGE_A],
+            [s['snapshot_base_image_ref'] for s in steps],
+            'base_image_ref of snapshots 1, 2, 3')
+        self.assertEqual(
+            [IMAGE_A, IMAGE_B, IMAGE_A],
+            [s['sysmeta_image_base_image_ref'] for s in steps],
+            'image_base_image_ref in system metadata after each step')
+        if results['plugin_installed']:
+            for s in steps:
+                leaked = sorted(k for k in s['snapshot_properties']
+                                if k in NEVER_INHERIT or
+                                k.startswith('os_glance'))
+                self.assertEqual([], leaked, 'never-inherit: %s' % s['step'])
+
+    def test_lineage_boot_rebuild_snapshot(self):
+        if EXPECT_TREE:
+            self.assertTrue(
+                os.path.realpath(compute_api.__file__).startswith(
+                    os.path.realpath(EXPECT_TREE) + os.sep),
+                'nova.compute.api comes from %s, expected under %s' % (
+                    compute_api.__file__, EXPECT_TREE))
+        results = self._run_scenario()
+        steps = results['steps']
+        # Common to both trees: the boot path sets the base, ordinary
+        # properties are inherited, and the rebuilds really happened.
+        self.assertEqual(IMAGE_A, steps[0]['snapshot_base_image_ref'])
+        self.assertEqual(
+            'yes', steps[0]['snapshot_properties'].get('hw_qemu_guest_agent'))
+        self.assertEqual(
+            [IMAGE_A, IMAGE_B, results['images']['snap-1']],
+            [s['server_image_ref'] for s in steps])
+        if not UNPATCHED:
+            self.assertTrue(results['hooks_module'],
+                            'the patched tree has no image_metadata_hooks')
+            self._assert_fixed(results)
+            return
+        # Unpatched Nova: the bug must be visible, not just "some failure".
+        self.assertIsNone(steps[1]['sysmeta_image_base_image_ref'],
+                          'bug 1893618: rebuild drops image_base_image_ref')
+        self.assertNotIn('base_image_ref', steps[1]['snapshot_properties'],
+                         'bug 1893618: snapshot after rebuild has no base')
+        self.assertIn('cinder_encryption_key_id',
+                      steps[0]['snapshot_properties'],
+                      'bug 1852106: snapshot inherits the encryption key id')
+        self.expectFailure(
+            'bug 1893618: unpatched Nova loses base_image_ref on rebuild',
+            self._assert_fixed, results)

@@ -1,0 +1,356 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Integration tests: the real patched Nova API with the installed plugin.
+
+These run in the real-Nova tier (tools/nova-tier/run.sh) under Python 2.7,
+against Nova Pike or Queens with the patch series applied. They drive the
+real ``nova.compute.api.API.rebuild`` (whose ``_reset_image_metadata``
+closure calls the rebuild hooks) and ``API._initialize_instance_snapshot_
+metadata`` / ``API.snapshot`` with real Nova objects (``fake_instance``
+builds real ``nova.objects.Instance`` objects) inside Nova's own test
+fixtures (``nova.test.NoDBTestCase``: config, policy, logging, RPC fakes).
+
+Nothing is stubbed on the nova_imgmeta side: the hooks are loaded by the
+patched Nova through the real installed entry points, the policies by
+nova_imgmeta's dispatchers through theirs, and every option is set through
+oslo.config (``self.flags(group='nova_imgmeta', ...)``). Misbehaving
+policies come from the small ``nova-imgmeta-itplugins`` distribution next to
+this file (testplugin/), which the tier installs.
+
+Only Nova's collaborators that would need a database, Glance or RPC are
+mocked, as Nova's own test_compute_api does for rebuild.
+"""
+
+import mock
+from oslo_config import cfg
+from oslo_utils import timeutils
+import pkg_resources
+
+from nova.compute import api as compute_api
+from nova.compute import image_metadata_hooks as hooks
+from nova.compute import vm_states
+from nova import context
+from nova import exception
+from nova import objects
+from nova import test
+from nova.tests.unit import fake_instance
+from nova.tests.unit.objects import test_flavor
+
+from nova_imgmeta import dispatch
+from nova_imgmeta import opts
+
+CONF = cfg.CONF
+
+IMAGE_A = 'aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa'
+IMAGE_B = 'bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb'
+SNAP_1 = 'cccccccc-3333-4333-8333-cccccccccccc'
+
+NEVER = {
+    'cinder_encryption_key_id': 'key-1',
+    'cinder_encryption_key_deletion_policy': 'on_image_deletion',
+    'img_signature': 'sig',
+    'img_signature_hash_method': 'SHA-256',
+    'img_signature_key_type': 'RSA-PSS',
+    'img_signature_certificate_uuid': 'cert-1',
+    'os_glance_importing_to_stores': 'file1',
+    'os_glance_import_task': 'task-1',
+}
+ORDINARY = {'hw_qemu_guest_agent': 'yes', 'os_distro': 'cirros',
+            'custom_license': 'gpl'}
+
+
+class _RealPluginTestCase(test.NoDBTestCase):
+    """Base: the installed hooks and policies, real oslo.config."""
+
+    def setUp(self):
+        super(_RealPluginTestCase, self).setUp()
+        # The patched nova.test.TestCase disables the installed hooks for
+        # Nova's own tests; use the real entry points here.
+        hooks.reset()
+        self.addCleanup(hooks.reset)
+        # Policies are loaded once per process: forget them before and
+        # after each test so that each test's flags are read.
+        dispatch.reset()
+        self.addCleanup(dispatch.reset)
+        # The dispatcher registers [nova_imgmeta] on cfg.CONF lazily, on
+        # first use; register now (idempotent) so that self.flags() can set
+        # the options before that first use.
+        opts.register_opts(CONF)
+        self.context = context.RequestContext('fake-user', 'fake-project')
+        self.compute_api = compute_api.API()
+
+    def configure(self, **kwargs):
+        self.flags(group='nova_imgmeta', **kwargs)
+
+
+class EntryPointsTestCase(_RealPluginTestCase):
+
+    def test_dispatchers_registered_in_nova_namespaces(self):
+        for ns in (hooks.REBUILD_NAMESPACE, hooks.SNAPSHOT_NAMESPACE):
+            names = [ep.name for ep in pkg_resources.iter_entry_points(ns)]
+            self.assertIn('nova_imgmeta', names)
+            self.assertIn('nova_imgmeta', hooks._get_manager(ns).names())
+
+    def test_policies_loaded_from_config_once(self):
+        self.configure(snapshot_policies=['never-inherit', 'heal'])
+        chain = dispatch.get_chain('snapshot')
+        self.assertEqual(['never-inherit', 'heal'], list(chain.names))
+        self.assertIs(chain, dispatch.get_chain('snapshot'))
+        self.assertEqual(['base-image-ref'],
+                         list(dispatch.get_chain('rebuild').names))
+
+
+class RebuildTestCase(_RealPluginTestCase):
+    """API.rebuild -> _reset_image_metadata -> hooks -> policies."""
+
+    def _rebuild(self, image_id, image_props, sys_meta=None,
+                 image_ref=IMAGE_A):
+        sys_meta = dict(sys_meta if sys_meta is not None else {
+            'image_base_image_ref': IMAGE_A, 'image_os_distro': 'cirros',
+            'image_old_property': 'old'})
+        instance = fake_instance.fake_instance_obj(
+            self.context, vm_state=vm_states.ACTIVE, cell_name='fake-cell',
+            launched_at=timeutils.utcnow(), system_metadata=sys_meta,
+            image_ref=image_ref, node='node',
+            expected_attrs=['system_metadata'])
+        image = {'id': image_id, 'status': 'active', 'min_ram': 0,
+                 'min_disk': 0, 'properties': dict(image_props)}
+        with test.nested(
+            mock.patch.object(objects.RequestSpec, 'get_by_instance_uuid',
+                              return_value=objects.RequestSpec(id=1)),
+            mock.patch.object(objects.RequestSpec, 'save'),
+            mock.patch.object(objects.Instance, 'save'),
+            mock.patch.object(objects.Instance, 'get_flavor',
+                              return_value=test_flavor.fake_flavor),
+            mock.patch.object(objects.BlockDeviceMappingList,
+                              'get_by_instance_uuid',
+                              return_value=objects.BlockDeviceMappingList()),
+            mock.patch.object(compute_api.API, '_get_image',
+                              return_value=(image_id, image)),
+            mock.patch.object(compute_api.API, '_check_auto_disk_config'),
+            mock.patch.object(compute_api.API,
+                              '_checks_for_create_and_rebuild'),
+            mock.patch.object(compute_api.API, '_record_action_start'),
+            mock.patch.object(self.compute_api.compute_task_api,
+                              'rebuild_instance'),
+        ) as mocks:
+            self.compute_api.rebuild(self.context, instance, image_id,
+                                     'pass', [])
+            rebuild_instance = mocks[-1]
+        # The rebuild went through to the conductor: it was not broken.
+        self.assertEqual(1, rebuild_instance.call_count)
+        self.assertEqual(image_id,
+                         rebuild_instance.call_args[1]['image_ref'])
+        return instance
+
+    def test_default_mode_new_image(self):
+        inst = self._rebuild(IMAGE_B, {'os_distro': 'ubuntu'})
+        self.assertEqual(IMAGE_B, inst.system_metadata['image_base_image_ref'])
+        self.assertEqual('ubuntu', inst.system_metadata['image_os_distro'])
+        self.assertNotIn('image_old_property', inst.system_metadata)
+
+    def test_default_mode_rollback_onto_own_snapshot(self):
+        inst = self._rebuild(SNAP_1, {'base_image_ref': IMAGE_A,
+                                      'image_type': 'snapshot'})
+        self.assertEqual(IMAGE_A, inst.system_metadata['image_base_image_ref'])
+
+    def test_upstream_mode(self):
+        self.configure(base_image_ref_mode='upstream')
+        inst = self._rebuild(SNAP_1, {'base_image_ref': IMAGE_A})
+        self.assertEqual(SNAP_1, inst.system_metadata['image_base_image_ref'])
+
+    def test_no_rebuild_policy(self):
+        # Patch 0001 alone: the boot rule.
+        self.configure(rebuild_policies=[])
+        inst = self._rebuild(SNAP_1, {'base_image_ref': IMAGE_A})
+        self.assertEqual(IMAGE_A, inst.system_metadata['image_base_image_ref'])
+
+    def test_raising_policy_does_not_break_rebuild(self):
+        self.configure(rebuild_policies=['it-raising', 'base-image-ref'],
+                       base_image_ref_mode='upstream')
+        inst = self._rebuild(SNAP_1, {'base_image_ref': IMAGE_A})
+        # The raising policy's half-done changes are gone; the next policy
+        # of the chain still ran.
+        self.assertNotIn('image_it_raising', inst.system_metadata)
+        self.assertEqual(SNAP_1, inst.system_metadata['image_base_image_ref'])
+
+    def test_unknown_policy_does_not_break_rebuild(self):
+        self.configure(rebuild_policies=['no-such-policy'])
+        inst = self._rebuild(IMAGE_B, {})
+        self.assertEqual(IMAGE_B, inst.system_metadata['image_base_image_ref'])
+
+    def test_rebuild_then_snapshot(self):
+        inst = self._rebuild(SNAP_1, dict(NEVER, base_image_ref=IMAGE_A,
+                                          **ORDINARY))
+        meta = self.compute_api._initialize_instance_snapshot_metadata(
+            inst, 'snap', {'image_type': 'snapshot'})
+        props = meta['properties']
+        self.assertEqual(IMAGE_A, props['base_image_ref'])
+        self.assertEqual('yes', props['hw_qemu_guest_agent'])
+        for key in NEVER:
+            self.assertNotIn(key, props)
+
+
+class SnapshotTestCase(_RealPluginTestCase):
+    """API._initialize_instance_snapshot_metadata -> hooks -> policies."""
+
+    def _instance(self, base=IMAGE_A, image_ref=IMAGE_B, extra=None):
+        sys_meta = dict(('image_%s' % k, v) for k, v in NEVER.items())
+        sys_meta.update(('image_%s' % k, v) for k, v in ORDINARY.items())
+        sys_meta.update({'image_min_ram': '0', 'image_min_disk': '1',
+                         'image_disk_format': 'qcow2',
+                         'image_container_format': 'bare'})
+        if base is not None:
+            sys_meta['image_base_image_ref'] = base
+        sys_meta.update(extra or {})
+        return fake_instance.fake_instance_obj(
+            self.context, vm_state=vm_states.ACTIVE, task_state=None,
+            launched_at=timeutils.utcnow(),
+            system_metadata=sys_meta, image_ref=image_ref,
+            expected_attrs=['system_metadata'])
+
+    def _props(self, instance=None, extra=None):
+        instance = instance or self._instance()
+        extra = {'instance_uuid': instance.uuid, 'user_id': 'fake-user',
+                 'image_type': 'snapshot'} if extra is None else extra
+        meta = self.compute_api._initialize_instance_snapshot_metadata(
+            instance, 'snap', extra)
+        return meta['properties']
+
+    def test_default_chain(self):
+        props = self._props()
+        for key in NEVER:
+            self.assertNotIn(key, props)
+        self.assertEqual(IMAGE_A, props['base_image_ref'])
+        self.assertEqual('gpl', props['custom_license'])
+        self.assertEqual('snapshot', props['image_type'])
+
+    def test_never_inherit_with_custom_non_inheritable_list(self):
+        # An operator's own list brings img_signature* back in Nova; the
+        # never-inherit policy still drops them.
+        self.flags(non_inheritable_image_properties=['custom_license'])
+        props = self._props()
+        self.assertNotIn('custom_license', props)
+        for key in NEVER:
+            self.assertNotIn(key, props)
+
+    def test_without_policies_nova_leaks(self):
+        # The same configuration without nova-imgmeta's snapshot policies:
+        # the faults of Pike/Queens are visible (so the test above is not
+        # vacuous).
+        self.flags(non_inheritable_image_properties=['custom_license'])
+        self.configure(snapshot_policies=[])
+        props = self._props()
+        self.assertEqual('sig', props['img_signature'])
+        self.assertEqual('key-1', props['cinder_encryption_key_id'])
+        self.assertEqual('file1', props['os_glance_importing_to_stores'])
+
+    def test_heal(self):
+        inst = self._instance(base=None, image_ref=IMAGE_B)
+        self.assertEqual(IMAGE_B, self._props(inst)['base_image_ref'])
+
+    def test_heal_disabled(self):
+        self.configure(snapshot_policies=['never-inherit'])
+        inst = self._instance(base=None, image_ref=IMAGE_B)
+        self.assertNotIn('base_image_ref', self._props(inst))
+
+    def test_heal_volume_backed(self):
+        inst = self._instance(base=None, image_ref='')
+        self.assertNotIn('base_image_ref', self._props(inst))
+
+    def test_deny_patterns(self):
+        self.configure(deny_patterns=['hw_*', 'custom_*'])
+        props = self._props()
+        self.assertNotIn('hw_qemu_guest_agent', props)
+        self.assertNotIn('custom_license', props)
+        self.assertEqual('cirros', props['os_distro'])
+
+    def test_deny_everything_keeps_nova_properties(self):
+        self.configure(deny_patterns=['*'])
+        inst = self._instance()
+        props = self._props(inst)
+        self.assertEqual(inst.uuid, props['instance_uuid'])
+        self.assertEqual('fake-user', props['user_id'])
+        self.assertEqual('snapshot', props['image_type'])
+        self.assertEqual(IMAGE_A, props['base_image_ref'])
+        self.assertNotIn('os_distro', props)
+
+    def test_allow_only_patterns(self):
+        self.configure(allow_only_patterns=['os_distro'])
+        props = self._props()
+        self.assertEqual('cirros', props['os_distro'])
+        self.assertNotIn('hw_qemu_guest_agent', props)
+        self.assertNotIn('custom_license', props)
+        self.assertEqual(IMAGE_A, props['base_image_ref'])
+
+    def test_fail_open_raising_policy(self):
+        self.configure(snapshot_policies=['it-raising'])
+        props = self._props()
+        self.assertNotIn('it_raising', props)
+        self.assertEqual(IMAGE_A, props['base_image_ref'])
+
+    def test_fail_open_broken_plugin(self):
+        self.configure(snapshot_policies=['it-broken-import'])
+        props = self._props()
+        self.assertEqual(IMAGE_A, props['base_image_ref'])
+
+    def _snapshot_api(self, instance):
+        with test.nested(
+            mock.patch.object(self.compute_api.image_api, 'create',
+                              return_value={'id': 'new-image'}),
+            mock.patch.object(self.compute_api.compute_rpcapi,
+                              'snapshot_instance'),
+            mock.patch.object(objects.Instance, 'save'),
+            mock.patch.object(compute_api.API, '_record_action_start'),
+        ) as (create, rpc, save, action):
+            try:
+                self.compute_api.snapshot(self.context, instance, 'snap')
+            finally:
+                self.create_calls = create.call_count
+                self.rpc_calls = rpc.call_count
+
+    def test_snapshot_api_fail_open(self):
+        self.configure(snapshot_policies=['it-raising'])
+        self._snapshot_api(self._instance())
+        self.assertEqual(1, self.create_calls)
+        self.assertEqual(1, self.rpc_calls)
+
+    def test_snapshot_api_fail_closed_raising_policy(self):
+        self.configure(snapshot_policies=['it-raising', 'never-inherit'],
+                       snapshot_on_error='closed')
+        self.assertRaises(exception.Invalid, self._snapshot_api,
+                          self._instance())
+        self.assertEqual(0, self.create_calls)   # no image was created
+        self.assertEqual(0, self.rpc_calls)
+
+    def test_snapshot_api_fail_closed_broken_plugin(self):
+        self.configure(snapshot_policies=['it-broken-import'],
+                       snapshot_on_error='closed')
+        self.assertRaises(exception.Invalid, self._snapshot_api,
+                          self._instance())
+        self.assertEqual(0, self.create_calls)
+
+    def test_snapshot_api_default(self):
+        inst = self._instance()
+        with mock.patch.object(self.compute_api.image_api, 'create',
+                               return_value={'id': 'new-image'}) as create, \
+                mock.patch.object(self.compute_api.compute_rpcapi,
+                                  'snapshot_instance'), \
+                mock.patch.object(objects.Instance, 'save'), \
+                mock.patch.object(compute_api.API, '_record_action_start'):
+            self.compute_api.snapshot(self.context, inst, 'snap',
+                                      extra_properties={'os_distro': 'x'})
+        props = create.call_args[0][1]['properties']
+        self.assertEqual(IMAGE_A, props['base_image_ref'])
+        self.assertEqual('x', props['os_distro'])
+        for key in NEVER:
+            self.assertNotIn(key, props)

@@ -1,0 +1,21 @@
+"""Misbehaving policies for the real-Nova integration tests."""
+
+from nova_imgmeta.policies import base
+
+
+class RaisingRebuildPolicy(base.RebuildPolicy):
+    """Changes the metadata half-way, then raises."""
+
+    def apply(self, context, instance, image_id, image, new_sys_metadata):
+        new_sys_metadata['image_base_image_ref'] = 'half-done'
+        new_sys_metadata['image_it_raising'] = 'half-done'
+        raise RuntimeError('it-raising rebuild policy')
+
+
+class RaisingSnapshotPolicy(base.SnapshotPolicy):
+    """Changes the properties half-way, then raises."""
+
+    def apply(self, context, instance, image_meta, extra_properties):
+        image_meta['properties']['it_raising'] = 'half-done'
+        image_meta['properties'].pop('base_image_ref', None)
+        raise RuntimeError('it-raising snapshot policy')

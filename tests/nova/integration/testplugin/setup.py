@@ -1,0 +1,23 @@
+# Policies used only by the real-Nova integration tests
+# (tests/nova/integration): installed into the tier's venv by
+# tools/nova-tier/run.sh after the freeze check, and loaded by nova_imgmeta
+# through these real entry points when a test names them in
+# [nova_imgmeta] rebuild_policies / snapshot_policies.
+import setuptools
+
+setuptools.setup(
+    name='nova-imgmeta-itplugins',
+    version='1.0.0',
+    description='Test policies for the nova-imgmeta real-Nova tier',
+    packages=['nova_imgmeta_itplugins'],
+    install_requires=[],
+    entry_points={
+        'nova_imgmeta.rebuild_policies': [
+            'it-raising = nova_imgmeta_itplugins:RaisingRebuildPolicy',
+        ],
+        'nova_imgmeta.snapshot_policies': [
+            'it-raising = nova_imgmeta_itplugins:RaisingSnapshotPolicy',
+            'it-broken-import = nova_imgmeta_itplugins.does_not_exist:Nope',
+        ],
+    },
+)

@@ -1,0 +1,1 @@
+"""Example operator policies for nova-imgmeta (see doc/plugins.md)."""

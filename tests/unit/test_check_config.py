@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+import pytest
+
+from nova_imgmeta.cli import main
+
+
+def run(tmp_path, capsys, text, name='nova.conf'):
+    path = tmp_path / name
+    path.write_text(u'' + text)
+    code = main.main(['check-config', '--config-file', str(path)])
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def test_good_config(tmp_path, capsys):
+    code, out = run(tmp_path, capsys,
+                    u'[DEFAULT]\ndebug = true\n[nova_imgmeta]\n'
+                    u'deny_patterns = hw_*,owner_*\n'
+                    u'base_image_ref_mode = upstream\n')
+    assert code == 0, out
+    assert 'snapshot policies: heal, never-inherit, patterns, truncated' in out
+
+
+def test_empty_config_is_fine(tmp_path, capsys):
+    code, out = run(tmp_path, capsys, u'')
+    assert code == 0, out
+
+
+@pytest.mark.parametrize('text,expected', [
+    ('snapshot_policies = heal,no-such-policy',
+     "policy 'no-such-policy' listed in [nova_imgmeta] snapshot_policies"),
+    ('rebuild_policies = heal',
+     "policy 'heal' listed in [nova_imgmeta] rebuild_policies: unknown"),
+    ('deny_patterns = hw_[x', '[nova_imgmeta] deny_patterns'),
+    ('allow_only_patterns = ok,a[z-b]', '[nova_imgmeta] allow_only_patterns'),
+    ('base_image_ref_mode = victoria', '[nova_imgmeta] base_image_ref_mode'),
+    ('snapshot_on_error = ajar', '[nova_imgmeta] snapshot_on_error'),
+    ('truncated_values = restore', '[nova_imgmeta] truncated_values'),
+])
+def test_problems_name_the_option(tmp_path, capsys, text, expected):
+    code, out = run(tmp_path, capsys, u'[nova_imgmeta]\n%s\n' % text)
+    assert code == 1, out
+    assert expected in out
+    assert 'ERROR' in out
+
+
+def test_several_problems_are_all_reported(tmp_path, capsys):
+    code, out = run(tmp_path, capsys,
+                    u'[nova_imgmeta]\nsnapshot_policies = nope\n'
+                    u'base_image_ref_mode = x\n')
+    assert code == 1
+    assert out.count('ERROR') == 2
+    assert '2 problem(s)' in out
+
+
+def test_missing_file(tmp_path, capsys):
+    code = main.main(['check-config', '--config-file',
+                      str(tmp_path / 'absent.conf')])
+    assert code == 2
+    assert 'cannot read' in capsys.readouterr()[1]
+
+
+def test_unparsable_file(tmp_path, capsys):
+    code, out = run(tmp_path, capsys, u'this is not [an ini file\n')
+    assert code == 2
+    assert 'cannot parse' in out
+
+
+def test_patterns_are_checked_even_when_the_policy_is_off(tmp_path, capsys):
+    code, out = run(tmp_path, capsys,
+                    u'[nova_imgmeta]\nsnapshot_policies = heal\n'
+                    u'deny_patterns = hw_[x\n')
+    assert code == 1
+    assert '[nova_imgmeta] deny_patterns' in out
+
+
+def test_note_when_patterns_are_set_but_unused(tmp_path, capsys):
+    code, out = run(tmp_path, capsys,
+                    u'[nova_imgmeta]\nsnapshot_policies = heal\n'
+                    u'deny_patterns = hw_*\n')
+    assert code == 0
+    assert 'patterns policy is not in snapshot_policies' in out
+
+
+def test_real_looking_nova_conf(tmp_path, capsys):
+    code, out = run(tmp_path, capsys,
+                    u'[DEFAULT]\nstate_path = /var/lib/nova\n'
+                    u'instances_path = $state_path/instances\n'
+                    u'non_inheritable_image_properties = cache_in_nova\n'
+                    u'[glance]\napi_servers = http://glance:9292\n'
+                    u'[nova_imgmeta]\nsnapshot_on_error = closed\n'
+                    u'snapshot_policies = heal,never-inherit\n')
+    assert code == 0, out
+    assert 'snapshot policies: heal, never-inherit' in out
+
+
+def test_several_config_files_later_wins(tmp_path, capsys):
+    first = tmp_path / 'nova.conf'
+    first.write_text(u'[nova_imgmeta]\nbase_image_ref_mode = wrong\n')
+    second = tmp_path / 'override.conf'
+    second.write_text(u'[nova_imgmeta]\nbase_image_ref_mode = upstream\n')
+    code = main.main(['check-config', '--config-file', str(first),
+                      '--config-file', str(second)])
+    assert code == 0, capsys.readouterr()

@@ -1,0 +1,530 @@
+# -*- coding: utf-8 -*-
+"""Tests of nova_imgmeta.patching and ``nova-imgmeta patch``.
+
+They need no Nova: a small synthetic tree and series are built in tmpdir.
+The real series are checked against real Nova releases by
+tools/check-patch-tags.py, tools/check-patch-sdists.sh and the real-Nova
+tier.
+"""
+
+from __future__ import unicode_literals
+
+import argparse
+import difflib
+import io
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from nova_imgmeta.cli import patch as patch_cli
+from nova_imgmeta import patching
+
+try:
+    from shutil import which
+except ImportError:  # Python 2.7
+    from distutils.spawn import find_executable as which
+
+if sys.version_info[0] >= 3:
+    _Buffer = io.StringIO
+else:  # print() of a native str into io.StringIO fails on Python 2.7
+    from StringIO import StringIO as _Buffer
+
+needs_patch = pytest.mark.skipif(which('patch') is None,
+                                 reason='the patch program is not installed')
+
+API_OLD = ''.join('line %d of api.py\n' % i for i in range(1, 31))
+API_1 = API_OLD.replace('line 10 of api.py\n',
+                        'line 10 of api.py\nfixed by 0001\n')
+API_2 = API_1.replace('line 20 of api.py\n',
+                      'line 20 of api.py\nhooked by 0002\n')
+TEST_OLD = ''.join('test line %d\n' % i for i in range(1, 21))
+TEST_2 = TEST_OLD.replace('test line 5\n', 'test line 5\nhooks disabled\n')
+HOOKS = 'def run_rebuild_hooks(**kwargs):\n    pass\n'
+
+API = 'nova/compute/api.py'
+TESTPY = 'nova/test.py'
+NEWMOD = 'nova/compute/image_metadata_hooks.py'
+
+
+def _write(path, text):
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        os.makedirs(parent)
+    with io.open(path, 'w', newline='\n') as handle:
+        handle.write(text)
+
+
+def _read(path):
+    with io.open(path, newline='') as handle:
+        return handle.read()
+
+
+def _diff(path, old, new):
+    lines = ['diff --git a/%s b/%s\n' % (path, path)]
+    if old is None:
+        lines.append('new file mode 100644\n')
+        body = difflib.unified_diff([], new.splitlines(True),
+                                    '/dev/null', 'b/' + path, n=3)
+    else:
+        body = difflib.unified_diff(old.splitlines(True),
+                                    new.splitlines(True),
+                                    'a/' + path, 'b/' + path, n=3)
+    for line in body:
+        if line.startswith('---') or line.startswith('+++'):
+            line = line.rstrip() + '\n'
+        if line.startswith('@@ -0,0'):
+            line = line.replace('@@ -0,0 +1 @@', '@@ -0,0 +1,%d @@'
+                                % len(new.splitlines()))
+        lines.append(line)
+    return ''.join(lines)
+
+
+def _patch_file(subject, diffs):
+    return ('From 0000000000000000000000000000000000000000 Mon Sep 17 '
+            '00:00:00 2001\nFrom: Test <test@example.invalid>\n'
+            'Date: Mon, 23 Nov 2026 10:00:00 +0000\n'
+            'Subject: [PATCH] %s\n\nA description.\n---\n%s--\n2.0\n'
+            % (subject, ''.join(diffs)))
+
+
+@pytest.fixture
+def patches_dir(tmpdir):
+    root = os.path.join(str(tmpdir), 'patches')
+    series = os.path.join(root, 'testseries')
+    _write(os.path.join(series, '0001-Fix.patch'),
+           _patch_file('Fix', [_diff(API, API_OLD, API_1)]))
+    _write(os.path.join(series, '0002-Hooks.patch'),
+           _patch_file('Hooks', [_diff(API, API_1, API_2),
+                                 _diff(NEWMOD, None, HOOKS),
+                                 _diff(TESTPY, TEST_OLD, TEST_2)]))
+    _write(os.path.join(series, 'series'),
+           '# comment\n0001-Fix.patch\n0002-Hooks.patch -p1\n')
+    _write(os.path.join(root, 'MAP'),
+           '# FIRST LAST SERIES\n17.0.0 17.0.13 testseries\n'
+           '16.0.0 16.1.8 otherseries  # trailing comment\n')
+    return root
+
+
+def _make_tree(base, version='17.0.13', pkg_info=True):
+    root = os.path.join(base, 'nova-%s' % version)
+    _write(os.path.join(root, API), API_OLD)
+    _write(os.path.join(root, TESTPY), TEST_OLD)
+    _write(os.path.join(root, 'nova', '__init__.py'), '')
+    if pkg_info:
+        _write(os.path.join(root, 'PKG-INFO'),
+               'Metadata-Version: 1.1\nName: nova\nVersion: %s\n' % version)
+    return root
+
+
+@pytest.fixture
+def tree_root(tmpdir):
+    return _make_tree(str(tmpdir))
+
+
+@pytest.fixture
+def series(patches_dir):
+    return patching.load_series('testseries', patches_dir)
+
+
+def _tree(root):
+    return patching.tree_from_path(root)
+
+
+def _snapshot(root):
+    files = {}
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            path = os.path.join(dirpath, name)
+            files[os.path.relpath(path, root)] = _read(path)
+    return files
+
+
+# ---------------------------------------------------------------- versions
+
+@pytest.mark.parametrize('text,expected', [
+    ('17.0.13', (17, 0, 13)),
+    (' 16.1.8\n', (16, 1, 8)),
+    ('17.0.0.0rc1', None),
+    ('17.0.14.dev5', None),
+    ('17.0.13-5-gabcdef', None),
+    ('', None),
+    (None, None),
+])
+def test_parse_version(text, expected):
+    assert patching.parse_version(text) == expected
+
+
+def test_map_and_selection(patches_dir):
+    rules = patching.load_map(patches_dir)
+    assert rules == [((17, 0, 0), (17, 0, 13), 'testseries'),
+                     ((16, 0, 0), (16, 1, 8), 'otherseries')]
+    assert patching.select_series('17.0.0', patches_dir) == 'testseries'
+    assert patching.select_series('17.0.13', patches_dir) == 'testseries'
+    assert patching.select_series('16.1.2', patches_dir) == 'otherseries'
+
+
+@pytest.mark.parametrize('version', ['17.0.14', '15.1.0', '18.0.0',
+                                     '17.0.14.dev3', '17.0.0.0rc1'])
+def test_unknown_version_refused(patches_dir, version):
+    with pytest.raises(patching.UnknownVersion) as exc:
+        patching.select_series(version, patches_dir)
+    message = str(exc.value)
+    assert version in message
+    assert '17.0.0 to 17.0.13 (testseries)' in message
+    assert '--series' in message
+
+
+def test_bad_map_line(tmpdir):
+    root = str(tmpdir)
+    _write(os.path.join(root, 'MAP'), '17.0.0 queens\n')
+    with pytest.raises(patching.PatchError) as exc:
+        patching.load_map(root)
+    assert 'MAP:1' in str(exc.value)
+
+
+def test_missing_map(tmpdir):
+    with pytest.raises(patching.PatchError):
+        patching.load_map(str(tmpdir))
+
+
+def test_load_series(series, patches_dir):
+    assert [os.path.basename(p) for p in series.patches] == [
+        '0001-Fix.patch', '0002-Hooks.patch']
+    assert series.touched_files() == [API, NEWMOD, TESTPY]
+    with pytest.raises(patching.PatchError) as exc:
+        patching.load_series('nope', patches_dir)
+    assert 'testseries' in str(exc.value)
+    with pytest.raises(patching.PatchError):
+        patching.load_series('../patches', patches_dir)
+
+
+def test_series_lists_missing_patch(patches_dir):
+    _write(os.path.join(patches_dir, 'broken', 'series'), 'missing.patch\n')
+    with pytest.raises(patching.PatchError) as exc:
+        patching.load_series('broken', patches_dir)
+    assert 'missing.patch' in str(exc.value)
+
+
+def test_unsafe_path_refused(tmpdir):
+    path = os.path.join(str(tmpdir), 'evil.patch')
+    _write(path, 'diff --git a/../x b/../x\n--- a/../x\n+++ b/../x\n')
+    with pytest.raises(patching.PatchError):
+        patching.patch_paths(path)
+
+
+# ---------------------------------------------------------------- finding
+
+def test_version_from_pkg_info(tree_root):
+    tree = _tree(tree_root)
+    assert (tree.version, tree.origin) == ('17.0.13', 'PKG-INFO')
+    assert tree.root == os.path.abspath(tree_root)
+
+
+def test_version_from_egg_info(tmpdir):
+    root = _make_tree(str(tmpdir), pkg_info=False)
+    _write(os.path.join(root, 'nova.egg-info', 'PKG-INFO'),
+           'Name: nova\nVersion: 17.0.5\n')
+    tree = _tree(root)
+    assert (tree.version, tree.origin) == ('17.0.5', 'nova.egg-info/PKG-INFO')
+
+
+@pytest.mark.skipif(which('git') is None, reason='git is not installed')
+def test_version_from_git_tag(tmpdir):
+    root = _make_tree(str(tmpdir), pkg_info=False)
+    env = dict(os.environ, GIT_AUTHOR_NAME='t', GIT_AUTHOR_EMAIL='t@t',
+               GIT_COMMITTER_NAME='t', GIT_COMMITTER_EMAIL='t@t')
+    for cmd in (['init', '-q'], ['add', '-A'], ['commit', '-qm', 'x'],
+                ['tag', '16.1.8']):
+        subprocess.check_call(['git', '-c', 'safe.directory=*'] + cmd,
+                              cwd=root, env=env)
+    tree = _tree(root)
+    if tree.version is None:  # git refused the directory (ownership)
+        pytest.skip('git describe not usable here')
+    assert (tree.version, tree.origin) == ('16.1.8', 'git describe')
+
+
+def test_unknown_version_without_metadata(tmpdir, patches_dir,
+                                          monkeypatch):
+    monkeypatch.delenv('PBR_VERSION', raising=False)
+    root = _make_tree(str(tmpdir), pkg_info=False)
+    tree = _tree(root)
+    assert tree.version is None
+    with pytest.raises(patching.UnknownVersion) as exc:
+        patching.resolve(tree, None, patches_dir)
+    assert '--series' in str(exc.value)
+    # --series still works
+    assert patching.resolve(tree, 'testseries', patches_dir).name == \
+        'testseries'
+
+
+def test_not_a_nova_tree(tmpdir):
+    with pytest.raises(patching.PatchError) as exc:
+        patching.tree_from_path(str(tmpdir))
+    assert 'not a Nova tree' in str(exc.value)
+
+
+def test_installed_tree(tmpdir, monkeypatch):
+    site = os.path.join(str(tmpdir), 'site-packages')
+    _write(os.path.join(site, API), API_OLD)
+    _write(os.path.join(site, 'nova', '__init__.py'), '')
+    monkeypatch.setattr(patching, '_find_nova_package',
+                        lambda: os.path.join(site, 'nova'))
+    monkeypatch.setattr(patching, '_installed_version', lambda: '16.1.8')
+    tree = patching.find_nova_tree(None)
+    assert tree.root == os.path.abspath(site)
+    assert (tree.version, tree.origin) == ('16.1.8', 'installed distribution')
+
+
+def test_no_installed_nova(monkeypatch):
+    monkeypatch.setattr(patching, '_find_nova_package', lambda: None)
+    with pytest.raises(patching.PatchError) as exc:
+        patching.installed_tree()
+    assert '--nova-tree' in str(exc.value)
+
+
+def test_find_nova_package_does_not_import(tmpdir, monkeypatch):
+    site = os.path.join(str(tmpdir), 'site')
+    _write(os.path.join(site, 'nova', '__init__.py'),
+           'raise RuntimeError("nova must not be imported")\n')
+    monkeypatch.syspath_prepend(site)
+    monkeypatch.delitem(sys.modules, 'nova', raising=False)
+    found = patching._find_nova_package()
+    assert os.path.abspath(found) == os.path.join(site, 'nova')
+    assert 'nova' not in sys.modules
+
+
+# ---------------------------------------------------------------- applying
+
+@needs_patch
+def test_status_apply_idempotent_revert(tree_root, series):
+    tree = _tree(tree_root)
+    before = _snapshot(tree_root)
+    assert patching.status(tree, series).state == patching.NOT_APPLIED
+    out = _Buffer()
+    assert patching.check(tree, series, out=out) == 0
+    assert 'applies cleanly' in out.getvalue()
+
+    out = _Buffer()
+    assert patching.apply(tree, series, out=out) == 0
+    assert _read(os.path.join(tree_root, API)) == API_2
+    assert _read(os.path.join(tree_root, NEWMOD)) == HOOKS
+    assert _read(os.path.join(tree_root, TESTPY)) == TEST_2
+    assert patching.status(tree, series).state == patching.APPLIED
+    after = _snapshot(tree_root)
+
+    # idempotent
+    out = _Buffer()
+    assert patching.apply(tree, series, out=out) == 0
+    assert 'already applied' in out.getvalue()
+    assert _snapshot(tree_root) == after
+    assert patching.check(tree, series, out=_Buffer()) == 0
+
+    out = _Buffer()
+    assert patching.revert(tree, series, out=out) == 0
+    assert _snapshot(tree_root) == before
+    out = _Buffer()
+    assert patching.revert(tree, series, out=out) == 0
+    assert 'nothing to revert' in out.getvalue()
+    assert _snapshot(tree_root) == before
+
+
+@needs_patch
+def test_dry_run_changes_nothing(tree_root, series):
+    tree = _tree(tree_root)
+    before = _snapshot(tree_root)
+    out = _Buffer()
+    assert patching.apply(tree, series, dry_run=True, out=out) == 0
+    assert 'would apply 0001-Fix.patch, 0002-Hooks.patch' in out.getvalue()
+    assert _snapshot(tree_root) == before
+    patching.apply(tree, series, out=_Buffer())
+    applied = _snapshot(tree_root)
+    out = _Buffer()
+    assert patching.revert(tree, series, dry_run=True, out=out) == 0
+    assert 'would revert 0002-Hooks.patch, 0001-Fix.patch' in out.getvalue()
+    assert _snapshot(tree_root) == applied
+
+
+@needs_patch
+def test_whole_series_checked_first(tree_root, series):
+    # 0001 applies, 0002 does not (a hunk of nova/test.py no longer
+    # matches): nothing may change, not even the file 0001 would patch.
+    tree = _tree(tree_root)
+    _write(os.path.join(tree_root, TESTPY),
+           TEST_OLD.replace('test line 4\n', 'changed line 4\n'))
+    before = _snapshot(tree_root)
+    assert patching.status(tree, series).state == patching.MISMATCH
+    out = _Buffer()
+    assert patching.check(tree, series, out=out) == 1
+    assert '0002-Hooks.patch' in out.getvalue()
+    out = _Buffer()
+    assert patching.apply(tree, series, out=out) == 1
+    assert 'no file was changed' in out.getvalue()
+    assert _snapshot(tree_root) == before
+    assert not os.path.exists(os.path.join(tree_root, NEWMOD))
+
+
+@needs_patch
+def test_no_fuzz(tree_root, series):
+    # A context line two lines away from the change differs: patch would
+    # apply with fuzz 1 or 2, but fuzz is not accepted.
+    tree = _tree(tree_root)
+    _write(os.path.join(tree_root, API),
+           API_OLD.replace('line 8 of api.py\n', 'LINE 8 of api.py\n'))
+    assert patching.status(tree, series).state == patching.MISMATCH
+    assert patching.apply(tree, series, out=_Buffer()) == 1
+
+
+@needs_patch
+def test_offset_is_accepted(tree_root, series):
+    tree = _tree(tree_root)
+    _write(os.path.join(tree_root, API), 'new first line\n' + API_OLD)
+    assert patching.apply(tree, series, out=_Buffer()) == 0
+    assert patching.status(tree, series).state == patching.APPLIED
+
+
+@needs_patch
+def test_partially_applied(tree_root, series):
+    tree = _tree(tree_root)
+    _write(os.path.join(tree_root, API), API_1)
+    state = patching.status(tree, series)
+    assert (state.state, state.applied_count, state.total) == (
+        patching.PARTIAL, 1, 2)
+    out = _Buffer()
+    assert patching.apply(tree, series, out=out) == 0
+    assert 'applied 0002-Hooks.patch' in out.getvalue()
+    assert '0001' not in out.getvalue().replace('0001-Fix', '')
+    assert patching.status(tree, series).state == patching.APPLIED
+
+
+@needs_patch
+def test_partial_revert(tree_root, series):
+    tree = _tree(tree_root)
+    before = _snapshot(tree_root)
+    _write(os.path.join(tree_root, API), API_1)
+    assert patching.revert(tree, series, out=_Buffer()) == 0
+    assert _snapshot(tree_root) == before
+
+
+@needs_patch
+def test_missing_patch_program(tree_root, series, monkeypatch):
+    monkeypatch.setenv('NOVA_IMGMETA_PATCH', 'no-such-patch-program')
+    with pytest.raises(patching.PatchError) as exc:
+        patching.status(_tree(tree_root), series)
+    assert 'patch' in str(exc.value)
+
+
+# ---------------------------------------------------------------- CLI
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog='nova-imgmeta')
+    subparsers = parser.add_subparsers(dest='command')
+    patch_cli.register(subparsers)
+    return parser.parse_args(argv)
+
+
+def _run_cli(argv):
+    args = _parse(argv)
+    out, err = _Buffer(), _Buffer()
+    code = args.func(args, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_registers_actions():
+    args = _parse(['patch', 'apply', '--nova-tree', '/x', '--series', 'q',
+                   '--dry-run'])
+    assert (args.action, args.nova_tree, args.series, args.dry_run) == (
+        'apply', '/x', 'q', True)
+    assert args.func is patch_cli.run
+    with pytest.raises(SystemExit):
+        _parse(['patch', 'explode'])
+
+
+@needs_patch
+def test_cli_round_trip(tree_root, patches_dir, monkeypatch):
+    monkeypatch.setattr(patching, 'PATCHES_DIR', patches_dir)
+    code, out, _err = _run_cli(['patch', 'status', '--nova-tree', tree_root])
+    assert code == 1 and 'not applied' in out
+    assert _run_cli(['patch', 'check', '--nova-tree', tree_root])[0] == 0
+    assert _run_cli(['patch', 'apply', '--nova-tree', tree_root])[0] == 0
+    code, out, _err = _run_cli(['patch', 'status', '--nova-tree', tree_root])
+    assert code == 0 and 'series testseries applied' in out
+    assert _run_cli(['patch', 'apply', '--nova-tree', tree_root])[0] == 0
+    _write(os.path.join(tree_root, API), API_1)
+    os.remove(os.path.join(tree_root, NEWMOD))
+    _write(os.path.join(tree_root, TESTPY), TEST_OLD)
+    code, out, _err = _run_cli(['patch', 'status', '--nova-tree', tree_root])
+    assert code == 3 and 'first 1 of 2' in out
+    assert _run_cli(['patch', 'revert', '--nova-tree', tree_root])[0] == 0
+    assert _read(os.path.join(tree_root, API)) == API_OLD
+
+
+def test_cli_unknown_version(tmpdir, patches_dir, monkeypatch):
+    monkeypatch.setattr(patching, 'PATCHES_DIR', patches_dir)
+    root = _make_tree(str(tmpdir), version='18.0.0')
+    code, out, err = _run_cli(['patch', 'apply', '--nova-tree', root])
+    assert code == 2
+    assert 'no patch series for Nova 18.0.0' in err
+    assert out == ''
+
+
+def test_cli_no_tree(tmpdir):
+    code, _out, err = _run_cli(['patch', 'status', '--nova-tree',
+                                str(tmpdir)])
+    assert code == 2 and 'not a Nova tree' in err
+
+
+# ---------------------------------------------------------------- shipped
+
+def test_shipped_map_covers_pike_and_queens():
+    assert patching.select_series('16.0.0') == 'pike'
+    assert patching.select_series('16.1.8') == 'pike'
+    assert patching.select_series('17.0.0') == 'queens'
+    assert patching.select_series('17.0.13') == 'queens'
+    for version in ('15.1.5', '16.1.9', '17.0.14', '18.0.0'):
+        with pytest.raises(patching.UnknownVersion):
+            patching.select_series(version)
+
+
+def _shipped_series():
+    names = set(rule[2] for rule in patching.load_map())
+    return [patching.load_series(name) for name in sorted(names)]
+
+
+def test_shipped_series_files():
+    for series in _shipped_series():
+        listed = [os.path.basename(p) for p in series.patches]
+        on_disk = sorted(name for name in os.listdir(series.directory)
+                         if name.endswith('.patch'))
+        assert listed == on_disk
+        assert series.touched_files() == [
+            'nova/compute/api.py',
+            'nova/tests/unit/compute/test_compute.py',
+            'nova/tests/unit/compute/test_compute_api.py',
+            'nova/compute/image_metadata_hooks.py',
+            'nova/test.py',
+            'nova/tests/unit/compute/test_image_metadata_hooks.py']
+
+
+def test_shipped_patch_format():
+    for series in _shipped_series():
+        for path in series.patches:
+            with open(path, 'rb') as handle:
+                data = handle.read()
+            assert b'\r' not in data, path
+            assert b'\0' not in data, path
+            text = data.decode('ascii')
+            name = os.path.basename(path)
+            assert re.match(r'^\d{4}-[\w.-]+\.patch$', name), name
+            header, _sep, rest = text.partition('\n\n')
+            assert header.startswith('From ')
+            assert '\nFrom: ' in header and '\nDate: ' in header
+            assert '\nSubject: [PATCH' in header
+            body, sep, _diff = rest.partition('\n---\n')
+            assert sep, path
+            assert 'Bug' in body and '1893618' in body
+            for line in body.splitlines():
+                assert not line.startswith(('--- ', '+++ ', '@@ -')), line
+            assert 'GIT binary patch' not in text

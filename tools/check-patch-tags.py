@@ -1,0 +1,237 @@
+#!/usr/bin/env python
+"""Check that the Nova patch series apply with zero fuzz to every release.
+
+Usage:
+    tools/check-patch-tags.py NOVA_GIT_DIR            # every release tag
+    tools/check-patch-tags.py --sdists nova-X.tar.gz  # release sdists
+    options: --all-series (also try each series on the releases it is not
+             mapped to), --markdown (print a table for doc/patches.md)
+
+For every Nova release (git tags 16.0.0 to 16.1.8 and 17.0.0 to 17.0.13;
+beta and rc tags are skipped; or the given sdists) the series that
+nova_imgmeta/patches/MAP maps it to is applied, patch by patch, to a scratch
+copy of the files it touches, once with ``git apply --check`` + ``git apply``
+and once with ``patch -p1 -F0 --dry-run`` + ``patch -p1 -F0`` (each patch is
+checked on the tree the previous ones produced). Exit status 0 only when
+every release has a series and both tools apply it without fuzz.
+
+Python 2.7 or 3; needs git, patch and tar. Imports nova_imgmeta from the
+checkout this script lives in.
+"""
+
+from __future__ import print_function
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from nova_imgmeta import patching  # noqa: E402
+
+RELEASE_TAG = re.compile(r'^1[67]\.\d+\.\d+$')
+
+
+def _run(cmd, cwd, stdin=None):
+    proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out, _err = proc.communicate(stdin)
+    return proc.returncode == 0, out.decode('utf-8', 'replace')
+
+
+def release_tags(git_dir):
+    ok, out = _run(['git', '--git-dir', git_dir, 'tag', '-l'], cwd='/')
+    if not ok:
+        raise SystemExit('cannot list the tags of %s:\n%s' % (git_dir, out))
+    tags = [tag for tag in out.split() if RELEASE_TAG.match(tag)]
+    return sorted(tags, key=patching.parse_version)
+
+
+def extract_tag(git_dir, tag, paths, target):
+    """Write the files of paths (those that exist at tag) under target."""
+    for path in paths:
+        proc = subprocess.Popen(
+            ['git', '--git-dir', git_dir, 'show', '%s:%s' % (tag, path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        data, _err = proc.communicate()
+        if proc.returncode != 0:
+            continue        # a file the series creates
+        dest = os.path.join(target, path)
+        if not os.path.isdir(os.path.dirname(dest)):
+            os.makedirs(os.path.dirname(dest))
+        with open(dest, 'wb') as handle:
+            handle.write(data)
+
+
+def extract_sdist(sdist, paths, target):
+    """Write the files of paths from a Nova sdist under target.
+
+    Returns the version found in the sdist's PKG-INFO.
+    """
+    version = None
+    with tarfile.open(sdist) as tar:
+        for member in tar.getmembers():
+            parts = member.name.split('/', 1)
+            if len(parts) != 2 or not member.isfile():
+                continue
+            if parts[1] == 'PKG-INFO':
+                for line in tar.extractfile(member).read().decode(
+                        'utf-8', 'replace').splitlines():
+                    if line.startswith('Version:'):
+                        version = line.split(':', 1)[1].strip()
+            elif parts[1] in paths:
+                dest = os.path.join(target, parts[1])
+                if not os.path.isdir(os.path.dirname(dest)):
+                    os.makedirs(os.path.dirname(dest))
+                with open(dest, 'wb') as handle:
+                    handle.write(tar.extractfile(member).read())
+    return version
+
+
+def check_series(fill, series):
+    """Apply series to two fresh copies made by fill(dir).
+
+    Returns (git_result, patch_result); a result is 'ok' or
+    'FAIL <patch>: <first lines of output>'.
+    """
+    results = []
+    for tool in ('git', 'patch'):
+        work = tempfile.mkdtemp(prefix='check-patch-')
+        try:
+            fill(work)
+            if tool == 'git':
+                # A repository of its own, so that git apply works on paths
+                # relative to work whatever the current directory is in.
+                _run(['git', 'init', '-q'], cwd=work)
+            result = 'ok'
+            for patch_file in series.patches:
+                name = os.path.basename(patch_file)
+                if tool == 'git':
+                    steps = [['git', 'apply', '--check', patch_file],
+                             ['git', 'apply', patch_file]]
+                else:
+                    steps = [['patch', '-p1', '-F0', '--dry-run', '--batch',
+                              '--forward', '-i', patch_file],
+                             ['patch', '-p1', '-F0', '--batch', '--forward',
+                              '--no-backup-if-mismatch', '-i', patch_file]]
+                for cmd in steps:
+                    ok, out = _run(cmd, cwd=work)
+                    if not ok:
+                        lines = [line for line in out.splitlines()
+                                 if re.search(r'FAILED|fuzz|error|Reversed|'
+                                              r"can't find|does not",
+                                              line)][:3] or \
+                            [line for line in out.splitlines()
+                             if line.strip()][:3]
+                        result = 'FAIL %s: %s' % (name, ' | '.join(lines))
+                        break
+                    if tool == 'patch' and 'fuzz' in out:
+                        result = 'FAIL %s: fuzz' % name
+                        break
+                if result != 'ok':
+                    break
+            results.append(result)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return tuple(results)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
+    parser.add_argument('git_dir', nargs='?',
+                        help="a Nova git repository (bare or not)")
+    parser.add_argument('--sdists', nargs='+', metavar='SDIST',
+                        help='check these Nova sdists instead of git tags')
+    parser.add_argument('--all-series', action='store_true',
+                        help='also try every series on every release')
+    parser.add_argument('--markdown', action='store_true',
+                        help='print a Markdown table')
+    args = parser.parse_args(argv)
+    if bool(args.git_dir) == bool(args.sdists):
+        parser.error('give either a Nova git directory or --sdists')
+
+    rules = patching.load_map()
+    series_names = []
+    for _first, _last, name in rules:
+        if name not in series_names:
+            series_names.append(name)
+    all_series = dict((name, patching.load_series(name))
+                      for name in series_names)
+    paths = []
+    for series in all_series.values():
+        for path in series.touched_files():
+            if path not in paths:
+                paths.append(path)
+
+    releases = []   # (version, fill function, label)
+    if args.git_dir:
+        git_dir = args.git_dir
+        if os.path.isdir(os.path.join(git_dir, '.git')):
+            git_dir = os.path.join(git_dir, '.git')
+        for tag in release_tags(git_dir):
+            releases.append((tag, (lambda tag: lambda work: extract_tag(
+                git_dir, tag, paths, work))(tag), 'tag ' + tag))
+    else:
+        for sdist in args.sdists:
+            probe = tempfile.mkdtemp(prefix='check-patch-')
+            try:
+                version = extract_sdist(sdist, [], probe)
+            finally:
+                shutil.rmtree(probe, ignore_errors=True)
+            releases.append((version, (lambda sdist: lambda work:
+                                       extract_sdist(sdist, paths, work))(
+                                           sdist),
+                             os.path.basename(sdist)))
+    if not releases:
+        print('no Nova release found to check', file=sys.stderr)
+        return 1
+
+    failures = 0
+    rows = []
+    for version, fill, label in releases:
+        try:
+            mapped = patching.select_series(version)
+        except patching.UnknownVersion:
+            mapped = None
+            failures += 1
+        to_try = series_names if args.all_series else \
+            [mapped] if mapped else []
+        if not to_try:
+            rows.append((label, '-', 'NO SERIES', 'NO SERIES', ''))
+            continue
+        for name in to_try:
+            git_result, patch_result = check_series(fill, all_series[name])
+            is_mapped = name == mapped
+            if is_mapped and (git_result != 'ok' or patch_result != 'ok'):
+                failures += 1
+            rows.append((label, name, git_result, patch_result,
+                         'mapped' if is_mapped else 'not mapped'))
+
+    if args.markdown:
+        print('| release | series | git apply --check | patch -p1 -F0 '
+              '--dry-run |')
+        print('| --- | --- | --- | --- |')
+        for label, name, git_result, patch_result, note in rows:
+            if note == 'not mapped':
+                name += ' (not mapped)'
+            print('| %s | %s | %s | %s |' % (label, name, git_result,
+                                             patch_result))
+    else:
+        for label, name, git_result, patch_result, note in rows:
+            print('%-22s %-8s git=%-4s patch=%-4s %s' % (
+                label, name, git_result, patch_result, note))
+    checked = sum(1 for row in rows if row[4] == 'mapped')
+    print('%d release(s), %d mapped check(s), %d failure(s)'
+          % (len(releases), checked, failures),
+          file=sys.stderr if args.markdown else sys.stdout)
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
