@@ -89,9 +89,10 @@ def select_series(version, patches_dir=None):
     """Name of the series for a Nova version string, or UnknownVersion."""
     rules = load_map(patches_dir)
     parsed = parse_version(version)
-    covered = ', '.join('%s to %s (%s)' % ('.'.join(map(str, first)),
-                                          '.'.join(map(str, last)), series)
-                        for first, last, series in rules)
+    covered = ', '.join(
+        '%s to %s (%s)' % ('.'.join(map(str, first)),
+                           '.'.join(map(str, last)), series)
+        for first, last, series in rules)
     if parsed is None:
         raise UnknownVersion(
             'Nova version %r is not a release version; the series are '
@@ -102,8 +103,8 @@ def select_series(version, patches_dir=None):
             return series
     raise UnknownVersion(
         'no patch series for Nova %s: the series are verified only for the '
-        'releases %s. Use --series to choose one anyway.' % (version,
-                                                            covered))
+        'releases %s. Use --series to choose one anyway.'
+        % (version, covered))
 
 
 class Series(object):

@@ -32,11 +32,25 @@ done
 
 mkdir -p "$cache"
 jobs_max=${NOVA_SDIST_JOBS:-4}
+# pip download prepares the metadata of an sdist (setup.py egg_info, which
+# needs pbr). A small venv kept in the cache holds pbr, so that pip does not
+# build an isolated environment for every download (--no-build-isolation).
+pipvenv=$cache/.pip-venv
+ensure_pip_venv() {
+    if [ ! -x "$pipvenv/bin/python" ] || \
+            ! "$pipvenv/bin/python" -c 'import pbr, setuptools' 2>/dev/null
+    then
+        rm -rf "$pipvenv"
+        "$python" -m venv "$pipvenv"
+        "$pipvenv/bin/python" -m pip install --quiet pbr setuptools wheel \
+            2>&1 | grep -v 'is ignored' >&2 || true
+    fi
+}
 download() {
     local v=$1 tmp
     tmp=$(mktemp -d)
-    if "$python" -m pip download --quiet --no-deps --no-binary :all: \
-            --dest "$tmp" "nova==$v" >"$tmp/log" 2>&1 \
+    if "$pipvenv/bin/python" -m pip download --quiet --no-deps \
+            --no-binary :all: --no-build-isolation --dest "$tmp" "nova==$v" >"$tmp/log" 2>&1 \
             && [ -s "$tmp/nova-$v.tar.gz" ]; then
         mv "$tmp/nova-$v.tar.gz" "$cache/nova-$v.tar.gz"
     else
@@ -50,6 +64,7 @@ for v in "${versions[@]}"; do
     f="$cache/nova-$v.tar.gz"
     if [ ! -s "$f" ]; then
         echo "downloading nova==$v" >&2
+        ensure_pip_venv
         while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do sleep 0.2; done
         download "$v" &
     fi

@@ -170,6 +170,27 @@ def main(argv=None):
                 paths.append(path)
 
     releases = []   # (version, fill function, label)
+    cleanups = []
+    try:
+        return _check(args, releases, cleanups, paths, series_names,
+                      all_series)
+    finally:
+        for path in cleanups:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _copy_tree(source, target):
+    for dirpath, _dirs, names in os.walk(source):
+        rel = os.path.relpath(dirpath, source)
+        dest_dir = os.path.normpath(os.path.join(target, rel))
+        if not os.path.isdir(dest_dir):
+            os.makedirs(dest_dir)
+        for name in names:
+            shutil.copy2(os.path.join(dirpath, name),
+                         os.path.join(dest_dir, name))
+
+
+def _check(args, releases, cleanups, paths, series_names, all_series):
     if args.git_dir:
         git_dir = args.git_dir
         if os.path.isdir(os.path.join(git_dir, '.git')):
@@ -178,15 +199,13 @@ def main(argv=None):
             releases.append((tag, (lambda tag: lambda work: extract_tag(
                 git_dir, tag, paths, work))(tag), 'tag ' + tag))
     else:
-        for sdist in args.sdists:
-            probe = tempfile.mkdtemp(prefix='check-patch-')
-            try:
-                version = extract_sdist(sdist, [], probe)
-            finally:
-                shutil.rmtree(probe, ignore_errors=True)
-            releases.append((version, (lambda sdist: lambda work:
-                                       extract_sdist(sdist, paths, work))(
-                                           sdist),
+        pristine_root = tempfile.mkdtemp(prefix='check-patch-sdists-')
+        cleanups.append(pristine_root)
+        for number, sdist in enumerate(args.sdists):
+            pristine = os.path.join(pristine_root, str(number))
+            version = extract_sdist(sdist, paths, pristine)
+            releases.append((version, (lambda pristine: lambda work:
+                                       _copy_tree(pristine, work))(pristine),
                              os.path.basename(sdist)))
     if not releases:
         print('no Nova release found to check', file=sys.stderr)

@@ -499,13 +499,14 @@ def test_shipped_series_files():
         on_disk = sorted(name for name in os.listdir(series.directory)
                          if name.endswith('.patch'))
         assert listed == on_disk
-        assert series.touched_files() == [
+        assert sorted(series.touched_files()) == sorted([
             'nova/compute/api.py',
             'nova/tests/unit/compute/test_compute.py',
             'nova/tests/unit/compute/test_compute_api.py',
+            'nova/tests/functional/regressions/test_bug_1893618.py',
             'nova/compute/image_metadata_hooks.py',
             'nova/test.py',
-            'nova/tests/unit/compute/test_image_metadata_hooks.py']
+            'nova/tests/unit/compute/test_image_metadata_hooks.py'])
 
 
 def test_shipped_patch_format():
