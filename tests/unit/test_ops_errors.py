@@ -1,0 +1,41 @@
+"""Messages for HTTP and network failures, and the missing extra."""
+
+import socket
+
+from nova_imgmeta.ops import auth, errors
+
+
+class HTTPUnauthorized(Exception):
+    code = 401
+
+
+class Conflict(Exception):
+    http_status = 409
+
+
+class ConnectFailure(Exception):
+    pass
+
+
+def test_status_messages():
+    assert 'HTTP 401' in str(errors.describe(HTTPUnauthorized(), 'x'))
+    error = errors.describe(Conflict(), 'update image 1')
+    assert error.status == 409 and not error.fatal
+    assert str(error).startswith('update image 1: conflict (HTTP 409)')
+    assert errors.describe(HTTPUnauthorized(), 'x').fatal
+
+
+def test_network_errors():
+    for exc in (ConnectFailure('refused'), socket.error('boom')):
+        error = errors.describe(exc, 'list images')
+        assert error.network and error.fatal
+        assert 'network error' in str(error)
+
+
+def test_missing_clients_message():
+    assert 'install nova-imgmeta[cli]' in str(errors.MissingClients())
+
+
+def test_headers_option():
+    assert auth.parse_headers(['X-Roles: admin', 'A=b']) == {
+        'X-Roles': 'admin', 'A': 'b'}
