@@ -76,30 +76,18 @@ def run(args, glance=None, nova=None, out=None):
             glance = GlanceAPI.from_connection(connection)
         if nova is None:
             nova = nova_mod.NovaAPI.from_connection(connection, warn=report)
-    nova_mod_batch = args.nova_batch_threshold
     index, progress = command.build_index(glance, args,
                                           args.source_property)
     try:
         audit = lineage_audit.Audit(index).run()
         plan = resolve.Plan(index, audit, force=args.force, only=args.image)
         plan.select()
-        _lookup(plan, nova, nova_mod_batch, progress)
+        plan.lookup_servers(nova, progress,
+                            batch_threshold=args.nova_batch_threshold)
         plan.resolve()
         return _act(args, plan, index, glance, records, out, report)
     finally:
         index.close()
-
-
-def _lookup(plan, nova, threshold, progress):
-    original = nova.find_servers
-
-    def find(uuids, since=None):
-        return original(uuids, since=since, batch_threshold=threshold)
-    nova.find_servers = find
-    try:
-        plan.lookup_servers(nova, progress)
-    finally:
-        nova.find_servers = original
 
 
 def _act(args, plan, index, glance, records, out, report):

@@ -15,7 +15,7 @@ try:  # Python 3
 except ImportError:  # Python 2.7
     from urllib import urlencode
 
-from nova_imgmeta.ops.errors import MissingClients, describe
+from nova_imgmeta.ops.errors import ApiError, MissingClients, describe
 
 #: Glance's default api_limit_max: the largest page it serves.
 DEFAULT_PAGE_SIZE = 1000
@@ -64,7 +64,13 @@ class GlanceAPI(object):
         for key in sorted(filters or {}):
             params.append((key, filters[key]))
         url = '/v2/images?' + urlencode(params)
+        seen = set()
         while url:
+            if url in seen:
+                raise ApiError('list images: Glance sent the same "next" '
+                               'page twice (%s): its pagination goes round '
+                               'in circles; stopping' % url)
+            seen.add(url)
             _resp, body = self._call('list images', 'get', url)
             images = body.get('images') or []
             if on_page is not None:

@@ -33,8 +33,9 @@ def nova_http(connection):
         from novaclient import client as nova_client
     except ImportError as exc:
         raise MissingClients(str(exc))
+    # endpoint_type: novaclient's name for the interface since Ocata
     kwargs = {'session': connection.session,
-              'interface': connection.interface}
+              'endpoint_type': connection.interface}
     if connection.region_name:
         kwargs['region_name'] = connection.region_name
     if connection.compute_endpoint:

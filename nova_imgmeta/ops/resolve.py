@@ -139,14 +139,17 @@ class Plan(object):
                                (action,)).fetchone()[0]
 
     # -- Nova ---------------------------------------------------------
-    def lookup_servers(self, nova, progress=None):
+    def lookup_servers(self, nova, progress=None, batch_threshold=None):
         if not len(self.servers):
             return 0
         since = _since(value for (value,) in self.db.execute(
             "SELECT created_at FROM plan WHERE action = 'pending' AND "
             "instance_uuid IS NOT NULL").fetchall())
         found = 0
-        for uuid, server in nova.find_servers(self.servers, since=since):
+        kwargs = {'since': since}
+        if batch_threshold is not None:
+            kwargs['batch_threshold'] = batch_threshold
+        for uuid, server in nova.find_servers(self.servers, **kwargs):
             self.servers.record(uuid, server_image_id(server))
             found += 1
             if progress:

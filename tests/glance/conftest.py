@@ -23,7 +23,7 @@ from loopback_http import start_proxy  # noqa: E402
 
 from nova_imgmeta.cli import main as cli_main  # noqa: E402
 
-TIMINGS = {}
+TIMINGS = glance_server.TIMINGS
 
 
 @pytest.fixture(autouse=True)

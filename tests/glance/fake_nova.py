@@ -1,8 +1,10 @@
 """A loopback stand-in for Nova's compute API (v2.1, Queens behaviour).
 
 It serves ``GET /v2.1/servers/detail`` and ``GET /v2.1/servers/<id>``
-with the response shapes in tests/fixtures/nova/ and the filtering rules of
-Nova 17 (nova/api/openstack/compute/servers.py and compute/api.py):
+with the server records and error bodies RECORDED from real Nova 17.0.13
+(Queens) in its functional harness (tests/recordings/nova/recorded-queens.json,
+written by tools/record-nova-responses.py), and the filtering rules that
+recording shows (test_glance_fake_nova.py replays it against this fake):
 
 * deleted servers are hidden unless ``changes-since`` (which then includes
   them) or ``deleted`` (admins only) is given;
@@ -27,7 +29,7 @@ from urllib.parse import parse_qsl, urlparse
 from loopback_http import BaseHTTPRequestHandler, Counter, serve
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), 'fixtures', 'nova')
+    os.path.abspath(__file__))), 'recordings', 'nova')
 MAX_LIMIT = 1000
 
 
@@ -36,11 +38,37 @@ def _load(name):
         return json.load(handle)
 
 
+def _recorded():
+    recording = _load('recorded-queens.json')
+    by_status = {}
+    errors = {}
+    for record in recording['records']:
+        body = record['body'] or {}
+        for server in body.get('servers', []):
+            by_status.setdefault(server['status'], server)
+        if record['status'] == 403:
+            errors['forbidden_all_tenants'] = {'status': 403, 'body': body}
+        if record['status'] == 404:
+            body = copy.deepcopy(body)
+            body['itemNotFound']['message'] = \
+                'Instance %(uuid)s could not be found.'
+            errors['server_not_found'] = {'status': 404, 'body': body}
+    # Nova's 401 comes from keystonemiddleware, which the harness replaces
+    errors['unauthorized'] = {'status': 401, 'body': {'error': {
+        'message': 'The request you have made requires authentication.',
+        'code': 401, 'title': 'Unauthorized'}}}
+    return by_status['ACTIVE'], by_status['DELETED'], errors
+
+
+#: fields of a deleted server that differ from a live one (recorded)
+DELETED_FIELDS = ('OS-EXT-STS:power_state', 'OS-EXT-STS:vm_state',
+                  'progress', 'security_groups', 'status')
+
+
 class NovaState(object):
 
     def __init__(self):
-        self.template = _load('server_detail_queens.json')['server']
-        self.errors = _load('errors_queens.json')
+        self.template, self.deleted_template, self.errors = _recorded()
         self.servers = {}
         self.lock = threading.Lock()
         self.counter = Counter()
@@ -71,8 +99,11 @@ class NovaState(object):
         else:
             server['image'] = ''   # volume-backed: Nova answers ""
         if record['deleted']:
-            server['status'] = 'DELETED'
-            server['OS-EXT-STS:vm_state'] = 'deleted'
+            for field in DELETED_FIELDS:
+                if field in self.deleted_template:
+                    server[field] = self.deleted_template[field]
+                else:   # Nova leaves these out for a deleted server
+                    server.pop(field, None)
             server['OS-SRV-USG:terminated_at'] = record['updated']
         return server
 
@@ -96,9 +127,12 @@ class NovaHandler(BaseHTTPRequestHandler):
     def _error(self, name, **subst):
         error = copy.deepcopy(self.state.errors[name])
         for value in error['body'].values():
-            value['message'] = value['message'] % subst if subst else \
-                value['message']
+            if subst:
+                value['message'] = value['message'] % subst
         self._send(error['status'], error['body'])
+
+    def server_url(self):
+        return 'http://%s:%d' % self.server.server_address[:2]
 
     def do_GET(self):
         state = self.state
@@ -154,9 +188,11 @@ class NovaHandler(BaseHTTPRequestHandler):
         limit = min(int(query.get('limit', MAX_LIMIT)), MAX_LIMIT)
         page = records[:limit]
         body = {'servers': [state.render(r) for r in page]}
-        if len(page) == limit and len(records) > limit:
-            body['servers_links'] = [{'rel': 'next', 'href': 'marker=' +
-                                      page[-1]['id']}]
+        if len(page) == limit and page:
+            body['servers_links'] = [{'rel': 'next', 'href': '%s%s?%s' % (
+                self.server_url(), url.path, '&'.join(
+                    '%s=%s' % (k, v) for k, v in sorted(query.items())
+                    if k != 'marker') + '&marker=' + page[-1]['id'])}]
         return self._send(200, body)
 
 

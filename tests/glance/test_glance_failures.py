@@ -6,7 +6,6 @@ network failures come from a closed port and from a loopback proxy that
 drops the connection, mid-run.
 """
 
-import json
 import os
 import signal
 import subprocess

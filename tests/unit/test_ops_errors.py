@@ -39,3 +39,28 @@ def test_missing_clients_message():
 def test_headers_option():
     assert auth.parse_headers(['X-Roles: admin', 'A=b']) == {
         'X-Roles': 'admin', 'A': 'b'}
+
+
+def test_commands_say_to_install_the_extra(monkeypatch, capsys):
+    import sys
+    from nova_imgmeta.cli import main as cli_main
+    for name in ('keystoneauth1', 'glanceclient', 'novaclient',
+                 'os_client_config'):
+        monkeypatch.setitem(sys.modules, name, None)
+    code = cli_main.main(['audit', '--os-auth-type', 'none',
+                          '--os-endpoint', 'http://127.0.0.1:9'])
+    assert code == 2
+    assert 'install nova-imgmeta[cli]' in capsys.readouterr()[1]
+
+
+def test_no_credentials_message(monkeypatch, capsys):
+    import os
+    pytest = __import__('pytest')
+    pytest.importorskip('keystoneauth1')
+    from nova_imgmeta.cli import main as cli_main
+    for name in list(os.environ):
+        if name.startswith('OS_'):
+            monkeypatch.delenv(name)
+    code = cli_main.main(['audit'])
+    assert code == 2
+    assert 'no credentials' in capsys.readouterr()[1]

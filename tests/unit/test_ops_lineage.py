@@ -198,7 +198,7 @@ def test_backfill_failure_is_journaled_and_exit_2(tmpdir):
     code = backfill_cli.run(Args(apply=True, journal=journal),
                             glance=glance, nova=FakeNova(SERVERS), out=out)
     assert code == 2
-    events = [json.loads(l)['event'] for l in open(journal)]
+    events = [json.loads(line)['event'] for line in open(journal)]
     assert events.count('failed') == 1 and events.count('done') == 1
     assert 'base_image_ref' not in glance.images['s-miss']
 
@@ -210,7 +210,7 @@ def test_backfill_network_error_leaves_begin_open(tmpdir):
     code = backfill_cli.run(Args(apply=True, journal=journal),
                             glance=glance, nova=FakeNova(SERVERS), out=Out())
     assert code == 2
-    events = [json.loads(l)['event'] for l in open(journal)]
+    events = [json.loads(line)['event'] for line in open(journal)]
     assert events == ['begin']   # s-empty sorts first; nothing after it
     del glance.fail['s-empty']
     code = backfill_cli.run(Args(apply=True, journal=journal),

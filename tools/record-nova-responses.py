@@ -1,0 +1,94 @@
+"""Record Nova's real answers to the requests nova-imgmeta backfill makes.
+
+Runs under the real-Nova tier's Python 2.7 venv (tools/nova-tier), inside
+Nova's own functional harness (API, conductor, scheduler, compute with the
+fake virt driver, fake image service), and writes
+tests/recordings/nova/recorded-queens.json, which the Glance tier's Nova
+stand-in (tests/glance/fake_nova.py) serves its shapes from and is checked
+against (tests/glance/test_glance_fake_nova.py)::
+
+    ~/.cache/nova-imgmeta/nova-queens/venv/bin/python \\
+        tools/record-nova-responses.py [OUTPUT.json]
+"""
+
+import json
+import os
+import sys
+import unittest
+
+from nova.tests.functional import integrated_helpers
+import nova.tests.unit.image.fake as fake_image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUT = os.path.join(os.path.dirname(HERE), 'tests', 'recordings',
+                           'nova', 'recorded-queens.json')
+OUT = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_OUT
+EPOCH = '1970-01-01T00:00:00Z'
+
+
+class Recorder(integrated_helpers._IntegratedTestBase,
+               integrated_helpers.InstanceHelperMixin):
+    api_major_version = 'v2.1'
+    microversion = '2.1'
+
+    def _get(self, api, who, uri, status=(200,)):
+        response = api.api_request(uri, check_response_status=list(status))
+        body = json.loads(response.content) if response.content else None
+        self.records.append({'as': who, 'request': 'GET /v2.1/' + uri,
+                             'status': response.status_code, 'body': body})
+        return body
+
+    def _boot(self, name):
+        # 2.37 for networks "none"; everything recorded is at 2.1
+        self.api.microversion = '2.37'
+        try:
+            server = self.api.post_server({'server': {
+                'name': name, 'imageRef': fake_image.get_valid_image_id(),
+                'flavorRef': '1', 'networks': 'none'}})
+            return self._wait_for_state_change(self.api, server, 'ACTIVE')
+        finally:
+            self.api.microversion = '2.1'
+
+    def test_record(self):
+        self.records = []
+        admin = self.api_fixture.admin_api
+        user = self.api_fixture.api
+        live = self._boot('live')
+        gone = self._boot('deleted')
+        self.api.delete_server(gone['id'])
+        self._wait_until_deleted(gone)
+        ids = {'live': live['id'], 'deleted': gone['id']}
+        self._get(admin, 'admin', 'servers/detail?all_tenants=1&'
+                  'changes-since=%s&limit=1000' % EPOCH)
+        self._get(admin, 'admin', 'servers/detail?all_tenants=1&'
+                  'limit=1000')
+        self._get(admin, 'admin', 'servers/detail?all_tenants=1&uuid=%s&'
+                  'changes-since=%s' % (ids['deleted'], EPOCH))
+        self._get(admin, 'admin', 'servers/detail?all_tenants=1&uuid=%s&'
+                  'uuid=%s&changes-since=%s' % (ids['deleted'], ids['live'],
+                                                EPOCH))
+        self._get(admin, 'admin', 'servers/detail?all_tenants=1&'
+                  'changes-since=%s&limit=1' % EPOCH)
+        self._get(user, 'member', 'servers/detail?all_tenants=1',
+                  status=(403,))
+        self._get(user, 'member', 'servers/detail?uuid=%s&changes-since=%s'
+                  % (ids['deleted'], EPOCH))
+        self._get(admin, 'admin', 'servers/%s' % ids['deleted'],
+                  status=(404,))
+        with open(OUT, 'w') as handle:
+            json.dump({'_source': 'recorded from Nova %s functional harness '
+                       '(tools/record-nova-responses.py)' % _version(),
+                       'ids': ids, 'image': fake_image.get_valid_image_id(),
+                       'records': self.records}, handle, indent=1,
+                      sort_keys=True)
+
+
+def _version():
+    import pkg_resources
+    return pkg_resources.get_distribution('nova').version
+
+
+if __name__ == '__main__':
+    suite = unittest.TestLoader().loadTestsFromTestCase(Recorder)
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    sys.exit(0 if result.wasSuccessful() else 1)
