@@ -157,7 +157,8 @@ $BAD"
     fi
 fi
 [ "$ADDED" = 1 ] || die "nova-imgmeta was not added by pip install"
-echo "FREEZE CHECK ($SERIES): OK - only nova-imgmeta added, nothing upgraded, downgraded or removed"
+INSTALLED=$(grep -o 'Successfully installed .*' "$LOG_DIR/pip-install-nova-imgmeta.log" | sed 's/Successfully installed //' || true)
+echo "FREEZE CHECK ($SERIES): OK - only nova-imgmeta added ($INSTALLED), nothing upgraded, downgraded or removed ($(wc -l < "$ENV_ROOT/freeze-before.txt") packages before)"
 
 # 7. nova.conf with our namespace --------------------------------------------------
 log "generating nova.conf with --namespace nova_imgmeta"

@@ -183,6 +183,17 @@ class RebuildTestCase(_RealPluginTestCase):
         self.assertNotIn('image_it_raising', inst.system_metadata)
         self.assertEqual(SNAP_1, inst.system_metadata['image_base_image_ref'])
 
+    def test_unicode_image_properties(self):
+        inst = self._rebuild(IMAGE_B, {u'd\u00e9cor': u'\u2603',
+                                       'min_vram': 64})
+        self.assertEqual(u'\u2603', inst.system_metadata[u'image_d\u00e9cor'])
+        self.assertEqual(IMAGE_B, inst.system_metadata['image_base_image_ref'])
+
+    def test_rebuild_image_without_properties(self):
+        inst = self._rebuild(IMAGE_B, {})
+        self.assertEqual(IMAGE_B, inst.system_metadata['image_base_image_ref'])
+        self.assertNotIn('image_os_distro', inst.system_metadata)
+
     def test_unknown_policy_does_not_break_rebuild(self):
         self.configure(rebuild_policies=['no-such-policy'])
         inst = self._rebuild(IMAGE_B, {})
@@ -302,6 +313,34 @@ class SnapshotTestCase(_RealPluginTestCase):
         self.configure(snapshot_policies=['it-broken-import'])
         props = self._props()
         self.assertEqual(IMAGE_A, props['base_image_ref'])
+
+    def test_truncated_value_warn_keeps(self):
+        long_value = u'\u00e9' + 'x' * 254    # 255 characters, 256 bytes
+        inst = self._instance(extra={'image_long_prop': long_value})
+        self.configure(truncated_values='warn')
+        self.assertEqual(long_value, self._props(inst)['long_prop'])
+
+    def test_truncated_value_drop(self):
+        inst = self._instance(extra={'image_long_prop': 'y' * 255,
+                                     'image_short_prop': 'y' * 10})
+        self.configure(truncated_values='drop')
+        props = self._props(inst)
+        self.assertNotIn('long_prop', props)
+        self.assertEqual('y' * 10, props['short_prop'])
+
+    def test_unicode_properties(self):
+        inst = self._instance(extra={u'image_d\u00e9cor': u'\u2603 snow'})
+        props = self._props(inst)
+        self.assertEqual(u'\u2603 snow', props[u'd\u00e9cor'])
+        self.assertEqual(IMAGE_A, props['base_image_ref'])
+
+    def test_empty_chain_is_what_nova_builds(self):
+        # No policy at all: exactly what Nova builds (heal not applied).
+        self.configure(snapshot_policies=[])
+        inst = self._instance(base=None)
+        props = self._props(inst)
+        self.assertNotIn('base_image_ref', props)
+        self.assertEqual('key-1', props['cinder_encryption_key_id'])
 
     def _snapshot_api(self, instance):
         with test.nested(
