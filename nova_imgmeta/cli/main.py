@@ -32,15 +32,8 @@ def build_parser():
                     'OpenStack Nova Pike and Queens.')
     subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module('nova_imgmeta.cli.' + name)
-        except ImportError as exc:
-            # A command whose module is missing must not hide the others.
-            if ('nova_imgmeta.cli.' + name) not in str(exc) and \
-                    name not in str(exc):
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module('nova_imgmeta.cli.' + name).register(
+            subparsers)
     return parser
 
 
