@@ -38,6 +38,19 @@ def current_value(image, key):
     return image.get(key) if key in image else None
 
 
+def _fetch(glance, image_id, outcome):
+    """GET the image; on an API error record it in ``outcome`` (aborted
+    when fatal, failed otherwise) and return None."""
+    try:
+        return glance.get_image(image_id)
+    except ApiError as exc:
+        if exc.fatal:
+            outcome.aborted = exc
+        else:
+            outcome.fail(str(exc))
+        return None
+
+
 def close_open_changes(journal, records, index, key):
     """Journal ``done`` for changes a cut-short run made without saying so
     (the listing shows their new value). Returns their number."""
@@ -60,13 +73,10 @@ def apply_changes(glance, journal, rows, key, force=False, report=None):
     report = report or (lambda message: None)
     for row in rows:
         image_id, new = row['image_id'], row['new']
-        try:
-            image = glance.get_image(image_id)
-        except ApiError as exc:
-            if exc.fatal:
-                outcome.aborted = exc
+        image = _fetch(glance, image_id, outcome)
+        if image is None:
+            if outcome.aborted is not None:
                 return outcome
-            outcome.fail(str(exc))
             continue
         old = current_value(image, key)
         if old == new:
@@ -119,13 +129,10 @@ def undo_changes(glance, journal, records, force=False, dry_run=False,
     todo.sort(key=lambda c: c.order, reverse=True)
     for change in todo:
         image_id, key = change.image_id, change.key
-        try:
-            image = glance.get_image(image_id)
-        except ApiError as exc:
-            if exc.fatal:
-                outcome.aborted = exc
+        image = _fetch(glance, image_id, outcome)
+        if image is None:
+            if outcome.aborted is not None:
                 return outcome
-            outcome.fail(str(exc))
             continue
         now = current_value(image, key)
         if now == change.old:
