@@ -17,6 +17,8 @@ setuptools.setup(
         ],
         'nova_imgmeta.snapshot_policies': [
             'it-raising = nova_imgmeta_itplugins:RaisingSnapshotPolicy',
+            'it-refusing = nova_imgmeta_itplugins:RefusingSnapshotPolicy',
+            'it-system-exit = nova_imgmeta_itplugins:SystemExitSnapshotPolicy',
             'it-broken-import = nova_imgmeta_itplugins.does_not_exist:Nope',
         ],
     },

@@ -1,5 +1,6 @@
 """Misbehaving policies for the real-Nova integration tests."""
 
+from nova_imgmeta import exceptions
 from nova_imgmeta.policies import base
 
 
@@ -19,3 +20,20 @@ class RaisingSnapshotPolicy(base.SnapshotPolicy):
         image_meta['properties']['it_raising'] = 'half-done'
         image_meta['properties'].pop('base_image_ref', None)
         raise RuntimeError('it-raising snapshot policy')
+
+
+class RefusingSnapshotPolicy(base.SnapshotPolicy):
+    """Refuses every snapshot on purpose."""
+
+    def apply(self, context, instance, image_meta, extra_properties):
+        image_meta['properties']['it_refusing'] = 'half-done'
+        raise exceptions.SnapshotRejected('it-refusing refuses every '
+                                          'snapshot')
+
+
+class SystemExitSnapshotPolicy(base.SnapshotPolicy):
+    """Changes the properties half-way, then calls sys.exit()."""
+
+    def apply(self, context, instance, image_meta, extra_properties):
+        image_meta['properties']['it_system_exit'] = 'half-done'
+        raise SystemExit(3)
