@@ -45,7 +45,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 import zipfile
 
@@ -57,6 +56,7 @@ sys.path.insert(0, TOP)
 from nova_imgmeta import patching  # noqa: E402
 import nova_sdists  # noqa: E402
 import release_plan  # noqa: E402
+import workdir  # noqa: E402
 
 DIST = os.path.join(TOP, 'dist')
 PATCHES = 'nova_imgmeta/patches/'
@@ -246,7 +246,8 @@ def main(argv=None):
     pythons = args.python or ['python2.7', 'python3.6']
     start = time.time()
     failed = []
-    work = tempfile.mkdtemp(prefix='nova-imgmeta-dist-')
+    work = workdir.make('nova-imgmeta-dist-')
+    print('work directory: %s' % work, flush=True)
 
     def step(name, func, *func_args):
         began = time.time()

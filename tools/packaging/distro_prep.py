@@ -27,16 +27,18 @@ doc/packaging.md says:
 * Debian: a ``3.0 (quilt)`` source package, ``debian/patches/series`` =
   the distro's patch then contrib/debian/SERIES/series; ``dpkg-source -b``,
   then ``dpkg-source -x`` of the .dsc;
-* quilt: ``quilt push -a --fuzz=0`` on the unpatched extraction, then
-  ``quilt pop -a``.
+* quilt: in the source tree ``dpkg-source -b`` left patched,
+  ``quilt pop -a``, then ``quilt push -a --fuzz=0``.
 
 Each tree must equal the reference: the pristine sdist with the distro's
 patch and then ``nova-imgmeta patch apply --nova-tree`` (every file the
 series touches byte-identical, no other difference; ``.git``, ``debian``
 and ``.pc`` left out); after ``quilt pop -a`` the tree must equal the
-pristine sdist again.
+pristine sdist.
 
-Needs rpm, dpkg-dev, quilt, patch and git (Debian packages): installed
+The trees are made in a temporary directory (tools/packaging/workdir.py:
+in /dev/shm when it has room). Needs rpm, dpkg-dev, quilt, patch and git
+(Debian packages): installed
 with apt-get when missing (as root). NOVA_SDIST_CACHE keeps the sdists
 (default ~/.cache/nova-imgmeta/sdists); a warm cache needs the network only
 for PyPI's list of versions. Exit status: 0 every tree equal, 1 a
@@ -50,7 +52,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,6 +63,7 @@ from nova_imgmeta import patching  # noqa: E402
 import nova_sdists  # noqa: E402
 import recipes  # noqa: E402
 import treediff  # noqa: E402
+import workdir  # noqa: E402
 
 # command -> Debian package
 TOOLS = {'rpmbuild': 'rpm', 'dpkg-source': 'dpkg-dev', 'quilt': 'quilt',
@@ -246,10 +248,7 @@ def rpm_prep(series, version, sdist, work, patch_text):
 
 
 def debian_source(series, version, sdist, work, patch_text):
-    """dpkg-source -b, then -x (patched) and -x --skip-patches (unpatched).
-
-    Returns (patched tree, unpatched tree).
-    """
+    """dpkg-source -b, then -x; returns (-b's source tree, -x's tree)."""
     deb = os.path.join(work, 'debian')
     os.makedirs(deb)
     shutil.copy(sdist, os.path.join(deb, 'nova_%s.orig.tar.gz' % version))
@@ -281,11 +280,9 @@ def debian_source(series, version, sdist, work, patch_text):
                     os.path.join(patches, path))
     run(['dpkg-source', '-b', os.path.basename(source)], cwd=deb)
     dsc = os.path.join(deb, 'nova_%s-1.dsc' % version)
-    patched = os.path.join(work, 'dpkg-source-x')
-    unpatched = os.path.join(work, 'quilt')
-    run(['dpkg-source', '-x', dsc, patched])
-    run(['dpkg-source', '-x', '--skip-patches', dsc, unpatched])
-    return patched, unpatched
+    extracted = os.path.join(work, 'dpkg-source-x')
+    run(['dpkg-source', '-x', dsc, extracted])
+    return source, extracted
 
 
 def quilt(tree, *args):
@@ -341,24 +338,24 @@ def check_series(series, version, sdist, work):
         return compare(tree, ('.git',))
 
     def dpkg():
-        trees['dpkg'], trees['quilt'] = debian_source(
+        trees['quilt'], trees['dpkg'] = debian_source(
             series, version, sdist, work, trees['patch'])
         return compare(trees['dpkg'], ('debian', '.pc'))
-
-    def quilt_push():
-        quilt(trees['quilt'], 'push', '-a', '--fuzz=0')
-        return compare(trees['quilt'], ('debian', '.pc'))
 
     def quilt_pop():
         quilt(trees['quilt'], 'pop', '-a')
         return compare(trees['quilt'], ('debian', '.pc'), 'pristine')
 
+    def quilt_push():
+        quilt(trees['quilt'], 'push', '-a', '--fuzz=0')
+        return compare(trees['quilt'], ('debian', '.pc'))
+
     if not step('reference (nova-imgmeta patch apply)', reference):
         return results
     step('rpmbuild -bp, %autosetup -S git', rpm)
     if step('dpkg-source -b, dpkg-source -x', dpkg):
-        if step('quilt push -a --fuzz=0', quilt_push):
-            step('quilt pop -a (pristine again)', quilt_pop)
+        if step('quilt pop -a (the pristine tree)', quilt_pop):
+            step('quilt push -a --fuzz=0', quilt_push)
     return results
 
 
@@ -383,16 +380,24 @@ def main(argv=None):
                         help='keep the work directory and print its path')
     args = parser.parse_args(argv)
     start = time.time()
-    work = tempfile.mkdtemp(prefix='nova-imgmeta-distro-prep-')
+    work = workdir.make('nova-imgmeta-distro-prep-')
+    print('work directory: %s' % work, flush=True)
     failed = []
     try:
+        began = time.time()
         ensure_tools()
+        print('tools: %s (%.1f s)' % (', '.join(sorted(TOOLS)),
+                                      time.time() - began), flush=True)
         problems = recipes.stale()
         if problems:
             print('contrib/ is stale (run tools/packaging/recipes.py):\n%s'
                   % '\n'.join('  contrib/%s: %s' % p for p in problems))
             return 1
+        began = time.time()
         newest = nova_sdists.newest_by_series(nova_sdists.pypi_versions())
+        print('newest Nova release of each series on PyPI: %s (%.1f s)' % (
+            ', '.join('%s %s' % item for item in newest.items()),
+            time.time() - began), flush=True)
         wanted = args.series or list(newest)
         for series in wanted:
             version = newest.get(series)
@@ -401,10 +406,18 @@ def main(argv=None):
                       % series)
                 failed.append(series)
                 continue
+            began = time.time()
             sdist = nova_sdists.fetch(version)
-            print('%s: nova %s (%s)' % (series, version, sdist), flush=True)
+            print('%s: nova %s (%s, %.1f s)' % (
+                series, version, sdist, time.time() - began), flush=True)
             results = check_series(series, version, sdist,
                                    os.path.join(work, series))
+            if not args.keep:
+                # About 300 MB of trees per series: free them now.
+                began = time.time()
+                shutil.rmtree(os.path.join(work, series), ignore_errors=True)
+                print('  %-34s (%.1f s)' % ('removing the trees',
+                                            time.time() - began), flush=True)
             if not all(ok for _n, ok, _s, _d in results):
                 failed.append(series)
     except (SetupError, nova_sdists.SdistError, patching.PatchError) as exc:

@@ -100,6 +100,8 @@ def fetch(version, cache=None):
         return target
     if not os.path.isdir(cache):
         os.makedirs(cache)
+    print('downloading nova==%s from PyPI into %s' % (version, cache),
+          flush=True)
     tmp = tempfile.mkdtemp(prefix='.download-', dir=cache)
     try:
         # --no-build-isolation: pip prepares the sdist's metadata with the

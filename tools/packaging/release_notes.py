@@ -29,13 +29,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import release_plan  # noqa: E402
+import workdir  # noqa: E402
 
 NOTES = os.path.join('releasenotes', 'notes')
 
@@ -99,7 +99,7 @@ def check_rehearsal(work):
 
 
 def main():
-    work = tempfile.mkdtemp(prefix='nova-imgmeta-notes-')
+    work = workdir.make('nova-imgmeta-notes-')
     try:
         print('releasenotes: %s' % check_current())
         print('releasenotes: %s' % check_rehearsal(work))
