@@ -382,7 +382,7 @@ def main(argv=None):
     start = time.time()
     work = workdir.make('nova-imgmeta-distro-prep-')
     print('work directory: %s' % work, flush=True)
-    failed = []
+    failed, unchecked = [], []
     try:
         began = time.time()
         ensure_tools()
@@ -399,12 +399,15 @@ def main(argv=None):
             ', '.join('%s %s' % item for item in newest.items()),
             time.time() - began), flush=True)
         wanted = args.series or list(newest)
+        unknown = [name for name in wanted if name not in newest]
+        if unknown:
+            raise SetupError('not a series of MAP: %s' % ', '.join(unknown))
         for series in wanted:
             version = newest.get(series)
             if version is None:
                 print('%s: no sdist of this series on PyPI: cannot check it'
                       % series)
-                failed.append(series)
+                unchecked.append(series)
                 continue
             began = time.time()
             sdist = nova_sdists.fetch(version)
@@ -428,10 +431,14 @@ def main(argv=None):
             print('work directory kept: %s' % work)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print('distro-prep: %s in %.0f s' % (
-        'FAILED for %s' % ', '.join(failed) if failed else
-        'every tree equals nova-imgmeta patch apply', time.time() - start))
-    return 1 if failed else 0
+    if failed:
+        verdict, code = 'FAILED for %s' % ', '.join(failed), 1
+    elif unchecked:
+        verdict, code = 'could not check %s' % ', '.join(unchecked), 2
+    else:
+        verdict, code = 'every tree equals nova-imgmeta patch apply', 0
+    print('distro-prep: %s in %.0f s' % (verdict, time.time() - start))
+    return code
 
 
 if __name__ == '__main__':
