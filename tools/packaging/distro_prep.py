@@ -313,9 +313,9 @@ def check_series(series, version, sdist, work):
     def reference():
         pristine = nova_sdists.extract(sdist, os.path.join(work, 'pristine'))
         trees['pristine'] = pristine
-        trees['patch'] = distro_patch(pristine)
+        trees['distro_patch'] = distro_patch(pristine)
         trees['reference'] = build_reference(
-            pristine, os.path.join(work, 'reference'), trees['patch'])
+            pristine, os.path.join(work, 'reference'), trees['distro_patch'])
         changed = set(p for p, _why in treediff.differences(
             pristine, trees['reference']))
         want = set(touched) | {DISTRO_FILE}
@@ -334,12 +334,12 @@ def check_series(series, version, sdist, work):
         return None
 
     def rpm():
-        tree = rpm_prep(series, version, sdist, work, trees['patch'])
+        tree = rpm_prep(series, version, sdist, work, trees['distro_patch'])
         return compare(tree, ('.git',))
 
     def dpkg():
         trees['quilt'], trees['dpkg'] = debian_source(
-            series, version, sdist, work, trees['patch'])
+            series, version, sdist, work, trees['distro_patch'])
         return compare(trees['dpkg'], ('debian', '.pc'))
 
     def quilt_pop():
