@@ -3,7 +3,7 @@ stand-in, see fake_nova.py)."""
 
 import json
 
-from nova_imgmeta.ops import journal as journal_mod
+from nova_imgmeta.catalogue import journal as journal_mod
 
 EXPECTED = {
     'missing-live': 'ubuntu',

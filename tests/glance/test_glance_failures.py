@@ -15,8 +15,8 @@ import time
 import glance_server
 from loopback_http import start_proxy
 
-from nova_imgmeta.ops import journal as journal_mod
-from nova_imgmeta.ops import glance as glance_ops
+from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.cloud import glance as glance_ops
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

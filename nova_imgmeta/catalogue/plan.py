@@ -16,8 +16,8 @@ import calendar
 import time
 
 from nova_imgmeta import lineage
-from nova_imgmeta.ops import lineage_audit
-from nova_imgmeta.ops.nova import server_image_id
+from nova_imgmeta.catalogue import audit as lineage_audit
+from nova_imgmeta.cloud.compute import server_image_id
 
 SINCE_MARGIN = 24 * 3600
 

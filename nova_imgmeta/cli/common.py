@@ -1,12 +1,18 @@
-"""What every operator command shares: error reporting and the listing."""
+"""What the operator commands share: exit codes, error reporting, progress
+lines, and the listing of the catalogue into an index."""
 
 from __future__ import print_function
 
 import sys
+import time
 
-from nova_imgmeta.ops import errors
-from nova_imgmeta.ops.index import ImageIndex
-from nova_imgmeta.ops.progress import Progress
+from nova_imgmeta.catalogue.index import ImageIndex
+from nova_imgmeta.exceptions import CommandError
+
+#: Exit codes shared by the commands.
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_ERROR = 2
 
 
 def err(command, message):
@@ -14,15 +20,39 @@ def err(command, message):
 
 
 def guarded(command, func):
-    """Wrap func(args) -> exit code: OpsError becomes a message + code."""
+    """Wrap func(args) -> exit code: CommandError becomes a message and
+    its exit code."""
     def run(args):
         try:
             return func(args)
-        except errors.OpsError as exc:
+        except CommandError as exc:
             err(command, 'error: %s' % exc)
             return exc.exit_code
     run.__name__ = getattr(func, '__name__', 'run')
     return run
+
+
+class Progress(object):
+    """Progress lines on stderr for long runs, at most one every few
+    seconds."""
+
+    def __init__(self, enabled=True, interval=2.0, stream=None):
+        self.enabled = enabled
+        self.interval = interval
+        self.stream = stream or sys.stderr
+        self._last = 0.0
+
+    def say(self, message, force=False):
+        if not self.enabled:
+            return
+        now = time.time()
+        if force or now - self._last >= self.interval:
+            self._last = now
+            print('nova-imgmeta: ' + message, file=self.stream)
+            try:
+                self.stream.flush()
+            except (AttributeError, ValueError):
+                pass
 
 
 def add_listing_arguments(parser):
@@ -30,15 +60,16 @@ def add_listing_arguments(parser):
                         help='images per Glance request (default 1000, '
                              "Glance's usual api_limit_max)")
     parser.add_argument('--owner', metavar='PROJECT_ID',
-                        help="only this project's images (default: every "
-                             'image your credentials can see; admins see '
-                             'all)')
+                        help="check only this project's snapshots (the "
+                             'images they name are looked up wherever '
+                             'they are; default: every image your '
+                             'credentials can see; admins see all)')
     parser.add_argument('--quiet', '-q', action='store_true',
                         help='no progress lines on stderr')
 
 
 def build_index(glance, args, source_properties=()):
-    """List every image into an :class:`ImageIndex`, with progress."""
+    """List the catalogue into an :class:`ImageIndex`, with progress."""
     progress = Progress(enabled=not getattr(args, 'quiet', False))
     index = ImageIndex(source_properties=source_properties)
     pages = [0]

@@ -25,10 +25,6 @@ class Row(object):
         for name, val in zip(_COLUMNS, values):
             setattr(self, name, val)
 
-    @property
-    def is_snapshot(self):
-        return self.image_type in SNAPSHOT_TYPES
-
 
 class ImageIndex(object):
 

@@ -15,7 +15,7 @@ try:  # Python 3
 except ImportError:  # Python 2.7
     from urllib import urlencode
 
-from nova_imgmeta.ops.errors import ApiError, MissingClients, describe
+from nova_imgmeta.cloud.failures import ApiError, MissingClients, describe
 
 #: Glance's default api_limit_max: the largest page it serves.
 DEFAULT_PAGE_SIZE = 1000
@@ -28,13 +28,8 @@ def glance_http(connection):
         import glanceclient
     except ImportError as exc:
         raise MissingClients(str(exc))
-    kwargs = {'session': connection.session,
-              'interface': connection.interface}
-    if connection.region_name:
-        kwargs['region_name'] = connection.region_name
-    if connection.image_endpoint:
-        kwargs['endpoint_override'] = connection.image_endpoint
-    return glanceclient.Client('2', **kwargs).http_client
+    return glanceclient.Client('2', **connection.client_kwargs(
+        connection.image_endpoint)).http_client
 
 
 class GlanceAPI(object):

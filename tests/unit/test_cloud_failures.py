@@ -2,7 +2,8 @@
 
 import socket
 
-from nova_imgmeta.ops import auth, errors
+from nova_imgmeta.cloud import auth
+from nova_imgmeta.cloud import failures as errors
 
 
 class HTTPUnauthorized(Exception):

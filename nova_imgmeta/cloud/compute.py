@@ -20,7 +20,7 @@ try:  # Python 3
 except ImportError:  # Python 2.7
     from urllib import urlencode
 
-from nova_imgmeta.ops.errors import ApiError, MissingClients, describe
+from nova_imgmeta.cloud.failures import ApiError, MissingClients, describe
 
 DEFAULT_PAGE_SIZE = 1000
 #: Up to this many servers are looked up one request each.
@@ -34,13 +34,8 @@ def nova_http(connection):
     except ImportError as exc:
         raise MissingClients(str(exc))
     # endpoint_type: novaclient's name for the interface since Ocata
-    kwargs = {'session': connection.session,
-              'endpoint_type': connection.interface}
-    if connection.region_name:
-        kwargs['region_name'] = connection.region_name
-    if connection.compute_endpoint:
-        kwargs['endpoint_override'] = connection.compute_endpoint
-    return nova_client.Client('2.1', **kwargs).client
+    return nova_client.Client('2.1', **connection.client_kwargs(
+        connection.compute_endpoint, 'endpoint_type')).client
 
 
 def server_image_id(server):
