@@ -43,7 +43,10 @@ def register(subparsers):
                         help='journal file (default with --apply: '
                              'nova-imgmeta-backfill-<time>.jsonl here)')
     parser.add_argument('--image', action='append', default=[],
-                        metavar='ID', help='only this image (repeatable)')
+                        metavar='ID',
+                        help='only this snapshot or backup (repeatable); '
+                             'an id that is not found, not a snapshot or '
+                             'not listed is named, and the exit code is 1')
     parser.add_argument('--source-property', action='append', default=[],
                         metavar='KEY',
                         help='image property naming the image a snapshot '
@@ -76,17 +79,20 @@ def run(args, glance=None, nova=None, out=None):
         connection = auth.connect(args)
         if glance is None:
             from nova_imgmeta.cloud.glance import GlanceAPI
-            glance = GlanceAPI.from_connection(connection)
+            glance = GlanceAPI.from_connection(connection, warn=report)
         if nova is None:
             nova = compute.NovaAPI.from_connection(connection, warn=report)
     index, progress = common.build_index(glance, args,
                                          args.source_property)
     try:
+        if args.image:
+            index.add_references(glance.find_images, args.image)
         audit = lineage_audit.Audit(index).run()
         plan = plan_mod.Plan(index, audit, force=args.force, only=args.image)
         plan.select()
         plan.lookup_servers(nova, progress,
                             batch_threshold=args.nova_batch_threshold)
+        plan.look_up_sources(glance.find_images)
         plan.resolve()
         return _act(args, plan, index, glance, records, out, report)
     finally:
@@ -97,12 +103,17 @@ def _act(args, plan, index, glance, records, out, report):
     changes = list(plan.rows(('change',)))
     unresolved = plan.count('unresolved')
     skipped = plan.count('skip')
+    bad_ids = plan.count(plan_mod.BAD_IMAGE)
+    for row in plan.rows((plan_mod.BAD_IMAGE,)):
+        report('--image %s: %s' % (row['image_id'], row['reason']))
     if not args.apply:
         _show_plan(args, plan, out)
         summary = {'would_change': len(changes), 'unresolved': unresolved,
-                   'skipped': skipped, 'applied': False}
+                   'skipped': skipped, 'bad_image_ids': bad_ids,
+                   'applied': False}
         _summary(args, summary, out)
-        return common.EXIT_PROBLEMS if (unresolved or skipped) else 0
+        return common.EXIT_PROBLEMS if (unresolved or skipped or
+                                        bad_ids) else 0
     path = args.journal or 'nova-imgmeta-backfill-%s.jsonl' % time.strftime(
         '%Y%m%dT%H%M%SZ', time.gmtime())
     report('journal: %s (re-run with --journal %s to resume; undo with '
@@ -127,6 +138,7 @@ def _act(args, plan, index, glance, records, out, report):
     summary = {'changed': outcome.changed, 'already_set': outcome.already,
                'skipped': skipped + outcome.skipped,
                'unresolved': unresolved, 'failed': outcome.failed,
+               'bad_image_ids': bad_ids,
                'done_in_earlier_runs': done_before + resumed,
                'journal': os.path.abspath(path), 'applied': True}
     if outcome.aborted is not None:
@@ -134,11 +146,13 @@ def _act(args, plan, index, glance, records, out, report):
         report('stopped: %s' % outcome.aborted)
         report('nothing is half-written: re-run with --journal %s to '
                'resume' % path)
-    _show_plan(args, plan, out, actions=('skip', 'unresolved'))
+    _show_plan(args, plan, out, actions=('skip', 'unresolved',
+                                         plan_mod.BAD_IMAGE))
     _summary(args, summary, out)
     if outcome.exit_code:
         return outcome.exit_code
-    return common.EXIT_PROBLEMS if (unresolved or summary['skipped']) else 0
+    return common.EXIT_PROBLEMS if (unresolved or summary['skipped'] or
+                                    bad_ids) else 0
 
 
 def _show_plan(args, plan, out, actions=None):

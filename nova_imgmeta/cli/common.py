@@ -69,7 +69,9 @@ def add_listing_arguments(parser):
 
 
 def build_index(glance, args, source_properties=()):
-    """List the catalogue into an :class:`ImageIndex`, with progress."""
+    """List the catalogue into an :class:`ImageIndex`, with progress, then
+    look up the images its snapshots name that the listing did not hold
+    (``--owner``, or deleted: only a 404 makes a link dangling)."""
     progress = Progress(enabled=not getattr(args, 'quiet', False))
     index = ImageIndex(source_properties=source_properties)
     pages = [0]
@@ -81,14 +83,19 @@ def build_index(glance, args, source_properties=()):
     filters = {}
     if getattr(args, 'owner', None):
         filters['owner'] = args.owner
+        index.filtered = True
     try:
-        for image in glance.iter_images(page_size=args.page_size,
-                                        filters=filters, on_page=on_page):
+        for image in glance.iter_catalogue(page_size=args.page_size,
+                                           filters=filters, on_page=on_page):
             index.add(image)
-        index.flush()
+        listed = index.count
+        looked_up = index.add_references(glance.find_images)
     except BaseException:
         index.close()
         raise
-    progress.say('listed %d images in %d pages' % (index.count, pages[0]),
-                 force=True)
+    message = 'listed %d images in %d pages' % (listed, pages[0])
+    if looked_up:
+        message += ('; looked up %d images named by snapshots but not '
+                    'listed' % looked_up)
+    progress.say(message, force=True)
     return index, progress

@@ -27,6 +27,14 @@ class FakeGlance(object):
         for image_id in sorted(self.images):
             yield copy.deepcopy(self.images[image_id])
 
+    iter_catalogue = iter_images
+
+    def find_images(self, image_ids, search=True):
+        for image_id in image_ids:
+            self.calls.append('get')
+            image = self.images.get(image_id)
+            yield image_id, copy.deepcopy(image) if image else None
+
     def get_image(self, image_id):
         self.calls.append('get')
         if image_id not in self.images:
