@@ -8,6 +8,8 @@ keystoneauth1 session. keystoneauth1 and os-client-config are imported only
 there: they come with the ``cli`` extra.
 """
 
+from __future__ import absolute_import
+
 import os
 
 from nova_imgmeta.cloud.failures import MissingClients

@@ -15,6 +15,8 @@ What those releases' API offers, and what this module uses:
   it and sees the servers of its own project only.
 """
 
+from __future__ import absolute_import
+
 try:  # Python 3
     from urllib.parse import parse_qsl, urlencode, urlsplit
 except ImportError:  # Python 2.7

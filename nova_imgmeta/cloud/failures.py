@@ -6,6 +6,8 @@ are turned into :class:`ApiError` (a
 each, without importing any of those libraries here.
 """
 
+from __future__ import absolute_import
+
 from nova_imgmeta.exceptions import CommandError
 
 __all__ = ['ApiError', 'MissingClients', 'describe']

@@ -11,6 +11,8 @@ and ``patch(url, headers=, data=)`` returning ``(response, body)`` will
 do, which is how tests and the benchmark count requests.
 """
 
+from __future__ import absolute_import
+
 import json
 
 try:  # Python 3

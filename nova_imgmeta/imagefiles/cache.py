@@ -72,12 +72,9 @@ def cache_files(instances_path, image_id, unreadable=None):
     name = cache_name(image_id)
     base_dir = os.path.join(instances_path, BASE_DIR)
     files = [CacheFile(os.path.join(base_dir, name), 'base')]
-    try:
-        entries = sorted(os.listdir(base_dir))
-    except EnvironmentError as exc:
-        if os.path.lexists(base_dir):
-            _note(unreadable, base_dir, exc)
-        entries = []
+    entries = []
+    if os.path.lexists(base_dir):   # no _base yet: nothing cached
+        entries = _listdir(base_dir, unreadable)
     for entry in entries:
         kind = classify(entry, name)
         if kind in (None, 'base'):
@@ -92,25 +89,25 @@ def _note(unreadable, path, exc):
         unreadable.append({'path': path, 'error': str(exc)})
 
 
+def _listdir(path, unreadable):
+    """The sorted entries of a directory; [] (and a note) when it cannot
+    be listed."""
+    try:
+        return sorted(os.listdir(path))
+    except EnvironmentError as exc:
+        _note(unreadable, path, exc)
+        return []
+
+
 def instance_disks(instances_path, unreadable=None):
     """Yield (instance directory name, disk path) for every disk file;
     each directory that cannot be listed is added to ``unreadable``."""
-    try:
-        entries = sorted(os.listdir(instances_path))
-    except EnvironmentError as exc:
-        _note(unreadable, instances_path, exc)
-        return
-    for entry in entries:
+    for entry in _listdir(instances_path, unreadable):
         directory = os.path.join(instances_path, entry)
         if entry in _NOT_INSTANCES or entry.startswith('.') or \
                 not os.path.isdir(directory):
             continue
-        try:
-            files = sorted(os.listdir(directory))
-        except EnvironmentError as exc:
-            _note(unreadable, directory, exc)
-            continue
-        for disk in files:
+        for disk in _listdir(directory, unreadable):
             path = os.path.join(directory, disk)
             if disk.startswith('disk') and os.path.isfile(path):
                 yield entry, path

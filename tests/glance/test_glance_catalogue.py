@@ -31,6 +31,17 @@ def _problems(out):
     return report, dict((p['id'], p['kind']) for p in report['problems'])
 
 
+def _through_proxy(cli, glance, *argv):
+    """Run the CLI with a counting proxy in front of Glance: (code, out,
+    err, the paths Glance was asked)."""
+    proxy = start_proxy(glance.url)
+    try:
+        code, out, err = cli.run(*argv, glance_url=proxy.url)
+        return code, out, err, [p for _m, p in proxy.counter.paths]
+    finally:
+        proxy.shutdown()
+
+
 @pytest.fixture
 def small_nova_pages():
     """A Nova of its own with ``[api] max_limit = 100``."""
@@ -85,14 +96,9 @@ def test_every_glance_listing_follows_next(cli, admin, glance):
                           base_image_ref=other)['id'] for other in others]
     snaps.append(admin.create(name='s', owner=owner, image_type='snapshot',
                               base_image_ref=base)['id'])
-    proxy = start_proxy(glance.url)
-    try:
-        code, out, err = cli.run('audit', '--owner', owner, '--format',
-                                 'json', '--page-size', '2',
-                                 glance_url=proxy.url)
-        paths = [p for _m, p in proxy.counter.paths]
-    finally:
-        proxy.shutdown()
+    code, out, err, paths = _through_proxy(
+        cli, glance, 'audit', '--owner', owner, '--format', 'json',
+        '--page-size', '2')
     assert code == 0, out + err
     report, _kinds = _problems(out)
     assert report['summary']['images'] == 12
@@ -122,13 +128,8 @@ def test_hidden_images_are_not_dangling(cli, admin, glance, nova):
                            image_type='snapshot',
                            instance_uuid=server)['id']
     for args in ([], ['--owner', owner]):
-        proxy = start_proxy(glance.url)
-        try:
-            code, out, err = cli.run('audit', '--format', 'json',
-                                     *args, glance_url=proxy.url)
-            paths = [p for _m, p in proxy.counter.paths]
-        finally:
-            proxy.shutdown()
+        code, out, err, paths = _through_proxy(cli, glance, 'audit',
+                                               '--format', 'json', *args)
         report, kinds = _problems(out)
         assert ok not in kinds, args
         assert kinds[missing] == 'missing'
@@ -204,13 +205,8 @@ def test_owner_limits_the_snapshots_checked_not_the_images_that_exist(
     missing = admin.create(name='missing', owner=owner,
                            image_type='snapshot',
                            instance_uuid=server)['id']
-    proxy = start_proxy(glance.url)
-    try:
-        code, out, err = cli.run('audit', '--owner', owner, '--format',
-                                 'json', glance_url=proxy.url)
-        paths = [p for _m, p in proxy.counter.paths]
-    finally:
-        proxy.shutdown()
+    code, out, err, paths = _through_proxy(cli, glance, 'audit', '--owner',
+                                           owner, '--format', 'json')
     report, kinds = _problems(out)
     assert report['summary']['images'] == 3   # --owner: 3 listed
     assert kinds == {dangling: 'dangling', missing: 'missing'}
