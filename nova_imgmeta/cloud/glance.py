@@ -194,7 +194,9 @@ class GlanceAPI(object):
                 if self.has_hidden and self._all_visibility is not False:
                     scope['visibility'] = 'all'
                 try:
-                    for image in self.iter_images(len(chunk), scope):
+                    # one more than asked: a full page would make Glance
+                    # link to one more, empty, page
+                    for image in self.iter_images(len(chunk) + 1, scope):
                         found[image.get('id')] = image
                 except ApiError as exc:
                     if exc.fatal:
