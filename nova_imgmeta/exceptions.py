@@ -6,6 +6,7 @@ from oslo_log import log as logging
 
 __all__ = [
     'NovaImgmetaError',
+    'CommandError',
     'ConfigError',
     'PolicyLoadError',
     'SnapshotRejected',
@@ -20,6 +21,25 @@ _REJECTED_CLASS = []
 
 class NovaImgmetaError(Exception):
     """Base class of every exception raised by nova_imgmeta."""
+
+
+class CommandError(NovaImgmetaError):
+    """An operator command cannot go on: a message and an exit code.
+
+    :param message: one sentence for the operator.
+    :param exit_code: the command's exit code (2, "error", by default).
+    """
+
+    exit_code = 2
+
+    def __init__(self, message, exit_code=None):
+        super(CommandError, self).__init__(message)
+        self.message = message
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self):
+        return self.message
 
 
 class ConfigError(NovaImgmetaError):

@@ -8,9 +8,12 @@ keystoneauth1 session. keystoneauth1 and os-client-config are imported only
 there: they come with the ``cli`` extra.
 """
 
+from __future__ import absolute_import
+
 import os
 
-from nova_imgmeta.ops.errors import MissingClients, OpsError
+from nova_imgmeta.cloud.failures import MissingClients
+from nova_imgmeta.exceptions import CommandError
 
 #: (option dest without the "os_" prefix, help). Every one is also read from
 #: the environment variable OS_<DEST upper-case>.
@@ -112,13 +115,24 @@ class Connection(object):
         self.image_endpoint = image_endpoint
         self.compute_endpoint = compute_endpoint
 
+    def client_kwargs(self, endpoint_override, interface_name='interface'):
+        """Keyword arguments for a client on this session: interface,
+        region and endpoint override (``interface_name`` is the client's
+        name for the interface)."""
+        kwargs = {'session': self.session, interface_name: self.interface}
+        if self.region_name:
+            kwargs['region_name'] = self.region_name
+        if endpoint_override:
+            kwargs['endpoint_override'] = endpoint_override
+        return kwargs
+
 
 def parse_headers(items):
     headers = {}
     for item in items or ():
         sep = ':' if ':' in item else '='
         if sep not in item:
-            raise OpsError('--os-header %r: expected "NAME: VALUE"' % item)
+            raise CommandError('--os-header %r: expected "NAME: VALUE"' % item)
         name, val = item.split(sep, 1)
         headers[name.strip()] = val.strip()
     return headers
@@ -153,7 +167,7 @@ def connect(args):
     try:
         loader = loading.get_plugin_loader(auth_type)
     except Exception as exc:
-        raise OpsError('unknown --os-auth-type %r: %s' % (auth_type, exc))
+        raise CommandError('unknown --os-auth-type %r: %s' % (auth_type, exc))
     options = {}
     for opt in loader.get_options():
         val = value(args, opt.dest)
@@ -161,14 +175,14 @@ def connect(args):
             options[opt.dest] = val
     if auth_type not in ('none', 'admin_token') and \
             not options.get('auth_url'):
-        raise OpsError('no credentials: set OS_AUTH_URL and friends '
-                       '(source your openrc), use --os-cloud NAME, or '
-                       '--os-auth-url and the other --os-* options')
+        raise CommandError('no credentials: set OS_AUTH_URL and friends '
+                           '(source your openrc), use --os-cloud NAME, or '
+                           '--os-auth-url and the other --os-* options')
     try:
         auth = loader.load_from_options(**options)
     except Exception as exc:
-        raise OpsError('incomplete credentials for auth type %s: %s'
-                       % (auth_type, exc))
+        raise CommandError('incomplete credentials for auth type %s: %s'
+                           % (auth_type, exc))
     verify = True
     if _insecure(args):
         verify = False
@@ -213,7 +227,7 @@ def _connect_cloud(args, cloud, headers):
             cloud=cloud, region_name=value(args, 'region_name'))
         session = config.get_session()
     except Exception as exc:
-        raise OpsError('clouds.yaml cloud %r: %s' % (cloud, exc))
+        raise CommandError('clouds.yaml cloud %r: %s' % (cloud, exc))
     session.additional_headers.update(headers)
     conf = getattr(config, 'config', {}) or {}
     return Connection(

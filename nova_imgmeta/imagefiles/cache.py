@@ -13,7 +13,10 @@ import hashlib
 import os
 import re
 
-from nova_imgmeta.ops import qcow2
+from nova_imgmeta.imagefiles import qcow2
+
+__all__ = ['DEFAULT_INSTANCES_PATH', 'cache_files', 'cache_name',
+           'find_users']
 
 DEFAULT_INSTANCES_PATH = '/var/lib/nova/instances'
 BASE_DIR = '_base'
@@ -22,7 +25,8 @@ _NOT_INSTANCES = frozenset([BASE_DIR, 'locks', 'snapshots',
 
 
 def cache_name(image_id):
-    """sha1 hex digest of the image id: the cached base file's name."""
+    """sha1 hex digest of the image id (text): the cached base file's
+    name, as ``nova.virt.libvirt.imagecache.get_cache_fname`` makes it."""
     return hashlib.sha1(image_id.encode('utf-8')).hexdigest()
 
 
@@ -48,8 +52,11 @@ class CacheFile(object):
         self.path = path
         self.kind = kind
         self.size_gb = size_gb
-        self.exists = os.path.exists(path)
-        self.bytes = os.path.getsize(path) if self.exists else None
+        try:
+            self.bytes = os.path.getsize(path)
+            self.exists = True
+        except EnvironmentError:
+            self.exists, self.bytes = False, None
         self.used_by = []
 
     def as_dict(self):
@@ -58,16 +65,16 @@ class CacheFile(object):
                 'bytes': self.bytes, 'used_by': list(self.used_by)}
 
 
-def cache_files(instances_path, image_id):
+def cache_files(instances_path, image_id, unreadable=None):
     """The cache files of an image: the base file (always listed, even
-    when absent) and every resized or partial copy present."""
+    when absent) and every resized or partial copy present. A ``_base``
+    directory that cannot be listed is added to ``unreadable``."""
     name = cache_name(image_id)
     base_dir = os.path.join(instances_path, BASE_DIR)
     files = [CacheFile(os.path.join(base_dir, name), 'base')]
-    try:
-        entries = sorted(os.listdir(base_dir))
-    except OSError:
-        entries = []
+    entries = []
+    if os.path.lexists(base_dir):   # no _base yet: nothing cached
+        entries = _listdir(base_dir, unreadable)
     for entry in entries:
         kind = classify(entry, name)
         if kind in (None, 'base'):
@@ -77,38 +84,50 @@ def cache_files(instances_path, image_id):
     return files
 
 
-def instance_disks(instances_path):
-    """Yield (instance directory name, disk path) for every disk file."""
+def _note(unreadable, path, exc):
+    if unreadable is not None:
+        unreadable.append({'path': path, 'error': str(exc)})
+
+
+def _listdir(path, unreadable):
+    """The sorted entries of a directory; [] (and a note) when it cannot
+    be listed."""
     try:
-        entries = sorted(os.listdir(instances_path))
-    except OSError:
-        return
-    for entry in entries:
+        return sorted(os.listdir(path))
+    except EnvironmentError as exc:
+        _note(unreadable, path, exc)
+        return []
+
+
+def instance_disks(instances_path, unreadable=None):
+    """Yield (instance directory name, disk path) for every disk file;
+    each directory that cannot be listed is added to ``unreadable``."""
+    for entry in _listdir(instances_path, unreadable):
         directory = os.path.join(instances_path, entry)
         if entry in _NOT_INSTANCES or entry.startswith('.') or \
                 not os.path.isdir(directory):
             continue
-        try:
-            files = sorted(os.listdir(directory))
-        except OSError:
-            continue
-        for disk in files:
+        for disk in _listdir(directory, unreadable):
             path = os.path.join(directory, disk)
             if disk.startswith('disk') and os.path.isfile(path):
                 yield entry, path
 
 
-def find_users(instances_path, files, errors=None):
+def find_users(instances_path, files, unreadable=None):
     """Fill each CacheFile's ``used_by`` from the instance disks' qcow2
-    headers; return the users of cache files that are absent."""
+    headers; return the users of cache files that are absent.
+
+    Every directory or disk that could not be read is added to
+    ``unreadable`` ({'path', 'error'}): a disk not read may use the
+    files, so the caller must not answer "not in use".
+    """
     by_name = dict((os.path.basename(f.path), f) for f in files)
     dangling = []
-    for instance, disk in instance_disks(instances_path):
+    for instance, disk in instance_disks(instances_path, unreadable):
         try:
             backing = qcow2.backing_file(disk)
-        except (IOError, OSError) as exc:
-            if errors is not None:
-                errors.append('%s: %s' % (disk, exc))
+        except (EnvironmentError, qcow2.CorruptHeader) as exc:
+            _note(unreadable, disk, exc)
             continue
         if not backing:
             continue

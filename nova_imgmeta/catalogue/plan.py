@@ -16,10 +16,13 @@ import calendar
 import time
 
 from nova_imgmeta import lineage
-from nova_imgmeta.ops import lineage_audit
-from nova_imgmeta.ops.nova import server_image_id
+from nova_imgmeta.catalogue import audit as lineage_audit
+from nova_imgmeta.catalogue.index import SNAPSHOT_TYPES
+from nova_imgmeta.cloud.compute import server_image_id
 
 SINCE_MARGIN = 24 * 3600
+#: plan action of a --image id that cannot be backfilled
+BAD_IMAGE = 'bad-image'
 
 
 class SqlSet(object):
@@ -124,7 +127,29 @@ class Plan(object):
                 self._insert(rows)
                 rows = []
         self._insert(rows)
+        self._name_bad_images()
         return self.count()
+
+    def _name_bad_images(self):
+        """Each --image id that is not a snapshot the run checks: not
+        found, not a snapshot or backup, or outside the listing."""
+        rows = []
+        for image_id in sorted(self.only):
+            row = self.index.get(image_id)
+            if row is not None and row.listed and \
+                    row.image_type in SNAPSHOT_TYPES:
+                continue
+            if row is None:
+                reason = 'not found in Glance (a GET answered 404)'
+            elif row.image_type not in SNAPSHOT_TYPES:
+                reason = ('not a snapshot or backup (image_type %s)'
+                          % (row.image_type or 'absent'))
+            else:
+                reason = ('not among the images listed (its owner is %s; '
+                          'see --owner)' % row.owner)
+            rows.append((image_id, row.name if row else None, None, None,
+                         None, None, reason, BAD_IMAGE, None, None, None))
+        self._insert(rows)
 
     def _insert(self, rows):
         if rows:
@@ -156,6 +181,18 @@ class Plan(object):
                 progress.say('found %d of %d servers in Nova'
                              % (found, len(self.servers)))
         return found
+
+    def look_up_sources(self, find_images):
+        """Look up in Glance the images the servers ran (and the
+        --source-property images) that the listing did not hold: a
+        public base image of another project is the usual case."""
+        wanted = set(value for (value,) in self.db.execute(
+            'SELECT image FROM servers WHERE found = 1 AND image IS NOT '
+            "NULL AND image != ''"))
+        wanted.update(value for (value,) in self.db.execute(
+            "SELECT image_source FROM plan WHERE action = 'pending' AND "
+            'image_source IS NOT NULL'))
+        return self.index.add_references(find_images, sorted(wanted))
 
     # -- values -------------------------------------------------------
     def resolve(self):
@@ -194,9 +231,9 @@ class Plan(object):
         row = self.index.get(source)
         if row is None:
             return (None, source, how,
-                    'its source image %s no longer exists in Glance, so '
-                    'its own base_image_ref is unknown' % source,
-                    'unresolved', image_id)
+                    'its source image %s does not exist in Glance (a GET '
+                    'answered 404), so its own base_image_ref is unknown'
+                    % source, 'unresolved', image_id)
         new = lineage.base_image_ref(source, {lineage.BASE_IMAGE_REF:
                                               row.base})
         if new == image_id:

@@ -2,7 +2,8 @@
 
 import socket
 
-from nova_imgmeta.ops import auth, errors
+from nova_imgmeta.cloud import auth
+from nova_imgmeta.cloud import failures as errors
 
 
 class HTTPUnauthorized(Exception):
@@ -64,3 +65,30 @@ def test_no_credentials_message(monkeypatch, capsys):
     code = cli_main.main(['audit'])
     assert code == 2
     assert 'no credentials' in capsys.readouterr()[1]
+
+
+def test_one_error_root():
+    from nova_imgmeta.catalogue.journal import JournalError
+    from nova_imgmeta.exceptions import CommandError, NovaImgmetaError
+    from nova_imgmeta.imagefiles.qcow2 import CorruptHeader
+    for cls in (errors.ApiError, errors.MissingClients, JournalError,
+                CommandError, CorruptHeader):
+        assert issubclass(cls, NovaImgmetaError), cls
+    assert errors.ApiError('x').exit_code == 2
+
+
+def test_no_module_shadows_an_openstack_package_on_python27():
+    # Python 2.7 imports a sibling module before a top-level package of
+    # the same name unless the module asks for absolute imports
+    import os
+    import nova_imgmeta
+    top = os.path.dirname(nova_imgmeta.__file__)
+    for path, _dirs, files in os.walk(top):
+        names = set(f[:-3] for f in files if f.endswith('.py'))
+        assert not names & set(['nova', 'glanceclient', 'novaclient',
+                                'keystoneauth1']), path
+        if 'glance' in names:   # cloud/glance.py: its siblings
+            for name in names - set(['__init__']):
+                with open(os.path.join(path, name + '.py')) as handle:
+                    assert 'from __future__ import absolute_import' in \
+                        handle.read(), (path, name)

@@ -1,14 +1,16 @@
-"""Errors of the operator commands and the messages an operator sees.
+"""Failed API calls, and the sentence an operator sees for each.
 
 HTTP and network failures from glanceclient, novaclient and keystoneauth1
-are turned into :class:`ApiError` with one clear sentence each, without
-importing any of those libraries here.
+are turned into :class:`ApiError` (a
+:class:`nova_imgmeta.exceptions.CommandError`) with one clear sentence
+each, without importing any of those libraries here.
 """
 
-#: Exit codes shared by the commands.
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_ERROR = 2
+from __future__ import absolute_import
+
+from nova_imgmeta.exceptions import CommandError
+
+__all__ = ['ApiError', 'MissingClients', 'describe']
 
 MISSING_CLIENTS = ('this command needs the OpenStack clients: '
                    'install nova-imgmeta[cli] '
@@ -27,22 +29,7 @@ _HINTS = {
 }
 
 
-class OpsError(Exception):
-    """An error that ends a command with a message and an exit code."""
-
-    exit_code = EXIT_ERROR
-
-    def __init__(self, message, exit_code=None):
-        super(OpsError, self).__init__(message)
-        self.message = message
-        if exit_code is not None:
-            self.exit_code = exit_code
-
-    def __str__(self):
-        return self.message
-
-
-class MissingClients(OpsError):
+class MissingClients(CommandError):
     def __init__(self, detail=None):
         msg = MISSING_CLIENTS
         if detail:
@@ -50,7 +37,7 @@ class MissingClients(OpsError):
         super(MissingClients, self).__init__(msg)
 
 
-class ApiError(OpsError):
+class ApiError(CommandError):
     """A failed API request; ``status`` is the HTTP code or None."""
 
     def __init__(self, message, status=None, network=False):

@@ -9,8 +9,11 @@ from nova_imgmeta.cli import main as cli_main
 from nova_imgmeta.cli import audit as audit_cli
 from nova_imgmeta.cli import backfill as backfill_cli
 from nova_imgmeta.cli import undo as undo_cli
-from nova_imgmeta.ops import errors, index, lineage_audit, resolve
-from nova_imgmeta.ops import glance as glance_ops
+from nova_imgmeta.catalogue import audit as lineage_audit
+from nova_imgmeta.catalogue import index
+from nova_imgmeta.catalogue import plan as resolve
+from nova_imgmeta.cloud import failures as errors
+from nova_imgmeta.cloud import glance as glance_ops
 
 
 class FakeGlance(object):
@@ -23,6 +26,14 @@ class FakeGlance(object):
         self.calls.append('list')
         for image_id in sorted(self.images):
             yield copy.deepcopy(self.images[image_id])
+
+    iter_catalogue = iter_images
+
+    def find_images(self, image_ids, search=True):
+        for image_id in image_ids:
+            self.calls.append('get')
+            image = self.images.get(image_id)
+            yield image_id, copy.deepcopy(image) if image else None
 
     def get_image(self, image_id):
         self.calls.append('get')

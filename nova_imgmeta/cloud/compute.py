@@ -15,12 +15,15 @@ What those releases' API offers, and what this module uses:
   it and sees the servers of its own project only.
 """
 
+from __future__ import absolute_import
+
 try:  # Python 3
-    from urllib.parse import urlencode
+    from urllib.parse import parse_qsl, urlencode, urlsplit
 except ImportError:  # Python 2.7
     from urllib import urlencode
+    from urlparse import parse_qsl, urlsplit
 
-from nova_imgmeta.ops.errors import ApiError, MissingClients, describe
+from nova_imgmeta.cloud.failures import ApiError, MissingClients, describe
 
 DEFAULT_PAGE_SIZE = 1000
 #: Up to this many servers are looked up one request each.
@@ -34,13 +37,8 @@ def nova_http(connection):
     except ImportError as exc:
         raise MissingClients(str(exc))
     # endpoint_type: novaclient's name for the interface since Ocata
-    kwargs = {'session': connection.session,
-              'endpoint_type': connection.interface}
-    if connection.region_name:
-        kwargs['region_name'] = connection.region_name
-    if connection.compute_endpoint:
-        kwargs['endpoint_override'] = connection.compute_endpoint
-    return nova_client.Client('2.1', **kwargs).client
+    return nova_client.Client('2.1', **connection.client_kwargs(
+        connection.compute_endpoint, 'endpoint_type')).client
 
 
 def server_image_id(server):
@@ -63,6 +61,7 @@ class NovaAPI(object):
         return cls(nova_http(connection), warn=warn)
 
     def _get_servers(self, params):
+        """One ``GET /servers/detail``: its body (a dict)."""
         query = list(params)
         if self.all_projects:
             query.insert(0, ('all_tenants', '1'))
@@ -77,7 +76,7 @@ class NovaAPI(object):
                 self.all_projects = False
                 return self._get_servers(params)
             raise error
-        return body.get('servers') or []
+        return body or {}
 
     def find_servers(self, uuids, since=None,
                      batch_threshold=DEFAULT_BATCH_THRESHOLD,
@@ -92,23 +91,52 @@ class NovaAPI(object):
         since = since or EPOCH
         if len(uuids) <= batch_threshold:
             for uuid in sorted(uuids):
-                for server in self._get_servers([('uuid', uuid),
-                                                 ('changes-since', EPOCH)]):
+                body = self._get_servers([('uuid', uuid),
+                                          ('changes-since', EPOCH)])
+                for server in body.get('servers') or []:
                     if server.get('id') == uuid:
                         yield uuid, server
                         break
             return
+        for server in self.iter_servers([('changes-since', since)],
+                                        page_size):
+            if server.get('id') in uuids:
+                yield server['id'], server
+
+    def iter_servers(self, params, page_size=DEFAULT_PAGE_SIZE):
+        """Every server of a listing, page by page.
+
+        Nova caps ``limit`` at its ``[api] max_limit`` without saying so,
+        so a short page does not mean the end: the listing goes on while
+        Nova sends a ``servers_links`` "next" link, with that link's
+        marker.
+        """
+        markers = set()
         marker = None
         while True:
-            params = [('changes-since', since), ('limit', int(page_size))]
+            query = list(params) + [('limit', int(page_size))]
             if marker:
-                params.append(('marker', marker))
-            servers = self._get_servers(params)
+                query.append(('marker', marker))
+            body = self._get_servers(query)
+            servers = body.get('servers') or []
             for server in servers:
-                if server.get('id') in uuids:
-                    yield server['id'], server
-            if len(servers) < page_size:
+                yield server
+            marker = next_marker(body.get('servers_links'))
+            if not servers or not marker:
                 return
-            marker = servers[-1].get('id')
-            if not marker:
-                raise ApiError('list servers: a page without server ids')
+            if marker in markers:
+                raise ApiError('list servers: Nova sent the same "next" '
+                               'marker twice (%s); stopping' % marker)
+            markers.add(marker)
+
+
+def next_marker(links):
+    """The ``marker`` of a ``servers_links`` "next" link, or None."""
+    for link in links or ():
+        if link.get('rel') != 'next':
+            continue
+        query = urlsplit(link.get('href') or '').query
+        for key, value in parse_qsl(query):
+            if key == 'marker' and value:
+                return value
+    return None

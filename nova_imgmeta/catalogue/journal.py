@@ -18,6 +18,8 @@ import os
 import time
 import uuid as uuid_mod
 
+from nova_imgmeta.exceptions import CommandError
+
 BEGIN = 'begin'
 DONE = 'done'
 FAILED = 'failed'
@@ -27,8 +29,8 @@ UNDO_FAILED = 'undo-failed'
 EVENTS = (BEGIN, DONE, FAILED, UNDO_BEGIN, UNDONE, UNDO_FAILED)
 
 
-class JournalError(Exception):
-    pass
+class JournalError(CommandError):
+    """The journal cannot be read, or is in use by another run."""
 
 
 def utcnow():

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from nova_imgmeta.ops import journal
+from nova_imgmeta.catalogue import journal
 
 
 def _journal(tmpdir):

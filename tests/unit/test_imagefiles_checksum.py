@@ -3,8 +3,10 @@
 import hashlib
 import json
 
+import pytest
+
 from nova_imgmeta.cli import main as cli_main
-from nova_imgmeta.ops import checksum
+from nova_imgmeta.imagefiles import checksum
 
 
 def test_file_hashes_streamed_in_small_chunks(tmpdir):
@@ -41,3 +43,16 @@ def test_cli_checksum_missing_file(tmpdir, capsys):
     code = cli_main.main(['checksum', str(tmpdir.join('nope'))])
     assert code == 2
     assert 'nope' in capsys.readouterr()[1]
+
+
+@pytest.mark.parametrize('size', ['0', '-1', '-65536', 'lots',
+                                  str(2 ** 40)])
+def test_cli_checksum_bad_chunk_size_is_refused(tmpdir, capsys, size):
+    path = tmpdir.join('f')
+    path.write_binary(b'abc')
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main.main(['checksum', str(path), '--chunk-size', size])
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert 'argument --chunk-size' in err
+    assert out == '' and 'Traceback' not in err

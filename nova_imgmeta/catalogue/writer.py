@@ -7,9 +7,9 @@ cut short leaves at most one ``begin`` without its ``done``; the next run
 (or undo) compares Glance's current value with the journal to finish it.
 """
 
-from nova_imgmeta.ops import journal as journal_mod
-from nova_imgmeta.ops.errors import ApiError
-from nova_imgmeta.ops.glance import set_property_ops
+from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.cloud.failures import ApiError
+from nova_imgmeta.cloud.glance import set_property_ops
 
 
 class Outcome(object):
