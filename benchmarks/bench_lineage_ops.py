@@ -39,9 +39,9 @@ sys.path.insert(0, REPO)
 
 def child(argv):
     """Run one CLI command in this process; print its measurements."""
+    from nova_imgmeta.cli import main as cli_main
     import resource
     import tracemalloc
-    from nova_imgmeta.cli import main as cli_main
     tracemalloc.start()
     start = time.time()
     devnull = open(os.devnull, 'w')
@@ -71,7 +71,8 @@ def run_child(argv):
 def seed(server, nova, owner, n, bases_elsewhere=False):
     """N images; with ``bases_elsewhere`` the base images are public
     images of another project (the usual cloud), so that ``--owner``
-    lists only the snapshots and the bases are looked up."""
+    lists only the snapshots and the bases are looked up.
+    """
     import glance_server as gs
     images, bases = [], []
     n_base = int(n * 0.3)
@@ -148,8 +149,8 @@ class Naive(object):
 
 
 def measure(args):
-    import glance_server as gs
     from fake_nova import start_fake_nova
+    import glance_server as gs
     from loopback_http import start_proxy
     workdir = tempfile.mkdtemp(prefix='bench-lineage-')
     server = gs.GlanceServer(workdir).start()

@@ -86,7 +86,8 @@ class Recorder(integrated_helpers._IntegratedTestBase,
 
     def test_record_max_limit(self):
         """[api] max_limit below the limit asked for: Nova caps the page
-        silently and links the next one, whose marker is the last id."""
+        silently and links the next one, whose marker is the last id.
+        """
         self.flags(max_limit=MAX_LIMIT, group='api')
         self.records = []
         admin = self.api_fixture.admin_api

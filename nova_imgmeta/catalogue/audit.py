@@ -96,7 +96,7 @@ class Audit(object):
             'SELECT r.id, r.kind, r.root, r.parent, r.path, i.name, '
             'i.image_type, i.instance_uuid, i.created_at, i.base '
             'FROM results r JOIN images i ON i.id = r.id '
-            'WHERE r.kind IN (%s) ORDER BY r.kind, r.id' % marks,
+            'WHERE r.kind IN (%s) ORDER BY r.kind, r.id' % marks,  # nosec B608
             tuple(kinds))
         for (image_id, kind, root, parent, path, name, image_type,
              instance_uuid, created_at, base) in cur:
@@ -108,7 +108,8 @@ class Audit(object):
 
     def roots(self):
         """Ids of the tree roots: resolved roots, missing-base snapshots
-        and the deleted images that dangling links name."""
+        and the deleted images that dangling links name.
+        """
         cur = self.db.cursor()
         cur.execute(
             'SELECT DISTINCT r.root, i.name FROM results r '

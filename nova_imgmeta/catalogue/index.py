@@ -76,7 +76,8 @@ class ImageIndex(object):
 
     def add(self, image, listed=True):
         """Add one image dict as Glance v2 returns it; ``listed`` False
-        for an image looked up outside the listing."""
+        for an image looked up outside the listing.
+        """
         base = image.get(lineage.BASE_IMAGE_REF)
         self._pending.append((
             image['id'], image.get('name'), image.get('status'),
@@ -103,7 +104,8 @@ class ImageIndex(object):
 
     def unknown(self, extra_ids=()):
         """Ids named by a base_image_ref (or in ``extra_ids``) that are
-        neither indexed nor known to be missing."""
+        neither indexed nor known to be missing.
+        """
         self.flush()
         found = set(value for (value,) in self.db.execute(
             "SELECT DISTINCT base FROM images WHERE base IS NOT NULL AND "

@@ -40,7 +40,8 @@ def current_value(image, key):
 
 def _fetch(glance, image_id, outcome):
     """GET the image; on an API error record it in ``outcome`` (aborted
-    when fatal, failed otherwise) and return None."""
+    when fatal, failed otherwise) and return None.
+    """
     try:
         return glance.get_image(image_id)
     except ApiError as exc:
@@ -53,7 +54,8 @@ def _fetch(glance, image_id, outcome):
 
 def close_open_changes(journal, records, index, key):
     """Journal ``done`` for changes a cut-short run made without saying so
-    (the listing shows their new value). Returns their number."""
+    (the listing shows their new value). Returns their number.
+    """
     closed = 0
     for change in journal_mod.changes(records).values():
         if change.key != key or change.state != journal_mod.BEGIN:

@@ -12,14 +12,15 @@ import os
 import sys
 import time
 
-from nova_imgmeta import lineage
 from nova_imgmeta.catalogue import audit as lineage_audit
 from nova_imgmeta.catalogue import journal as journal_mod
 from nova_imgmeta.catalogue import plan as plan_mod
 from nova_imgmeta.catalogue import writer
 from nova_imgmeta.cli import common
-from nova_imgmeta.cloud import auth, compute
+from nova_imgmeta.cloud import auth
+from nova_imgmeta.cloud import compute
 from nova_imgmeta.exceptions import CommandError
+from nova_imgmeta import lineage
 
 HELP = 'set the missing base_image_ref of snapshots (dry run by default)'
 

@@ -38,7 +38,8 @@ def register(subparsers):
 
 def image_id_text(value):
     """The IMAGE_ID argument as text; Glance image ids are ASCII (UUIDs),
-    so anything else is refused with a message that prints anywhere."""
+    so anything else is refused with a message that prints anywhere.
+    """
     if isinstance(value, bytes):   # Python 2.7: argv holds bytes
         try:
             value = value.decode('ascii')

@@ -23,7 +23,8 @@ MAX_CHUNK_SIZE = 256 * 1024 * 1024
 def chunk_size(text):
     """argparse type of --chunk-size: a whole number of bytes, 1 to
     MAX_CHUNK_SIZE (0 would hash nothing; a negative size reads the whole
-    file at once)."""
+    file at once).
+    """
     try:
         value = int(text)
     except ValueError:

@@ -21,7 +21,8 @@ def err(command, message):
 
 def guarded(command, func):
     """Wrap func(args) -> exit code: CommandError becomes a message and
-    its exit code."""
+    its exit code.
+    """
     def run(args):
         try:
             return func(args)
@@ -34,7 +35,8 @@ def guarded(command, func):
 
 class Progress(object):
     """Progress lines on stderr for long runs, at most one every few
-    seconds."""
+    seconds.
+    """
 
     def __init__(self, enabled=True, interval=2.0, stream=None):
         self.enabled = enabled
@@ -71,7 +73,8 @@ def add_listing_arguments(parser):
 def build_index(glance, args, source_properties=()):
     """List the catalogue into an :class:`ImageIndex`, with progress, then
     look up the images its snapshots name that the listing did not hold
-    (``--owner``, or deleted: only a 404 makes a link dangling)."""
+    (``--owner``, or deleted: only a 404 makes a link dangling).
+    """
     progress = Progress(enabled=not getattr(args, 'quiet', False))
     index = ImageIndex(source_properties=source_properties)
     pages = [0]

@@ -118,7 +118,8 @@ class Connection(object):
     def client_kwargs(self, endpoint_override, interface_name='interface'):
         """Keyword arguments for a client on this session: interface,
         region and endpoint override (``interface_name`` is the client's
-        name for the interface)."""
+        name for the interface).
+        """
         kwargs = {'session': self.session, interface_name: self.interface}
         if self.region_name:
             kwargs['region_name'] = self.region_name

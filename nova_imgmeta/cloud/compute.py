@@ -18,12 +18,17 @@ What those releases' API offers, and what this module uses:
 from __future__ import absolute_import
 
 try:  # Python 3
-    from urllib.parse import parse_qsl, urlencode, urlsplit
+    from urllib.parse import parse_qsl
+    from urllib.parse import urlencode
+    from urllib.parse import urlsplit
 except ImportError:  # Python 2.7
     from urllib import urlencode
-    from urlparse import parse_qsl, urlsplit
+    from urlparse import parse_qsl
+    from urlparse import urlsplit
 
-from nova_imgmeta.cloud.failures import ApiError, MissingClients, describe
+from nova_imgmeta.cloud.failures import ApiError
+from nova_imgmeta.cloud.failures import describe
+from nova_imgmeta.cloud.failures import MissingClients
 
 DEFAULT_PAGE_SIZE = 1000
 #: Up to this many servers are looked up one request each.

@@ -20,7 +20,9 @@ try:  # Python 3
 except ImportError:  # Python 2.7
     from urllib import urlencode
 
-from nova_imgmeta.cloud.failures import ApiError, MissingClients, describe
+from nova_imgmeta.cloud.failures import ApiError
+from nova_imgmeta.cloud.failures import describe
+from nova_imgmeta.cloud.failures import MissingClients
 
 __all__ = ['GlanceAPI', 'api_version', 'set_property_ops']
 
@@ -45,7 +47,8 @@ def glance_http(connection):
 
 def api_version(document):
     """The highest v2 API version (a tuple) that Glance's version document
-    lists as CURRENT or SUPPORTED, or None."""
+    lists as CURRENT or SUPPORTED, or None.
+    """
     best = None
     for version in (document or {}).get('versions') or ():
         if version.get('status') not in ('CURRENT', 'SUPPORTED'):
@@ -82,7 +85,8 @@ class GlanceAPI(object):
     @property
     def version(self):
         """The image API version, from ``GET /versions`` (once); (2, 0)
-        when Glance does not say, so that nothing newer is assumed."""
+        when Glance does not say, so that nothing newer is assumed.
+        """
         if self._version is None:
             try:
                 _resp, body = self._call(
@@ -101,7 +105,8 @@ class GlanceAPI(object):
     def has_hidden(self):
         """os_hidden (API v2.7, Rocky): hidden images are left out of the
         default listing. Older Glance takes ``os_hidden`` for an image
-        property filter (and lists nothing), so it is sent only here."""
+        property filter (and lists nothing), so it is sent only here.
+        """
         return self.version >= HIDDEN_VERSION
 
     def _scopes(self):
@@ -129,7 +134,8 @@ class GlanceAPI(object):
         """Yield every image the credentials can see (hidden and community
         images included, as far as this Glance has them), one page in
         memory at a time. An image may be yielded twice (it is in two
-        listings): callers key by id."""
+        listings): callers key by id.
+        """
         for scope in list(self._scopes()):
             query = dict(filters or {})
             query.update(scope)

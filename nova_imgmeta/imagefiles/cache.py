@@ -26,8 +26,9 @@ _NOT_INSTANCES = frozenset([BASE_DIR, 'locks', 'snapshots',
 
 def cache_name(image_id):
     """sha1 hex digest of the image id (text): the cached base file's
-    name, as ``nova.virt.libvirt.imagecache.get_cache_fname`` makes it."""
-    return hashlib.sha1(image_id.encode('utf-8')).hexdigest()
+    name, as ``nova.virt.libvirt.imagecache.get_cache_fname`` makes it.
+    """
+    return hashlib.sha1(image_id.encode('utf-8')).hexdigest()  # nosec B324
 
 
 def classify(entry, name):
@@ -68,7 +69,8 @@ class CacheFile(object):
 def cache_files(instances_path, image_id, unreadable=None):
     """The cache files of an image: the base file (always listed, even
     when absent) and every resized or partial copy present. A ``_base``
-    directory that cannot be listed is added to ``unreadable``."""
+    directory that cannot be listed is added to ``unreadable``.
+    """
     name = cache_name(image_id)
     base_dir = os.path.join(instances_path, BASE_DIR)
     files = [CacheFile(os.path.join(base_dir, name), 'base')]
@@ -91,7 +93,8 @@ def _note(unreadable, path, exc):
 
 def _listdir(path, unreadable):
     """The sorted entries of a directory; [] (and a note) when it cannot
-    be listed."""
+    be listed.
+    """
     try:
         return sorted(os.listdir(path))
     except EnvironmentError as exc:
@@ -101,7 +104,8 @@ def _listdir(path, unreadable):
 
 def instance_disks(instances_path, unreadable=None):
     """Yield (instance directory name, disk path) for every disk file;
-    each directory that cannot be listed is added to ``unreadable``."""
+    each directory that cannot be listed is added to ``unreadable``.
+    """
     for entry in _listdir(instances_path, unreadable):
         directory = os.path.join(instances_path, entry)
         if entry in _NOT_INSTANCES or entry.startswith('.') or \

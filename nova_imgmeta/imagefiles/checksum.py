@@ -24,7 +24,8 @@ def file_hashes(path, algorithms=('md5', 'sha512'), chunk_size=CHUNK_SIZE):
 
 def compare(digests, size, image):
     """Compare with a Glance image dict: a list of (field, ours, glance,
-    same) for each field Glance has a value for."""
+    same) for each field Glance has a value for.
+    """
     rows = []
     if image.get('checksum'):
         rows.append(('checksum', digests.get('md5'), image['checksum']))

@@ -30,9 +30,13 @@ import copy
 import json
 import os
 import threading
-from urllib.parse import parse_qsl, urlencode, urlparse
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
+from urllib.parse import urlparse
 
-from loopback_http import BaseHTTPRequestHandler, Counter, serve
+from loopback_http import BaseHTTPRequestHandler
+from loopback_http import Counter
+from loopback_http import serve
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'recordings', 'nova')

@@ -19,10 +19,13 @@ the live server's probe answers with the recorded shapes.
 import json
 
 try:
-    from urllib.request import Request, urlopen
     from urllib.error import HTTPError
+    from urllib.request import Request
+    from urllib.request import urlopen
 except ImportError:  # pragma: no cover
-    from urllib2 import Request, urlopen, HTTPError
+    from urllib2 import HTTPError
+    from urllib2 import Request
+    from urllib2 import urlopen
 
 from nova_imgmeta.cloud.glance import GlanceAPI
 
@@ -150,7 +153,8 @@ def request(url, role, method, path, body=None):
 
 def run_probes(url):
     """Every probe's answers: a list of {label, request, answers}; a
-    listing's answers are its pages, following "next"."""
+    listing's answers are its pages, following "next".
+    """
     results = []
     for label, role, method, path, body in PROBES:
         answers = []
@@ -172,7 +176,8 @@ def shape(probe):
     per listing the fixture images it holds (by name) and, for a listing
     of the fixture's projects, its page count;
     for an image, its base_image_ref; for the version document, that it
-    lists v2 versions with a status."""
+    lists v2 versions with a status.
+    """
     statuses = [a['status'] for a in probe['answers']]
     first = probe['answers'][0]['body']
     if probe['label'] == 'version document':
@@ -201,7 +206,8 @@ def shape(probe):
 
 class RecordingHTTP(object):
     """The layer's HTTP client against a live server, recording each
-    exchange (as glanceclient's client does, an error answer raises)."""
+    exchange (as glanceclient's client does, an error answer raises).
+    """
 
     def __init__(self, url, role='admin'):
         self.url = url

@@ -30,10 +30,15 @@ import time
 import uuid
 
 try:
-    from urllib.request import Request, urlopen
-    from urllib.error import HTTPError, URLError
+    from urllib.error import HTTPError
+    from urllib.error import URLError
+    from urllib.request import Request
+    from urllib.request import urlopen
 except ImportError:  # pragma: no cover
-    from urllib2 import Request, urlopen, HTTPError, URLError
+    from urllib2 import HTTPError
+    from urllib2 import Request
+    from urllib2 import URLError
+    from urllib2 import urlopen
 
 #: timings the Glance tier prints at the end of the run
 TIMINGS = {}

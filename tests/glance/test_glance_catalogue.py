@@ -9,9 +9,10 @@ stand-in caps ``limit`` as real Nova does (see test_glance_fake_nova.py).
 
 import json
 
-import glance_server
 import pytest
+
 from fake_nova import start_fake_nova
+import glance_server
 from loopback_http import start_proxy
 
 ADMIN_PROJECT = 'admin-project'
@@ -33,7 +34,8 @@ def _problems(out):
 
 def _through_proxy(cli, glance, *argv):
     """Run the CLI with a counting proxy in front of Glance: (code, out,
-    err, the paths Glance was asked)."""
+    err, the paths Glance was asked).
+    """
     proxy = start_proxy(glance.url)
     try:
         code, out, err = cli.run(*argv, glance_url=proxy.url)

@@ -13,11 +13,13 @@ import os
 
 import pytest
 
-from fake_nova import FIXTURES, start_fake_nova
+from fake_nova import FIXTURES
+from fake_nova import start_fake_nova
 
 try:
-    from urllib.request import Request, urlopen
     from urllib.error import HTTPError
+    from urllib.request import Request
+    from urllib.request import urlopen
 except ImportError:  # pragma: no cover
     pass
 

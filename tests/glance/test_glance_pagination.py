@@ -5,8 +5,8 @@ import math
 import time
 
 import glance_server
-import pytest
 from loopback_http import start_proxy
+import pytest
 
 N_IMAGES = 1200
 
@@ -15,7 +15,8 @@ N_IMAGES = 1200
 def big_catalogue(glance):
     """1,200 images in one project: 300 bases, 900 snapshots of which 90
     miss base_image_ref and 9 name a deleted image. Seeded straight into
-    Glance's SQLite database (1,200 POSTs take ~2 minutes here)."""
+    Glance's SQLite database (1,200 POSTs take ~2 minutes here).
+    """
     owner = 'proj-big'
     images, bases = [], []
     for number in range(300):

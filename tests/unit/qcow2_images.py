@@ -12,7 +12,8 @@ V2_HEADER_LENGTH = 72
 def make_header(backing=None, version=3, backing_format=None,
                 cluster_bits=16, size=1 << 30, backing_offset=None):
     """Bytes of a minimal qcow2 header; ``backing_offset`` overrides where
-    the header says the backing file name is."""
+    the header says the backing file name is.
+    """
     header_length = 104 if version >= 3 else V2_HEADER_LENGTH
     extensions = b''
     if backing_format:

@@ -5,13 +5,13 @@ import json
 
 import pytest
 
-from nova_imgmeta.cli import main as cli_main
-from nova_imgmeta.cli import audit as audit_cli
-from nova_imgmeta.cli import backfill as backfill_cli
-from nova_imgmeta.cli import undo as undo_cli
 from nova_imgmeta.catalogue import audit as lineage_audit
 from nova_imgmeta.catalogue import index
 from nova_imgmeta.catalogue import plan as resolve
+from nova_imgmeta.cli import audit as audit_cli
+from nova_imgmeta.cli import backfill as backfill_cli
+from nova_imgmeta.cli import main as cli_main
+from nova_imgmeta.cli import undo as undo_cli
 from nova_imgmeta.cloud import failures as errors
 from nova_imgmeta.cloud import glance as glance_ops
 

@@ -43,8 +43,8 @@ def test_headers_option():
 
 
 def test_commands_say_to_install_the_extra(monkeypatch, capsys):
-    import sys
     from nova_imgmeta.cli import main as cli_main
+    import sys
     for name in ('keystoneauth1', 'glanceclient', 'novaclient',
                  'os_client_config'):
         monkeypatch.setitem(sys.modules, name, None)
@@ -69,7 +69,8 @@ def test_no_credentials_message(monkeypatch, capsys):
 
 def test_one_error_root():
     from nova_imgmeta.catalogue.journal import JournalError
-    from nova_imgmeta.exceptions import CommandError, NovaImgmetaError
+    from nova_imgmeta.exceptions import CommandError
+    from nova_imgmeta.exceptions import NovaImgmetaError
     from nova_imgmeta.imagefiles.qcow2 import CorruptHeader
     for cls in (errors.ApiError, errors.MissingClients, JournalError,
                 CommandError, CorruptHeader):
@@ -80,8 +81,8 @@ def test_one_error_root():
 def test_no_module_shadows_an_openstack_package_on_python27():
     # Python 2.7 imports a sibling module before a top-level package of
     # the same name unless the module asks for absolute imports
-    import os
     import nova_imgmeta
+    import os
     top = os.path.dirname(nova_imgmeta.__file__)
     for path, _dirs, files in os.walk(top):
         names = set(f[:-3] for f in files if f.endswith('.py'))

@@ -4,13 +4,16 @@ without a version document, Nova's next links going round in circles."""
 
 import pytest
 
-from nova_imgmeta.cloud import compute, glance
+from nova_imgmeta.cloud import compute
 from nova_imgmeta.cloud.failures import ApiError
+from nova_imgmeta.cloud import glance
 
 try:  # Python 3
-    from urllib.parse import parse_qsl, urlsplit
+    from urllib.parse import parse_qsl
+    from urllib.parse import urlsplit
 except ImportError:  # Python 2.7
-    from urlparse import parse_qsl, urlsplit
+    from urlparse import parse_qsl
+    from urlparse import urlsplit
 
 
 class HTTPError(Exception):
@@ -21,7 +24,8 @@ class HTTPError(Exception):
 
 class FakeGlance(object):
     """Images with owner, visibility and os_hidden, listed the way Glance
-    Rocky (API v2.7) lists them: no visibility=all (400)."""
+    Rocky (API v2.7) lists them: no visibility=all (400).
+    """
 
     def __init__(self, versions, images, all_visibility=False):
         self.versions = versions

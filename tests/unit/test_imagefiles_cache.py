@@ -100,7 +100,8 @@ NativeIO = io.BytesIO if str is bytes else io.StringIO
 
 def _open_tree():
     """A tree that the unprivileged user can traverse (pytest's own tmp
-    directory is private to root)."""
+    directory is private to root).
+    """
     top = tempfile.mkdtemp(prefix='nova-imgmeta-cache-')
     os.chmod(top, 0o755)
     root = os.path.join(top, 'instances')
@@ -121,7 +122,8 @@ def _open_tree():
 
 def _cache_path(root, *extra):
     """Run ``cache-path IMAGE`` (JSON) with real permissions: returns
-    (exit code, parsed output, stderr)."""
+    (exit code, parsed output, stderr).
+    """
     argv = ['cache-path', IMAGE, '--instances-path', root,
             '--format', 'json'] + list(extra)
     if os.geteuid() != 0:

@@ -7,7 +7,8 @@ import pytest
 
 from nova_imgmeta.imagefiles import qcow2
 
-from .qcow2_images import backing_format, make_header
+from .qcow2_images import backing_format
+from .qcow2_images import make_header
 
 
 def _write(path, data):

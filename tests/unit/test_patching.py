@@ -500,6 +500,8 @@ def test_shipped_series_files():
                          if name.endswith('.patch'))
         assert listed == on_disk
         assert sorted(series.touched_files()) == sorted([
+            'nova/api/openstack/compute/create_backup.py',
+            'nova/api/openstack/compute/shelve.py',
             'nova/compute/api.py',
             'nova/tests/unit/compute/test_compute.py',
             'nova/tests/unit/compute/test_compute_api.py',
