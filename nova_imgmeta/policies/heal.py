@@ -18,7 +18,10 @@ __all__ = ['HealBaseImageRefPolicy']
 class HealBaseImageRefPolicy(base.SnapshotPolicy):
     """Add ``base_image_ref`` to a snapshot whose instance lost it."""
 
-    reports_changes = True
+    summary = ('give ``base_image_ref`` back to snapshots of servers rebuilt '
+               'before the fix was installed (bug 1893618): the server\'s '
+               '``image_ref``, unless the property is there or the server is '
+               'volume-backed.')
 
     def apply(self, context, instance, image_meta, extra_properties):
         system_metadata = getattr(instance, 'system_metadata', None) or {}
