@@ -61,7 +61,12 @@ def _run(chain, values, target, where, instance, on_failure):
         ``name`` (None: nova-imgmeta itself) raised ``exc``; logs it and
         returns an exception to raise instead of going on, or None.
     """
-    saved = rollback.save(target)
+    # Built-in policies change only ``where`` (and ``target`` itself):
+    # nothing else needs saving unless another package's policy runs.
+    if chain.all_trusted:
+        saved = rollback.save(target, () if where is None else (where,))
+    else:
+        saved = rollback.save(target)
     done = []   # rollback steps of the policies that succeeded
     top_label = 'image' if where == 'properties' else None
     try:

@@ -40,6 +40,7 @@ class PolicyChain(object):
     :ivar option: the option that lists them.
     :ivar policies: list of :class:`Bound`.
     :ivar errors: list of :class:`~nova_imgmeta.exceptions.PolicyLoadError`.
+    :ivar all_trusted: True when every policy is a built-in one.
     """
 
     def __init__(self, kind, option, policies, errors):
@@ -47,6 +48,7 @@ class PolicyChain(object):
         self.option = option
         self.policies = policies
         self.errors = errors
+        self.all_trusted = all(bound.trusted for bound in policies)
 
     @property
     def names(self):

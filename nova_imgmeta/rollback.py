@@ -1,7 +1,7 @@
 """Undoing what a failing policy changed, and only that.
 
 The dispatcher saves the dict Nova hands over once per call (:func:`save`:
-the dict and a copy of each dict it holds, as Nova's hook runner does) and
+the dict and a copy of the dicts it holds that policies may change) and
 records the changes of every policy that succeeds as *steps*: ``(where,
 changes)``, where ``where`` is None for the dict itself or the key of a
 dict it holds (``'properties'``), and ``changes`` a list of
@@ -17,11 +17,19 @@ from nova_imgmeta import changes
 __all__ = ['save', 'restore', 'replay', 'diff']
 
 
-def save(target):
-    """Return what :func:`restore` needs to put ``target`` back."""
+def save(target, keys=None):
+    """Return what :func:`restore` needs to put ``target`` back.
+
+    :param keys: the keys of the dicts held by ``target`` to save as well;
+        None: every dict it holds.
+    """
     top = target.copy()
-    nested = [(key, value, value.copy()) for key, value in top.items()
-              if isinstance(value, dict)]
+    if keys is None:
+        nested = [(key, value, value.copy()) for key, value in top.items()
+                  if isinstance(value, dict)]
+    else:
+        nested = [(key, top[key], top[key].copy()) for key in keys
+                  if isinstance(top.get(key), dict)]
     return top, nested
 
 

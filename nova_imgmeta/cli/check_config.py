@@ -1,9 +1,10 @@
 """``nova-imgmeta check-config``: check [nova_imgmeta] in nova.conf.
 
 Loads the given configuration file(s) with oslo.config exactly as Nova does,
-registers the options of nova-imgmeta, reads every one of them and loads the
-configured policy chains the way the dispatchers do. Every problem is
-printed with the option's name. Exit status: 0 when all is fine, 1 when
+registers the options of nova-imgmeta, reads every one of them, reports the
+keys of ``[nova_imgmeta]`` that are no option (oslo.config ignores them)
+and loads the configured policy chains the way the hooks do. Every problem
+is printed with the option's name. Exit status: 0 when all is fine, 1 when
 problems were found, 2 when a file cannot be read or parsed.
 """
 

