@@ -129,8 +129,10 @@ def _load(spec, names, conf):
     missing = set()
 
     def on_load_failure(_manager, entrypoint, exc):
+        # Must not raise: an error here would escape stevedore and lose
+        # every policy of the chain (describe() never raises).
         failed[getattr(entrypoint, 'name', None) or
-               exceptions.describe(entrypoint)] = exceptions.describe(exc)
+               repr(entrypoint)] = exceptions.describe(exc)
 
     try:
         manager = named.NamedExtensionManager(

@@ -118,14 +118,30 @@ def check(conf):
     return problems, notes
 
 
+def _emit(text, stream=None):
+    """Print ``text``; characters the stream cannot encode are escaped.
+
+    Python 2 (or a C locale) cannot print a non-ASCII message, which a
+    plugin's error may hold, to a pipe: that must not become a traceback
+    and an exit status of 1.
+    """
+    stream = stream or sys.stdout
+    try:
+        print(text, file=stream)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, 'encoding', None) or 'ascii'
+        print(text.encode(encoding, 'backslashreplace').decode(encoding),
+              file=stream)
+
+
 def run(args):
     """Run the sub-command for parsed ``args``; return the exit status."""
     from oslo_config import cfg
 
     for path in args.config_files:
         if not os.path.isfile(path) or not os.access(path, os.R_OK):
-            print('nova-imgmeta check-config: cannot read %s' % path,
-                  file=sys.stderr)
+            _emit(u'nova-imgmeta check-config: cannot read %s' % path,
+                  sys.stderr)
             return 2
     conf = cfg.ConfigOpts()
     argv = []
@@ -135,18 +151,18 @@ def run(args):
         conf(args=argv, project='nova', default_config_files=[])
     except (cfg.Error, IOError, OSError, ValueError) as exc:
         from nova_imgmeta import exceptions
-        print(u'nova-imgmeta check-config: cannot parse %s: %s'
+        _emit(u'nova-imgmeta check-config: cannot parse %s: %s'
               % (', '.join(args.config_files), exceptions.describe(exc)),
-              file=sys.stderr)
+              sys.stderr)
         return 2
     problems, notes = check(conf)
     for note in notes:
-        print(note)
+        _emit(note)
     for problem in problems:
-        print(u'ERROR: %s' % problem)
+        _emit(u'ERROR: %s' % problem)
     if problems:
-        print('%d problem(s) in %s' % (len(problems),
-                                       ', '.join(args.config_files)))
+        _emit(u'%d problem(s) in %s' % (len(problems),
+                                        ', '.join(args.config_files)))
         return 1
-    print('OK: [nova_imgmeta] in %s' % ', '.join(args.config_files))
+    _emit(u'OK: [nova_imgmeta] in %s' % ', '.join(args.config_files))
     return 0

@@ -1,4 +1,8 @@
 # -*- coding: utf-8 -*-
+import os
+import subprocess
+import sys
+
 import pytest
 import six
 
@@ -179,3 +183,22 @@ def test_pattern_that_is_not_utf8_is_an_error(tmp_path, capsys):
     out = capsys.readouterr()[0]
     assert code == 1
     assert 'not valid UTF-8' in out
+
+
+def test_non_ascii_problem_in_a_c_locale_is_no_traceback(tmp_path):
+    """Python 2.7 and 3.6 cannot print it to a pipe in the C locale: the
+    traceback used to end check-config with the 'problems' status, 1."""
+    path = tmp_path / 'nova.conf'
+    path.write_text(u'[nova_imgmeta]\nsnapshot_policies = broken-non-ascii\n')
+    env = dict((key, value) for key, value in os.environ.items()
+               if not key.startswith(('LC_', 'PYTHONIOENCODING',
+                                      'PYTHONUTF8')))
+    env.update(LANG='C', LC_ALL='C')
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'nova_imgmeta.cli.main', 'check-config',
+         '--config-file', str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out, err = proc.communicate()
+    assert proc.returncode == 1, err
+    assert b'Traceback' not in err
+    assert b'pendance manquante' in out
