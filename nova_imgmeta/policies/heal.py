@@ -24,13 +24,15 @@ class HealBaseImageRefPolicy(base.SnapshotPolicy):
                'volume-backed.')
 
     def apply(self, context, instance, image_meta, extra_properties):
-        system_metadata = getattr(instance, 'system_metadata', None) or {}
-        if system_metadata.get(lineage.SYSMETA_BASE_IMAGE_REF):
-            return []
         properties = image_meta.get('properties')
         if not isinstance(properties, dict):
             return []
         if properties.get(lineage.BASE_IMAGE_REF):
+            return []   # the common case: Nova copied it from the instance
+        # Missing although the instance has it: the operator made it
+        # non-inheritable; leave it so.
+        system_metadata = getattr(instance, 'system_metadata', None) or {}
+        if system_metadata.get(lineage.SYSMETA_BASE_IMAGE_REF):
             return []
         value = lineage.base_image_ref(getattr(instance, 'image_ref', None))
         if not value:

@@ -34,7 +34,7 @@ NEVER_INHERIT_PREFIXES = ('os_glance',)
 _SORTED = tuple(sorted(NEVER_INHERIT))
 # Each prefix, and as it appears at the start of a key but the first in
 # the joined keys of _doomed().
-_PREFIXES = tuple((prefix, u'\x00' + prefix)
+_PREFIXES = tuple((prefix, '\x00' + prefix)
                   for prefix in NEVER_INHERIT_PREFIXES)
 
 
@@ -52,7 +52,7 @@ def _doomed(properties):
     properties on Python 2.7, 1.6 us instead of 6.4.
     """
     try:
-        joined = u'\x00'.join(properties)
+        joined = '\x00'.join(properties)   # text, or bytes on 2.7
     except (TypeError, UnicodeDecodeError):   # keys that are not all text
         return sorted((key for key in properties if never_inherited(key)),
                       key=repr)
