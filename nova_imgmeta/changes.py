@@ -7,8 +7,8 @@ longer than 255 characters.
 
 import collections
 
-import six
 from oslo_log import log as logging
+import six
 
 __all__ = ['ABSENT', 'Change', 'diff', 'abbreviate', 'shorten',
            'log_changes']
@@ -53,7 +53,8 @@ def diff(before, after):
 
 def shorten(text, limit=MAX_LOGGED_CHARS):
     """Return ``text`` whole, or its head and length when longer than
-    ``limit`` characters."""
+    ``limit`` characters.
+    """
     if len(text) > limit:
         return u'%s... (%d characters)' % (text[:_HEAD_CHARS], len(text))
     return text

@@ -4,8 +4,8 @@ for which exceptions nova-imgmeta never contains.
 
 import threading
 
-import six
 from oslo_log import log as logging
+import six
 
 __all__ = [
     'NovaImgmetaError',

@@ -12,8 +12,8 @@ from oslo_config import cfg
 from nova_imgmeta import changes
 from nova_imgmeta import lineage
 from nova_imgmeta import opts
-from nova_imgmeta import sysmeta
 from nova_imgmeta.policies import base
+from nova_imgmeta import sysmeta
 
 __all__ = ['BaseImageRefPolicy']
 

@@ -11,8 +11,8 @@ deny pattern names them exactly, and never by the allow-only list.
 import fnmatch
 import re
 
-import six
 from oslo_config import cfg
+import six
 
 from nova_imgmeta import changes
 from nova_imgmeta import exceptions

@@ -7,14 +7,14 @@ value and logs a warning (``warn``) or removes it (``drop``). Properties of
 the API request are left alone: they do not come from system metadata.
 """
 
-import six
 from oslo_config import cfg
 from oslo_log import log as logging
+import six
 
 from nova_imgmeta import changes
 from nova_imgmeta import opts
-from nova_imgmeta import sysmeta
 from nova_imgmeta.policies import base
+from nova_imgmeta import sysmeta
 
 __all__ = ['TruncatedValuePolicy']
 

@@ -187,7 +187,8 @@ def test_pattern_that_is_not_utf8_is_an_error(tmp_path, capsys):
 
 def test_non_ascii_problem_in_a_c_locale_is_no_traceback(tmp_path):
     """Python 2.7 and 3.6 cannot print it to a pipe in the C locale: the
-    traceback used to end check-config with the 'problems' status, 1."""
+    traceback used to end check-config with the 'problems' status, 1.
+    """
     path = tmp_path / 'nova.conf'
     path.write_text(u'[nova_imgmeta]\nsnapshot_policies = broken-non-ascii\n')
     env = dict((key, value) for key, value in os.environ.items()

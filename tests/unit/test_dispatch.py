@@ -5,20 +5,20 @@ import threading
 import time
 import types
 
-import pytest
 from oslo_config import cfg
+import pytest
 from stevedore import extension
 from stevedore import named
 
 from nova_imgmeta import dispatch
 from nova_imgmeta import exceptions
 from nova_imgmeta import loader
-from nova_imgmeta import registry
-from nova_imgmeta import rollback
 from nova_imgmeta.policies import base
 from nova_imgmeta.policies import heal
 from nova_imgmeta.policies import never_inherit
 from nova_imgmeta.policies import truncated
+from nova_imgmeta import registry
+from nova_imgmeta import rollback
 
 from . import fakes
 
@@ -153,7 +153,8 @@ def test_default_chains_from_the_installed_entry_points():
 
 def test_chains_are_built_once_by_one_thread(config, monkeypatch):
     """Eight threads call both hooks at once on first use: each chain is
-    built once, never by two threads at the same time."""
+    built once, never by two threads at the same time.
+    """
     config.config(group='nova_imgmeta', rebuild_policies=['base-image-ref'])
     dispatch.reset(conf=config.conf)
     real_build = loader.build_chain
@@ -359,7 +360,8 @@ def test_snapshot_fail_open_undoes_only_the_failing_policy(config, caplog):
 def test_a_failing_builtin_policy_does_not_leak_the_key_again(config,
                                                               mocker):
     """truncated failing after never-inherit: the encryption key id stays
-    removed (a whole-chain undo used to copy it to the snapshot again)."""
+    removed (a whole-chain undo used to copy it to the snapshot again).
+    """
     mocker.patch.object(truncated, 'cut_short',
                         side_effect=RuntimeError('truncated bug'))
     dispatch.reset(conf=config.conf)
@@ -396,7 +398,8 @@ def test_a_builtin_policy_failing_midway_is_undone(config):
 
 def test_changes_of_a_third_party_policy_are_replayed(config):
     """Restore-and-replay keeps what an untrusted (diffed) policy did,
-    top-level keys included."""
+    top-level keys included.
+    """
     use(config, 'snapshot', ['stamp', 'boom'],
         ('stamp', StampingSnapshotPolicy), ('boom', RaisingSnapshotPolicy))
     instance, image_meta, extra = snapshot_case()

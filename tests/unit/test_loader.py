@@ -133,7 +133,8 @@ def test_plugin_that_is_not_a_policy(config):
 
 def test_non_ascii_load_error_disables_nothing_else(config):
     """Python 2.7: str() of the error raised UnicodeEncodeError inside
-    stevedore's failure callback, and the whole chain was lost."""
+    stevedore's failure callback, and the whole chain was lost.
+    """
     config.config(group='nova_imgmeta',
                   snapshot_policies=['broken-non-ascii', 'never-inherit'])
     chain = loader.build_chain('snapshot', config.conf)

@@ -2,8 +2,8 @@
 import subprocess
 import sys
 
-import pytest
 from oslo_config import cfg
+import pytest
 
 from nova_imgmeta import exceptions
 from nova_imgmeta import opts
@@ -122,7 +122,8 @@ def test_fixture_overrides(config):
 
 def test_overrides_stay_in_their_configopts():
     """oslo.config's shallow copy of one OptGroup shared the overrides of
-    every ConfigOpts that registered it."""
+    every ConfigOpts that registered it.
+    """
     first, second = cfg.ConfigOpts(), cfg.ConfigOpts()
     for conf in (first, second):
         opts.register_opts(conf)

@@ -7,11 +7,11 @@ import six
 
 from nova_imgmeta import changes
 from nova_imgmeta import exceptions
-from nova_imgmeta import sysmeta
 from nova_imgmeta.policies import heal
 from nova_imgmeta.policies import never_inherit
 from nova_imgmeta.policies import patterns
 from nova_imgmeta.policies import truncated
+from nova_imgmeta import sysmeta
 
 from . import fakes
 
@@ -304,7 +304,8 @@ def test_valid_bracket_patterns(config):
 
 def test_non_ascii_patterns_from_nova_conf_match(conf_file):
     """Python 2.7: oslo.config gives the patterns as bytes, Nova's keys
-    are text: such a pattern never matched."""
+    are text: such a pattern never matched.
+    """
     conf = conf_file(u'[nova_imgmeta]\ndeny_patterns = clé_*,prix_€\n'
                      u'allow_only_patterns = clé_*,prix_€,os_*\n')
     policy = patterns.PatternPolicy(conf)
