@@ -10,7 +10,7 @@ import collections
 from oslo_log import log as logging
 import six
 
-__all__ = ['ABSENT', 'Change', 'diff', 'abbreviate', 'shorten',
+__all__ = ['ABSENT', 'Change', 'diff', 'remove', 'abbreviate', 'shorten',
            'log_changes']
 
 LOG = logging.getLogger(__name__)
@@ -58,6 +58,16 @@ def shorten(text, limit=MAX_LOGGED_CHARS):
     if len(text) > limit:
         return u'%s... (%d characters)' % (text[:_HEAD_CHARS], len(text))
     return text
+
+
+def remove(properties, keys):
+    """Remove ``keys`` (all present) from ``properties``; return the changes.
+
+    The built-in policies decide first which keys go, then call this: it
+    cannot fail half way, so a built-in policy that raises has changed
+    nothing (the dispatcher relies on it, doc/plugins.md section 1).
+    """
+    return [Change(key, properties.pop(key), ABSENT) for key in keys]
 
 
 def abbreviate(value, limit=MAX_LOGGED_CHARS):

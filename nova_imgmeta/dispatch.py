@@ -6,11 +6,10 @@ is the hook contract of doc/design.md, section 1. Here, how nova-imgmeta
 runs its chains (loaded once per process by :mod:`nova_imgmeta.registry`):
 
 * each policy is called with the keyword arguments its ``apply`` declares;
-* the dict Nova hands over is saved once per call; when a policy raises
-  (anything but KeyboardInterrupt, GeneratorExit and GreenletExit), the
-  dict is put back and the changes of the policies that succeeded before it
-  are applied again (:mod:`nova_imgmeta.rollback`): only the failing
-  policy's changes are undone, and the chain goes on;
+* when a policy raises (anything but KeyboardInterrupt, GeneratorExit and
+  GreenletExit), its changes, and only those, are undone, and the chain
+  goes on: a built-in policy changes nothing unless it succeeds, another
+  package's policy is saved before it runs (:mod:`nova_imgmeta.rollback`);
 * the rebuild hook never raises;
 * the snapshot hook refuses the snapshot (raises
   :func:`~nova_imgmeta.exceptions.snapshot_rejected_class`, a
@@ -25,12 +24,17 @@ from oslo_log import log as logging
 
 from nova_imgmeta import changes
 from nova_imgmeta import exceptions
+from nova_imgmeta import loader
+from nova_imgmeta.policies import base
 from nova_imgmeta import registry
 from nova_imgmeta import rollback
 
 __all__ = ['rebuild_hook', 'snapshot_hook', 'get_chain', 'reset']
 
 LOG = logging.getLogger(__name__)
+
+_REBUILD_ARGUMENTS = base.KINDS['rebuild'].arguments
+_SNAPSHOT_ARGUMENTS = base.KINDS['snapshot'].arguments
 
 #: Kept here for the tests of Nova's tier, which use these names.
 get_chain = registry.get_chain
@@ -52,59 +56,61 @@ def _log_steps(name, instance, steps, top_label):
         changes.log_changes(name, _uuid(instance), found, where=label)
 
 
-def _run(chain, values, target, where, instance, on_failure):
+def _run(chain, args, names, target, top_label, instance, on_failure):
     """Run ``chain`` on ``target`` (the dict Nova hands over).
 
-    :param where: where a built-in policy's changes are: None for
-        ``target`` itself, or the key of a dict it holds.
+    A built-in policy changes nothing unless it succeeds (it decides, then
+    applies its changes with :func:`nova_imgmeta.changes.remove` or one
+    assignment), and returns every change it made: it costs no copy.
+    Another package's policy is saved before and diffed after, and put back
+    if it raises. So a failing policy's changes, and only those, are
+    undone, and the chain goes on.
+
+    :param args: the hook's arguments, in the order of ``names``.
+    :param top_label: how to label changes of ``target`` itself in the log
+        (``'image'`` for ``image_meta``, whose properties are the usual
+        subject), or None.
     :param on_failure: ``f(name, exc, instance)``, called when policy
         ``name`` (None: nova-imgmeta itself) raised ``exc``; logs it and
         returns an exception to raise instead of going on, or None.
     """
-    # Built-in policies change only ``where`` (and ``target`` itself):
-    # nothing else needs saving unless another package's policy runs.
-    if chain.all_trusted:
-        saved = rollback.save(target, () if where is None else (where,))
-    else:
-        saved = rollback.save(target)
-    done = []   # rollback steps of the policies that succeeded
-    top_label = 'image' if where == 'properties' else None
-    try:
-        for name, _policy, apply, keywords, trusted in chain.policies:
-            if not trusted:
-                before = rollback.save(target)
-            try:
+    values = None
+    for name, _policy, apply, keywords, trusted in chain.policies:
+        before = None if trusted else rollback.save(target)
+        try:
+            if keywords is loader.IN_ORDER:
+                found = apply(*args)
+            else:
+                if values is None:
+                    values = dict(zip(names, args))
                 if keywords is None:
                     found = apply(**values)
                 else:
                     found = apply(**dict((key, values[key])
                                          for key in keywords))
-            except BaseException as exc:
-                if exceptions.propagates(exc):
-                    raise
-                rollback.restore(target, saved)
-                refusal = on_failure(name, exc, instance)
-                if refusal is not None:
-                    raise refusal
-                rollback.replay(target, done)
-                continue
+        except BaseException as exc:
+            if exceptions.propagates(exc):
+                raise
+            if before is not None:
+                rollback.restore(target, before)
+            refusal = on_failure(name, exc, instance)
+            if refusal is not None:
+                raise refusal
+            continue
+        try:
             if trusted:
                 if found:
-                    done.append((where, found))
                     changes.log_changes(name, _uuid(instance), found)
             else:
-                steps = rollback.diff(before, target)
-                done.extend(steps)
-                _log_steps(name, instance, steps, top_label)
-    except exceptions.SnapshotRejected:
-        raise
-    except BaseException as exc:   # nova-imgmeta's own failure
-        if exceptions.propagates(exc):
-            raise
-        rollback.restore(target, saved)
-        refusal = on_failure(None, exc, instance)
-        if refusal is not None:
-            raise refusal
+                _log_steps(name, instance, rollback.diff(before, target),
+                           top_label)
+        except BaseException as exc:   # nova-imgmeta's own failure
+            if exceptions.propagates(exc):
+                raise
+            # The policy's changes are whole: keep them, say what failed.
+            refusal = on_failure(None, exc, instance)
+            if refusal is not None:
+                raise refusal
 
 
 def _rebuild_failed(name, exc, instance):
@@ -137,10 +143,9 @@ def rebuild_hook(context=None, instance=None, image_id=None, image=None,
         return
     if not chain.policies:
         return
-    values = {'context': context, 'instance': instance,
-              'image_id': image_id, 'image': image,
-              'new_sys_metadata': new_sys_metadata}
-    _run(chain, values, new_sys_metadata, None, instance, _rebuild_failed)
+    _run(chain, (context, instance, image_id, image, new_sys_metadata),
+         _REBUILD_ARGUMENTS, new_sys_metadata, None, instance,
+         _rebuild_failed)
 
 
 def _reject(message, policy=None):
@@ -223,8 +228,8 @@ def snapshot_hook(context=None, instance=None, image_meta=None,
                              because), policy=error.policy)
     if not chain.policies:
         return
-    values = {'context': context, 'instance': instance,
-              'image_meta': image_meta,
-              'extra_properties': (extra_properties
-                                   if extra_properties is not None else {})}
-    _run(chain, values, image_meta, 'properties', instance, _snapshot_failed)
+    if extra_properties is None:
+        extra_properties = {}
+    _run(chain, (context, instance, image_meta, extra_properties),
+         _SNAPSHOT_ARGUMENTS, image_meta, 'image', instance,
+         _snapshot_failed)

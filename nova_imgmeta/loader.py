@@ -23,12 +23,18 @@ from nova_imgmeta import opts
 from nova_imgmeta.policies import base
 from nova_imgmeta.policies import catalog
 
-__all__ = ['Bound', 'PolicyChain', 'build_chain']
+__all__ = ['Bound', 'IN_ORDER', 'PolicyChain', 'build_chain']
+
+#: ``Bound.keywords`` of an ``apply`` whose parameters are exactly the
+#: hook's arguments, in the hook's order: it is called with them by
+#: position, which spares building a dict of keyword arguments per call.
+IN_ORDER = 'in-order'
 
 #: A loaded policy, ready to call: ``apply`` takes ``keywords`` (None: all
-#: the hook offers) by keyword. ``trusted`` (a built-in policy) means its
-#: returned change list is complete: the dispatcher does not compare the
-#: dict before and after it.
+#: the hook offers; :data:`IN_ORDER`: all of them, by position) by keyword.
+#: ``trusted`` (a built-in policy) means its returned change list is
+#: complete and it changes nothing unless it succeeds: the dispatcher
+#: neither saves nor compares the dict around it.
 Bound = collections.namedtuple(
     'Bound', ['name', 'policy', 'apply', 'keywords', 'trusted'])
 
@@ -40,7 +46,6 @@ class PolicyChain(object):
     :ivar option: the option that lists them.
     :ivar policies: list of :class:`Bound`.
     :ivar errors: list of :class:`~nova_imgmeta.exceptions.PolicyLoadError`.
-    :ivar all_trusted: True when every policy is a built-in one.
     """
 
     def __init__(self, kind, option, policies, errors):
@@ -48,7 +53,6 @@ class PolicyChain(object):
         self.option = option
         self.policies = policies
         self.errors = errors
-        self.all_trusted = all(bound.trusted for bound in policies)
 
     @property
     def names(self):
@@ -94,7 +98,8 @@ def _parameters(apply):
 
 
 def _keywords(apply, spec):
-    """Return what to pass ``apply``: None (all offered) or a tuple of names.
+    """Return what to pass ``apply``: :data:`IN_ORDER`, None (all offered,
+    by keyword) or a tuple of names.
 
     :raises _BadSignature: naming what the hook cannot give it.
     """
@@ -113,6 +118,8 @@ def _keywords(apply, spec):
         raise _BadSignature(
             'apply() requires %s, which the %s hook does not offer; %s'
             % (', '.join(unknown), spec.name, expected))
+    if not var_keyword and tuple(named_) == tuple(spec.arguments):
+        return IN_ORDER
     if var_keyword or all(name in named_ for name in spec.arguments):
         return None
     return tuple(name for name in spec.arguments if name in named_)

@@ -1,35 +1,23 @@
-"""Undoing what a failing policy changed, and only that.
+"""Undoing what another package's policy changed, and only that.
 
-The dispatcher saves the dict Nova hands over once per call (:func:`save`:
-the dict and a copy of the dicts it holds that policies may change) and
-records the changes of every policy that succeeds as *steps*: ``(where,
-changes)``, where ``where`` is None for the dict itself or the key of a
-dict it holds (``'properties'``), and ``changes`` a list of
-:class:`nova_imgmeta.changes.Change`. When a policy fails, :func:`restore`
-puts the saved state back and :func:`replay` applies the steps of the
-policies that succeeded before it: only the failing policy's changes are
-undone, and the built-in policies (whose change lists are complete) cost no
-copy of their own.
+Before a policy of another package runs, the dispatcher saves the dict Nova
+hands over (:func:`save`: the dict and a copy of each dict it holds, such as
+``image_meta['properties']``); if the policy raises, :func:`restore` puts
+both back, and :func:`diff` tells what a policy that succeeded changed, for
+the log. The built-in policies need none of this: they change nothing
+unless they succeed, and report their changes themselves.
 """
 
 from nova_imgmeta import changes
 
-__all__ = ['save', 'restore', 'replay', 'diff']
+__all__ = ['save', 'restore', 'diff']
 
 
-def save(target, keys=None):
-    """Return what :func:`restore` needs to put ``target`` back.
-
-    :param keys: the keys of the dicts held by ``target`` to save as well;
-        None: every dict it holds.
-    """
+def save(target):
+    """Return what :func:`restore` needs to put ``target`` back."""
     top = target.copy()
-    if keys is None:
-        nested = [(key, value, value.copy()) for key, value in top.items()
-                  if isinstance(value, dict)]
-    else:
-        nested = [(key, top[key], top[key].copy()) for key in keys
-                  if isinstance(top.get(key), dict)]
+    nested = [(key, value, value.copy()) for key, value in top.items()
+              if isinstance(value, dict)]
     return top, nested
 
 
@@ -50,25 +38,12 @@ def _copied(value):
     return dict(value) if isinstance(value, dict) else value
 
 
-def replay(target, steps):
-    """Apply recorded ``steps`` to ``target`` again, in order."""
-    for where, found in steps:
-        container = target if where is None else target.get(where)
-        if not isinstance(container, dict):
-            continue
-        for change in found:
-            if change.new is changes.ABSENT:
-                container.pop(change.key, None)
-            else:
-                container[change.key] = _copied(change.new)
-
-
 def diff(saved, target):
     """Return the steps from the state :func:`save` saw to ``target``'s.
 
     A dict held by ``target`` that was changed in place gives a step of its
     own; one that was replaced or removed is a change of ``target`` itself
-    (its new value copied, so that later changes do not alter the record).
+    (its new value copied, so that later changes do not alter the log).
     """
     top, nested = saved
     steps = []

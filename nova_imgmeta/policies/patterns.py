@@ -168,18 +168,19 @@ class PatternPolicy(base.SnapshotPolicy):
         properties = image_meta.get('properties')
         if not properties or not isinstance(properties, dict):
             return []
-        extra = extra_properties or {}
-        removed = []
-        for key in list(properties):
+        return changes.remove(properties,
+                              self._denied(properties, extra_properties or {}))
+
+    def _denied(self, properties, extra):
+        denied = []
+        for key in properties:
             if not isinstance(key, six.string_types):
                 continue
-            protected = key in NOVA_SNAPSHOT_PROPERTIES or key in extra
-            if protected:
+            if key in NOVA_SNAPSHOT_PROPERTIES or key in extra:
                 drop = key in self.deny_exact
             else:
                 drop = (_matches(self.deny, key) or
                         bool(self.allow) and not _matches(self.allow, key))
             if drop:
-                removed.append(changes.Change(key, properties.pop(key),
-                                              changes.ABSENT))
-        return removed
+                denied.append(key)
+        return denied

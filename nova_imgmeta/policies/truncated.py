@@ -119,12 +119,10 @@ class TruncatedValuePolicy(base.SnapshotPolicy):
         properties = image_meta.get('properties')
         if not properties or not isinstance(properties, dict):
             return []
-        removed = []
-        for key in cut_short(properties, extra_properties):
-            if self.drop:
-                removed.append(changes.Change(key, properties.pop(key),
-                                              changes.ABSENT))
-                continue
+        suspects = cut_short(properties, extra_properties)
+        if self.drop:
+            return changes.remove(properties, suspects)
+        for key in suspects:
             LOG.warning(
                 'nova-imgmeta: instance %(uuid)s: property %(key)s of the '
                 'snapshot is at Nova\'s limit of %(limit)d bytes: it was '
@@ -133,4 +131,4 @@ class TruncatedValuePolicy(base.SnapshotPolicy):
                  'key': changes.abbreviate(key),
                  'limit': sysmeta.MAX_VALUE_BYTES,
                  'value': changes.abbreviate(properties[key], limit=64)})
-        return removed
+        return []

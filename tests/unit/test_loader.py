@@ -194,7 +194,7 @@ class Callable(object):
 
 @pytest.mark.parametrize('apply,keywords', [
     (Declares(None).apply, ('instance', 'image_meta')),
-    (AllOfThem(None).apply, None),
+    (AllOfThem(None).apply, loader.IN_ORDER),
     (OnlyKwargs(None).apply, None),
     (Callable(), None),
     (lambda image_meta: None, ('image_meta',)),
