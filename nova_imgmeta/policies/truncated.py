@@ -45,6 +45,10 @@ Related options:
 
 
 _HAS_ISASCII = hasattr(six.text_type, 'isascii')   # Python 3.7 and later
+# Python 3: max(map(len, values)) runs in C and tells at once, most of the
+# time, that no value is long enough (52 values on 3.6: 1.3 us against 1.9
+# for the list below); on 2.7 map builds a list first and is slower.
+_MAX_IN_C = not six.PY2
 _SIZES_AT_LIMIT = frozenset(range(sysmeta.MAX_VALUE_BYTES - 3,
                                   sysmeta.MAX_VALUE_BYTES + 1))
 
@@ -92,6 +96,9 @@ def cut_short(properties, extra_properties):
     """
     low = sysmeta.MIN_CHARS_AT_LIMIT
     try:
+        if (_MAX_IN_C and properties and
+                max(map(len, six.itervalues(properties))) < low):
+            return []
         long_values = [value for value in six.itervalues(properties)
                        if len(value) >= low]
     except TypeError:   # a value without a length (None, a number...)
