@@ -44,19 +44,30 @@ class PolicyChain(object):
 
     :ivar kind: ``'rebuild'`` or ``'snapshot'``.
     :ivar option: the option that lists them.
-    :ivar policies: list of :class:`Bound`.
+    :ivar policies: list of :class:`Bound`, the policies that run.
     :ivar errors: list of :class:`~nova_imgmeta.exceptions.PolicyLoadError`.
+    :ivar idle: ``[(name, why)]`` of the policies that loaded but have
+        nothing to do (``Policy.idle``): they are left out of ``policies``.
     """
 
-    def __init__(self, kind, option, policies, errors):
+    def __init__(self, kind, option, policies, errors, idle=()):
         self.kind = kind
         self.option = option
         self.policies = policies
         self.errors = errors
+        self.idle = list(idle)
 
     @property
     def names(self):
         return [bound.name for bound in self.policies]
+
+    def describe(self):
+        """The policies that run, and those left idle with why, as text."""
+        text = ', '.join(self.names) or '(none)'
+        if self.idle:
+            text += '; idle: %s' % '; '.join(
+                '%s (%s)' % (name, why) for name, why in self.idle)
+        return text
 
     def __repr__(self):
         return '<PolicyChain %s %r errors=%d>' % (self.kind, self.names,
@@ -226,6 +237,7 @@ def build_chain(kind, conf, manager=None):
     trusted = _trusted_classes()
 
     policies = []
+    idle = []
     for name in unique:
         if name in failed:
             errors.append(exceptions.PolicyLoadError(
@@ -257,6 +269,9 @@ def build_chain(kind, conf, manager=None):
                 % (type(policy).__module__, type(policy).__name__,
                    exc.args[0])))
             continue
+        if policy.idle:
+            idle.append((name, policy.idle))
+            continue
         policies.append(Bound(name, policy, policy.apply, keywords,
                               type(policy) in trusted))
-    return PolicyChain(kind, spec.option, policies, errors)
+    return PolicyChain(kind, spec.option, policies, errors, idle)

@@ -63,7 +63,7 @@ def get_chain(kind):
                 LOG.error('nova-imgmeta: %s: the policy is not applied',
                           exceptions.describe(error))
             LOG.info('nova-imgmeta: %s policies loaded: %s', kind,
-                     ', '.join(chain.names) or '(none)')
+                     chain.describe())
             _STATE['chains'][kind] = chain
     return chain
 

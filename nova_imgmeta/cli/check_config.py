@@ -99,8 +99,7 @@ def check(conf):
             text = exceptions.describe(error)
             if not any(problem in text for problem in problems):
                 add(text)
-        notes.append('%s policies: %s' % (kind,
-                                          ', '.join(chain.names) or '(none)'))
+        notes.append('%s policies: %s' % (kind, chain.describe()))
     try:
         configured = opts.get_option(conf, 'snapshot_policies') or []
     except exceptions.ConfigError:

@@ -34,6 +34,10 @@ class Policy(object):
     #: ``[nova_imgmeta]``. A policy of another package registers its own
     #: options, in a group of its own, and leaves this empty.
     options = ()
+    #: Set in ``__init__`` to why (text) when the configuration leaves the
+    #: policy nothing to do: the chain then leaves it out, and the load log
+    #: and ``check-config`` say why. None: the policy runs.
+    idle = None
 
     def __init__(self, conf):
         self.conf = conf

@@ -161,6 +161,8 @@ class PatternPolicy(base.SnapshotPolicy):
         self.allow, _exact = compile_patterns(
             'allow_only_patterns',
             opts.get_option(conf, 'allow_only_patterns'))
+        if not (self.deny or self.allow):
+            self.idle = 'deny_patterns and allow_only_patterns are empty'
 
     def apply(self, context, instance, image_meta, extra_properties):
         if not (self.deny or self.allow):

@@ -135,8 +135,9 @@ def errors(caplog):
 
 def test_default_chains_from_the_installed_entry_points():
     assert dispatch.get_chain('rebuild').names == ['base-image-ref']
-    assert dispatch.get_chain('snapshot').names == [
-        'heal', 'never-inherit', 'patterns', 'truncated']
+    snapshot = dispatch.get_chain('snapshot')
+    assert snapshot.names == ['heal', 'never-inherit', 'truncated']
+    assert [name for name, _why in snapshot.idle] == ['patterns']
     assert 'nova_imgmeta' in cfg.CONF
     instance, image_meta, extra = snapshot_case()
     instance.system_metadata.pop('image_base_image_ref')

@@ -22,11 +22,23 @@ def test_default_chains_load_from_entry_points(conf):
     rebuild = loader.build_chain('rebuild', conf)
     snapshot = loader.build_chain('snapshot', conf)
     assert rebuild.names == ['base-image-ref']
-    assert snapshot.names == ['heal', 'never-inherit', 'patterns',
-                              'truncated']
+    assert snapshot.names == ['heal', 'never-inherit', 'truncated']
+    assert snapshot.idle == [
+        ('patterns', 'deny_patterns and allow_only_patterns are empty')]
+    assert snapshot.describe() == (
+        'heal, never-inherit, truncated; idle: patterns (deny_patterns and '
+        'allow_only_patterns are empty)')
     assert not rebuild.errors and not snapshot.errors
     assert all(bound.trusted for bound in rebuild.policies)
     assert all(bound.trusted for bound in snapshot.policies)
+
+
+def test_patterns_run_once_there_are_patterns(config):
+    config.config(group='nova_imgmeta', deny_patterns=['hw_*'])
+    snapshot = loader.build_chain('snapshot', config.conf)
+    assert snapshot.names == ['heal', 'never-inherit', 'patterns',
+                              'truncated']
+    assert snapshot.idle == []
 
 
 def test_configured_order_is_kept(config):
