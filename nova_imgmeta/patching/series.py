@@ -132,9 +132,14 @@ class PatchFile(object):
 
     @classmethod
     def parse(cls, path, data):
-        chunks = re.split(br'(?m)^(?=diff --git )', data)
-        header, bodies = chunks[0], chunks[1:]
-        sections = [_parse_section(path, body) for body in bodies]
+        chunks = [[]]                 # the header, then one per file
+        for line in data.splitlines(True):
+            if line.startswith(b'diff --git '):
+                chunks.append([])
+            chunks[-1].append(line)
+        header = b''.join(chunks[0])
+        sections = [_parse_section(path, b''.join(lines))
+                    for lines in chunks[1:]]
         if not sections:
             raise PatchError('%s holds no diff' % path)
         return cls(path, header, sections)
