@@ -95,9 +95,11 @@ def describe(result):
         result.series.name)
     lines = []
     if state.state == patching.MISMATCH:
-        lines.append('%s: %s; the series does not apply and is not applied'
-                     '%s' % (what, state.state, '' if result.action == 'status'
-                             else ', no file was changed'))
+        lines.append('%s: %s: the tree neither carries the series nor '
+                     'accepts it%s' % (what, state.state, {
+                         'apply': '; no file was changed',
+                         'revert': '; no file was changed'}.get(
+                             result.action, '')))
         lines.append(state.detail)
     elif result.action == 'status':
         line = '%s: %s' % (what, state.state)

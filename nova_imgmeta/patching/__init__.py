@@ -150,8 +150,11 @@ def _change(tree, series, action, dry_run):
     notes = []
     if dry_run:
         _refuse_pending(tree)
-    elif journal.recover(tree.root):
-        notes.append('an interrupted earlier run was rolled back first')
+    else:
+        recovered = journal.recover(tree.root)
+        if recovered:
+            notes.append('an interrupted earlier run was %s first'
+                         % recovered)
     state = survey(tree, series)
     notes += _notes(tree, series, state)
     if state.state == MISMATCH:

@@ -132,13 +132,18 @@ def commit(root, changes, expected):
             if _read_quiet(os.path.join(root, change.path)) != change.data:
                 raise PatchError('%s does not hold what was written'
                                  % change.path)
+        # The commit point: from here on, recovery completes the change
+        # (drops the backups) instead of undoing it.
+        record['committed'] = True
+        _write_journal(root, record)
     except BaseException as exc:
+        record.pop('committed', None)
         _rollback(root, record, exc)
         if isinstance(exc, (PatchError, EnvironmentError)):
             raise PatchError('%s; every file was put back as it was, '
                              'nothing was changed' % _describe(exc))
         raise
-    _finish(root, record)
+    _cleanup(root, record)
 
 
 def _step(doing, path, func, *args):
@@ -244,7 +249,8 @@ def _rollback(root, record, cause):
     _unlink_quiet(os.path.join(root, JOURNAL_NAME))
 
 
-def _finish(root, record):
+def _cleanup(root, record):
+    """Drop the backups of a committed change, then its journal."""
     token = record['token']
     for entry in record['changes']:
         _new, orig = _names(os.path.join(root, entry['path']), token)
@@ -253,22 +259,28 @@ def _finish(root, record):
 
 
 def recover(root):
-    """Roll back what an interrupted run left; True if there was one."""
+    """Finish what an interrupted run left: 'rolled back', 'completed'.
+
+    None when no run was interrupted.
+    """
     path = os.path.join(root, JOURNAL_NAME)
     try:
         with io.open(path, 'rb') as handle:
             record = json.loads(handle.read().decode('utf-8'))
     except (IOError, OSError) as exc:
         if exc.errno == errno.ENOENT:
-            return False
+            return None
         raise PatchError('cannot read the journal %s: %s' % (path, exc))
     except ValueError:
         # Killed while the journal itself was being written: nothing in
         # the tree was changed yet (the journal comes first).
         _unlink_quiet(path)
-        return True
+        return 'rolled back'
+    if record.get('committed'):
+        _cleanup(root, record)      # it had finished: drop the backups
+        return 'completed'
     _rollback(root, record, PatchError('an earlier run was interrupted'))
-    return True
+    return 'rolled back'
 
 
 def _same_file(orig, target):

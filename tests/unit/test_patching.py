@@ -305,7 +305,7 @@ def test_no_version_from_git_or_environment(tmpdir, monkeypatch):
                 ['tag', '16.1.8']):
         subprocess.check_call(['git', '-c', 'safe.directory=*'] + cmd,
                               cwd=root, env=env)
-    monkeypatch.setenv('PBR_VERSION', '17.0.13')
+    monkeypatch.setenv(str('PBR_VERSION'), str('17.0.13'))  # native str
     assert _tree(root).version is None
 
 
@@ -484,7 +484,7 @@ def test_partially_applied_with_leftover(tree_root, series):
 
 @needs_patch
 def test_missing_patch_program(tree_root, series, monkeypatch):
-    monkeypatch.setenv('NOVA_IMGMETA_PATCH', 'no-such-patch-program')
+    monkeypatch.setenv(str('NOVA_IMGMETA_PATCH'), str('no-such-patch-program'))
     with pytest.raises(patching.PatchError) as exc:
         patching.status(_tree(tree_root), series)
     assert 'patch' in str(exc.value)

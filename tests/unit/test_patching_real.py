@@ -332,6 +332,24 @@ def test_interrupted_run_is_rolled_back_next_time(tree_root, monkeypatch):
     _assert_untouched(tree_root, before)
 
 
+def test_run_killed_after_its_commit_point_is_completed(
+        tree_root, monkeypatch):
+    reference = os.path.join(os.path.dirname(tree_root), 'reference')
+    realtree.copy_tree(tree_root, reference)
+    assert _cli('apply', '--nova-tree', reference)[0] == 0
+
+    def killed(*args):
+        raise _Killed()
+    monkeypatch.setattr(journal, '_cleanup', killed)
+    with pytest.raises(_Killed):
+        _cli('apply', '--nova-tree', tree_root)
+    monkeypatch.undo()
+    assert _cli('status', '--nova-tree', tree_root)[0] == 2
+    code, out, err = _cli('apply', '--nova-tree', tree_root)
+    assert code == 0 and 'already applied' in out, out + err
+    assert realtree.snapshot(tree_root) == realtree.snapshot(reference)
+
+
 def test_tree_changed_meanwhile_is_refused(tree_root, monkeypatch):
     tree = patching.tree_from_path(tree_root)
     series = patching.resolve(tree)
@@ -444,6 +462,8 @@ def test_missing_test_file_is_named(tree_root):
 # ------------------------------------------------------- compiled files
 
 def _compile(source, cfile):
+    if not os.path.isdir(os.path.dirname(cfile)):
+        os.makedirs(os.path.dirname(cfile))      # Python 2 does not
     py_compile.compile(source, cfile=cfile, doraise=True)
 
 

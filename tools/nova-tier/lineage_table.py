@@ -103,7 +103,8 @@ def render(pristine, patched, image_a_properties=None, replaced=None):
             zip(STEPS, pristine['steps'], patched['steps']), 1)])
     source = image_a_properties or _union(pristine, patched)
     out += ['', 'Image A\'s properties in the snapshot of step 1 (copied, '
-            'dropped, or how many', 'of them were copied):']
+            'dropped, how many of', 'them were copied; -: in neither '
+            'snapshot):']
     out += _table(('property', 'pristine', 'patched'), [
         (label, _copied(pristine['steps'][0]['snapshot_properties'], source,
                         match),
