@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import textwrap
 import time
 
 import releases
@@ -104,7 +105,7 @@ class PipProgress(object):
                 self._say('%d packages resolved (now %s)'
                           % (self.collected, self.current))
             return
-        match = re.match(r'\s*Building wheel for (\S+)', line)
+        match = re.match(r'\s*Building wheel for (\S+) .*started', line)
         if match:
             self._say('building %s' % match.group(1))
             return
@@ -224,9 +225,8 @@ class Env(object):
             BUILDER, _sha(os.path.join(REPO, 'requirements.txt')))
         if _read(stamp_file) == stamp:
             return
-        self.log('bootstrap venv %s: virtualenv<20.22, wheel (pip download '
-                 'builds the sdist\'s metadata with it) and nova-imgmeta\'s '
-                 'requirements' % self.bootstrap)
+        self.log('bootstrap venv: virtualenv<20.22, wheel, nova-imgmeta\'s '
+                 'requirements')
         shutil.rmtree(self.bootstrap, ignore_errors=True)
         self.run([sys.executable, '-m', 'venv', self.bootstrap],
                  log_name='bootstrap-venv')
@@ -241,8 +241,7 @@ class Env(object):
     def ensure_sdist(self):
         if os.path.isfile(self.sdist):
             return
-        self.log('downloading the nova %s sdist into %s'
-                 % (self.version, self.sdists))
+        self.log('downloading the nova %s sdist' % self.version)
         if not os.path.isdir(self.sdists):
             os.makedirs(self.sdists)
         work = os.path.join(self.sdists, '.download-%d' % os.getpid())
@@ -273,17 +272,21 @@ class Env(object):
         self._unpack(self.patched)
         code, out = self.nova_imgmeta('patch', 'apply', '--nova-tree',
                                       self.patched)
-        print(_indent(out))
+        print(_indent(self.short(out)))
         if code != 0:
             raise TierError('nova-imgmeta patch apply failed (exit %d)'
                             % code)
         for tree, expected in ((self.patched, 0), (self.pristine, 1)):
             code, out = self.nova_imgmeta('patch', 'status', '--nova-tree',
                                           tree)
-            print(_indent(out))
+            print(_indent(self.short(out)))
             if code != expected:
                 raise TierError('nova-imgmeta patch status answered %d for '
                                 '%s, expected %d' % (code, tree, expected))
+
+    def short(self, text):
+        """Text with this env's directory written as NOVA_TIER_CACHE/..."""
+        return text.replace(self.cache + os.sep, 'NOVA_TIER_CACHE/')
 
     def _filtered_test_requirements(self):
         kept = []
@@ -309,21 +312,18 @@ class Env(object):
             'extra': list(self.line.extra_packages)}, sort_keys=True)
         stamp_file = os.path.join(self.venv, '.nova-tier-stamp')
         if os.path.exists(self.python) and _read(stamp_file) == stamp:
-            self.log('reusing the venv %s' % self.venv)
+            self.log('reusing the venv (its inputs are unchanged)')
             return False
         python = find_python(self.line.python)
-        self.log('creating the Python %s venv %s' % (self.line.python,
-                                                     self.venv))
+        self.log('creating the Python %s venv' % self.line.python)
         shutil.rmtree(self.venv, ignore_errors=True)
         if self.line.python.startswith('2.'):
             self.run([os.path.join(self.bootstrap, 'bin', 'virtualenv'),
                       '-q', '-p', python, self.venv], log_name='venv')
         else:
             self.run([python, '-m', 'venv', self.venv], log_name='venv')
-        self.log('installing Nova %s\'s requirements and test requirements '
-                 '(pinned by tests/nova/constraints/%s; the first build '
-                 'takes a few minutes)'
-                 % (self.version, self.line.constraints))
+        self.log('Nova %s\'s requirements and test requirements, pinned by '
+                 '%s' % (self.version, self.line.constraints))
         self.run([self.python, '-m', 'pip', 'install'] + PIP +
                  ['-c', self.constraints,
                   '-r', os.path.join(self.patched, 'requirements.txt'),
@@ -406,8 +406,8 @@ class Env(object):
                 % (self.series, '\n  '.join(unexpected or ['(nothing '
                                                            'added)'])))
         name = added[0].split(' @ ')[0]      # drop pip's file:// URL
-        return ['only %s added, nothing upgraded, downgraded or removed '
-                '(%d packages before)' % (name, len(before))]
+        return ['only %s added, nothing else changed (%d packages)'
+                % (name, len(before))]
 
     def install_test_plugin(self):
         self.run([self.python, '-m', 'pip', 'install'] + PIP +
@@ -455,4 +455,7 @@ def _write(path, text):
 
 
 def _indent(text):
-    return '\n'.join('    ' + line for line in text.rstrip().splitlines())
+    """Indented by 4 and wrapped at 79 columns."""
+    return '\n'.join(textwrap.fill(line, 79, initial_indent='    ',
+                                   subsequent_indent='      ')
+                     for line in text.rstrip().splitlines())

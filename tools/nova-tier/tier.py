@@ -101,8 +101,7 @@ def build(env, report):
     try:
         env.ensure_bootstrap()
         env.ensure_sdist()
-        env.log('trees: pristine %s; patched by nova-imgmeta patch apply'
-                % env.pristine)
+        env.log('trees: pristine; patched by nova-imgmeta patch')
         env.build_trees()
         env.ensure_venv()
         env.install_nova()
@@ -244,6 +243,7 @@ def cmd_run(env, stages):
 def cmd_demo(env, as_json):
     started = time.time()
     print('==> nova-imgmeta demo: Nova %s %s' % (env.series, env.version))
+    print('    NOVA_TIER_CACHE=%s' % env.cache)
     print('==> [1/3] the environment (first run: a few minutes; then '
           'seconds)')
     report = Report(env)
@@ -279,8 +279,9 @@ def cmd_demo(env, as_json):
     if as_json:
         print(json.dumps({'pristine': pristine, 'patched': patched},
                          indent=2, sort_keys=True))
-    print('demo %s in %d s; results in %s' % (
-        'done' if ok else 'FAILED', time.time() - started, env.results))
+    print('demo %s in %d s; results and logs: NOVA_TIER_CACHE/%s/{results,'
+          'logs}' % ('done' if ok else 'FAILED', time.time() - started,
+                     os.path.basename(env.root)))
     return 0 if ok else 1
 
 
