@@ -31,6 +31,24 @@ def cache_dir():
         os.path.expanduser('~'), '.cache', 'nova-imgmeta', 'sdists')
 
 
+def _pip_python():
+    """A Python whose pip can download the sdists.
+
+    pip 20.3, the last for Python 2.7, fails on pip download of an sdist
+    (``assert req.link is not None``) with some machines' index settings:
+    Python 2 borrows the python3 on PATH (tools/run-tests and tox put one
+    there).
+    """
+    if sys.version_info[0] >= 3:
+        return sys.executable
+    from distutils.spawn import find_executable
+    found = find_executable('python3')
+    if not found:
+        raise RuntimeError('no python3 on PATH to download the Nova sdists '
+                           'with; put them into %s' % cache_dir())
+    return found
+
+
 def sdist(version):
     """Path of nova-VERSION.tar.gz, downloaded with pip if not cached."""
     cache = cache_dir()
@@ -42,9 +60,8 @@ def sdist(version):
     work = tempfile.mkdtemp(prefix='nova-sdist-', dir=cache)
     try:
         proc = subprocess.Popen(
-            [sys.executable, '-m', 'pip', 'download', '--quiet', '--no-deps',
-             '--no-binary', ':all:', '--no-build-isolation', '--dest', work,
-             'nova==%s' % version],
+            [_pip_python(), '-m', 'pip', 'download', '--quiet', '--no-deps',
+             '--no-binary', ':all:', '--dest', work, 'nova==%s' % version],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         out, _err = proc.communicate()
         got = os.path.join(work, os.path.basename(path))
