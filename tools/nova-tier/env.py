@@ -114,6 +114,9 @@ class PipProgress(object):
             count = len(match.group(1).split(','))
             self._say('installing %d packages' % count)
 
+    def done(self):
+        self._say('done')
+
     def _say(self, text):
         self.last = time.time()
         print('    %s: %s [%d s]' % (self.what, text,
@@ -324,12 +327,13 @@ class Env(object):
             self.run([python, '-m', 'venv', self.venv], log_name='venv')
         self.log('Nova %s\'s requirements and test requirements, pinned by '
                  '%s' % (self.version, self.line.constraints))
+        progress = PipProgress(self.series, 'pip')
         self.run([self.python, '-m', 'pip', 'install'] + PIP +
                  ['-c', self.constraints,
                   '-r', os.path.join(self.patched, 'requirements.txt'),
                   '-r', test_requirements] + list(self.line.extra_packages),
-                 log_name='pip-requirements',
-                 feed=PipProgress(self.series, 'pip').feed)
+                 log_name='pip-requirements', feed=progress.feed)
+        progress.done()
         self.run([self.python, '-c',
                   'import oslo_config, stestr, subunit, testtools'],
                  log_name='venv-check')
