@@ -59,10 +59,14 @@ def sdist(version):
         os.makedirs(cache)
     work = tempfile.mkdtemp(prefix='nova-sdist-', dir=cache)
     try:
+        # Not the py27 env's PIP_CONSTRAINT (Queens' library pins): it
+        # would also pin the tools pip builds the sdist's metadata with.
+        env = dict((key, value) for key, value in os.environ.items()
+                   if key != 'PIP_CONSTRAINT')
         proc = subprocess.Popen(
             [_pip_python(), '-m', 'pip', 'download', '--quiet', '--no-deps',
              '--no-binary', ':all:', '--dest', work, 'nova==%s' % version],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
         out, _err = proc.communicate()
         got = os.path.join(work, os.path.basename(path))
         if proc.returncode != 0 or not os.path.isfile(got):
