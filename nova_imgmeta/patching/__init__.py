@@ -12,10 +12,10 @@ import errno
 import os
 import re
 
-from nova_imgmeta.patching import journal
 from nova_imgmeta.patching.errors import PatchError
 from nova_imgmeta.patching.errors import RollbackFailed
 from nova_imgmeta.patching.errors import UnknownVersion
+from nova_imgmeta.patching import journal
 from nova_imgmeta.patching.series import load_map
 from nova_imgmeta.patching.series import load_series
 from nova_imgmeta.patching.series import parse_version

@@ -21,8 +21,8 @@ import pytest
 
 from nova_imgmeta.cli import patch as patch_cli
 from nova_imgmeta import patching
-from nova_imgmeta.patching.series import PatchFile
 from nova_imgmeta.patching import series as series_module
+from nova_imgmeta.patching.series import PatchFile
 from nova_imgmeta.patching import tree as tree_module
 
 try:
