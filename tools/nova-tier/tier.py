@@ -21,6 +21,9 @@ SERIES is an entry of releases.py. Stages of ``run``, in order:
   e2e          tests/nova/functional/test_lineage_e2e.py: passes on the
                patched tree, is exactly an expected failure on the
                pristine tree
+  refusal      tests/nova/functional/test_refusal_rest.py, patched tree:
+               failing and refusing policies through the REST API
+               (createImage, createBackup, shelve, volume-backed createImage)
 
 Environment: NOVA_TIER_CACHE, NOVA_SDIST_CACHE, NOVA_VERSION (another
 release of the line), NOVA_TIER_STAGES, NOVA_TIER_CONCURRENCY (stestr
@@ -46,7 +49,7 @@ sys.path.insert(0, REPO)
 from nova_imgmeta import patching  # noqa: E402
 
 STAGES = ('build', 'nova-bare', 'freeze', 'genconfig', 'nova',
-          'integration', 'e2e')
+          'integration', 'e2e', 'refusal')
 E2E_DIR = os.path.join(REPO, 'tests', 'nova', 'functional')
 
 
@@ -170,7 +173,7 @@ def integration(env, report):
     report.stage('integration', outcome.passed(), outcome.line(), started)
 
 
-def lineage_runs(env, name, module, test_dir, extra_path=()):
+def lineage_runs(env, name, module, test_dir, extra_path=(), filters=()):
     """The scenario on the patched, then the pristine tree; the JSONs."""
     outcomes = {}
     for tree in ('patched', 'pristine'):
@@ -192,13 +195,14 @@ def lineage_runs(env, name, module, test_dir, extra_path=()):
         else:
             outcomes[tree] = testrun.stestr(
                 env, testrun.Outcome(label), label, workdir, test_dir,
-                test_dir, extra_env=extra)
+                test_dir, filters=filters, extra_env=extra)
     return outcomes
 
 
 def e2e(env, report):
     started = time.time()
-    outcomes = lineage_runs(env, 'e2e', None, E2E_DIR)
+    outcomes = lineage_runs(env, 'e2e', None, E2E_DIR,
+                            filters=[r'^test_lineage_e2e\.'])
     patched_ok = outcomes['patched'].passed()
     pristine_ok = outcomes['pristine'].passed(expect_xfail=True)
     pristine = lineage_table.load(os.path.join(env.results,
@@ -214,6 +218,18 @@ def e2e(env, report):
                  'patched: %s; pristine (must be exactly an expected '
                  'failure): %s' % (outcomes['patched'].line(),
                                    outcomes['pristine'].line()), started)
+
+
+def refusal(env, report):
+    started = time.time()
+    env.install_test_plugin()
+    outcome = testrun.stestr(
+        env, testrun.Outcome('refusal'), 'refusal',
+        os.path.join(env.runs, 'refusal'), E2E_DIR, E2E_DIR,
+        filters=[r'^test_refusal_rest\.'],
+        extra_env={'NOVA_EXPECT_TREE': env.patched})
+    print(outcome.summary[0])
+    report.stage('refusal', outcome.passed(), outcome.line(), started)
 
 
 def cmd_run(env, stages):
@@ -237,6 +253,8 @@ def cmd_run(env, stages):
         integration(env, report)
     if 'e2e' in stages:
         e2e(env, report)
+    if 'refusal' in stages:
+        refusal(env, report)
     return report.close()
 
 

@@ -11,7 +11,7 @@
 # under the License.
 """Integration tests: the real patched Nova API with the installed plugin.
 
-These run in the real-Nova tier (tools/nova-tier/run.sh) under Python 2.7,
+These run in the real-Nova tier (tools/nova-tier/tier.py) under Python 2.7,
 against Nova Pike or Queens with the patch series applied. They drive the
 real ``nova.compute.api.API.rebuild`` (whose ``_reset_image_metadata``
 closure calls the rebuild hooks) and ``API._initialize_instance_snapshot_
