@@ -7,13 +7,19 @@ Usage:
     options: --all-series (also try each series on the releases it is not
              mapped to), --markdown (print a table for doc/patches.md)
 
-For every Nova release (git tags 16.0.0 to 16.1.8 and 17.0.0 to 17.0.13;
-beta and rc tags are skipped; or the given sdists) the series that
-nova_imgmeta/patches/MAP maps it to is applied, patch by patch, to a scratch
-copy of the files it touches, once with ``git apply --check`` + ``git apply``
-and once with ``patch -p1 -F0 --dry-run`` + ``patch -p1 -F0`` (each patch is
+For every Nova release of the lines nova_imgmeta/patches/MAP names (git
+tags X.Y.Z whose major version X is that of a MAP rule, and each line's
+``<line>-eol`` tag; beta and rc tags are skipped; or the given sdists) the
+series that MAP maps it to is applied, patch by patch, to a scratch copy of
+the files it touches, once with ``git apply --check`` + ``git apply`` and
+once with ``patch -p1 -F0 --dry-run`` + ``patch -p1 -F0`` (each patch is
 checked on the tree the previous ones produced). Exit status 0 only when
 every release has a series and both tools apply it without fuzz.
+
+An ``<line>-eol`` tag is no release (MAP cannot name it): it is checked with
+the series directory ``<line>-eol`` when there is one, else with the series
+of the line's newest release in MAP. The line of a series is its name up to
+the first ``-`` (``rocky-pre-18.2.2`` is a Rocky series).
 
 Python 2.7 or 3; needs git, patch and tar. Imports nova_imgmeta from the
 checkout this script lives in.
@@ -35,7 +41,26 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from nova_imgmeta import patching  # noqa: E402
 
-RELEASE_TAG = re.compile(r'^1[67]\.\d+\.\d+$')
+RELEASE_TAG = re.compile(r'^(\d+)\.\d+\.\d+$')
+EOL_TAG = re.compile(r'^([a-z]+)-eol$')
+
+
+def line_of(series_name):
+    """'rocky-pre-18.2.2' -> 'rocky'."""
+    return series_name.split('-', 1)[0]
+
+
+def eol_series(tag, rules, patches_dir=None):
+    """Series for a line's "<line>-eol" tag (see the module docstring)."""
+    line = EOL_TAG.match(tag).group(1)
+    patches_dir = patches_dir or patching.PATCHES_DIR
+    if os.path.isfile(os.path.join(patches_dir, tag, 'series')):
+        return tag
+    newest = None
+    for _first, last, name in rules:
+        if line_of(name) == line and (newest is None or last > newest[0]):
+            newest = (last, name)
+    return newest[1] if newest else None
 
 
 def _run(cmd, cwd, stdin=None):
@@ -45,12 +70,27 @@ def _run(cmd, cwd, stdin=None):
     return proc.returncode == 0, out.decode('utf-8', 'replace')
 
 
-def release_tags(git_dir):
+def release_tags(git_dir, rules):
+    """The release tags and the "<line>-eol" tags of the lines in rules."""
     ok, out = _run(['git', '--git-dir', git_dir, 'tag', '-l'], cwd='/')
     if not ok:
         raise SystemExit('cannot list the tags of %s:\n%s' % (git_dir, out))
-    tags = [tag for tag in out.split() if RELEASE_TAG.match(tag)]
-    return sorted(tags, key=patching.parse_version)
+    majors = set()
+    for first, last, _name in rules:
+        majors.update(range(first[0], last[0] + 1))
+    lines = [line_of(name) for _first, _last, name in
+             sorted(rules, key=lambda rule: rule[0])]
+    releases = sorted((tag for tag in out.split()
+                       if RELEASE_TAG.match(tag) and
+                       int(RELEASE_TAG.match(tag).group(1)) in majors),
+                      key=patching.parse_version)
+    tags = set(out.split())
+    eols = []
+    for line in lines:
+        tag = line + '-eol'
+        if tag in tags and tag not in eols:
+            eols.append(tag)
+    return releases + eols
 
 
 def extract_tag(git_dir, tag, paths, target):
@@ -161,6 +201,11 @@ def main(argv=None):
     for _first, _last, name in rules:
         if name not in series_names:
             series_names.append(name)
+    for name in list(series_names):
+        eol = line_of(name) + '-eol'
+        if eol not in series_names and os.path.isfile(
+                os.path.join(patching.PATCHES_DIR, eol, 'series')):
+            series_names.append(eol)
     all_series = dict((name, patching.load_series(name))
                       for name in series_names)
     paths = []
@@ -195,7 +240,7 @@ def _check(args, releases, cleanups, paths, series_names, all_series):
         git_dir = args.git_dir
         if os.path.isdir(os.path.join(git_dir, '.git')):
             git_dir = os.path.join(git_dir, '.git')
-        for tag in release_tags(git_dir):
+        for tag in release_tags(git_dir, patching.load_map()):
             releases.append((tag, (lambda tag: lambda work: extract_tag(
                 git_dir, tag, paths, work))(tag), 'tag ' + tag))
     else:
@@ -213,11 +258,16 @@ def _check(args, releases, cleanups, paths, series_names, all_series):
 
     failures = 0
     rows = []
+    rules = patching.load_map()
     for version, fill, label in releases:
         try:
-            mapped = patching.select_series(version)
+            if version and EOL_TAG.match(version):
+                mapped = eol_series(version, rules)
+            else:
+                mapped = patching.select_series(version)
         except patching.UnknownVersion:
             mapped = None
+        if mapped is None:
             failures += 1
         to_try = series_names if args.all_series else \
             [mapped] if mapped else []
@@ -243,7 +293,7 @@ def _check(args, releases, cleanups, paths, series_names, all_series):
                                              patch_result))
     else:
         for label, name, git_result, patch_result, note in rows:
-            print('%-22s %-8s git=%-4s patch=%-4s %s' % (
+            print('%-22s %-17s git=%-4s patch=%-4s %s' % (
                 label, name, git_result, patch_result, note))
     checked = sum(1 for row in rows if row[4] == 'mapped')
     print('%d release(s), %d mapped check(s), %d failure(s)'
