@@ -17,7 +17,7 @@ stand-in. Each CLI run is a child process reporting its wall time, its
 tracemalloc peak and its peak RSS, so memory is the command's own.
 
     .venv-glance/bin/python benchmarks/bench_lineage_ops.py \
-        [--sizes 1000,10000]
+        [--sizes 1000,10000] [--bases-elsewhere] [--nova-max-limit 100]
 """
 
 from __future__ import print_function
@@ -39,9 +39,9 @@ sys.path.insert(0, REPO)
 
 def child(argv):
     """Run one CLI command in this process; print its measurements."""
+    from nova_imgmeta.cli import main as cli_main
     import resource
     import tracemalloc
-    from nova_imgmeta.cli import main as cli_main
     tracemalloc.start()
     start = time.time()
     devnull = open(os.devnull, 'w')
@@ -68,15 +68,21 @@ def run_child(argv):
     return json.loads(out.decode('utf-8').strip().splitlines()[-1])
 
 
-def seed(server, nova, owner, n):
+def seed(server, nova, owner, n, bases_elsewhere=False):
+    """N images; with ``bases_elsewhere`` the base images are public
+    images of another project (the usual cloud), so that ``--owner``
+    lists only the snapshots and the bases are looked up.
+    """
     import glance_server as gs
     images, bases = [], []
     n_base = int(n * 0.3)
     for number in range(n_base):
         image_id = gs.new_id()
         bases.append(image_id)
-        images.append({'id': image_id, 'name': 'base-%d' % number,
-                       'owner': owner})
+        base = {'id': image_id, 'name': 'base-%d' % number, 'owner': owner}
+        if bases_elsewhere:
+            base.update(owner=owner + '-admin', visibility='public')
+        images.append(base)
     missing = []
     for number in range(n - n_base):
         uuid = gs.new_id()
@@ -143,19 +149,21 @@ class Naive(object):
 
 
 def measure(args):
-    import glance_server as gs
     from fake_nova import start_fake_nova
+    import glance_server as gs
     from loopback_http import start_proxy
     workdir = tempfile.mkdtemp(prefix='bench-lineage-')
     server = gs.GlanceServer(workdir).start()
     nova = start_fake_nova()
+    nova.state.max_limit = args.nova_max_limit
     proxy = start_proxy(server.url)
     headers = gs.headers()
     results = []
     try:
         for n in args.sizes:
             owner = 'bench-%d' % n
-            seconds, missing = seed(server, nova, owner, n)
+            seconds, missing = seed(server, nova, owner, n,
+                                    args.bases_elsewhere)
             auth = (['--os-auth-type', 'none',
                      '--os-image-endpoint-override', proxy.url,
                      '--os-compute-endpoint-override', nova.compute_url] +
@@ -253,6 +261,12 @@ def main():
     parser.add_argument('--naive-sample', type=int, default=1000,
                         help='per-image GETs the naive run really makes '
                              '(its wall time is scaled to N)')
+    parser.add_argument('--bases-elsewhere', action='store_true',
+                        help='base images public in another project: '
+                             '--owner lists the snapshots only and the '
+                             'bases are looked up')
+    parser.add_argument('--nova-max-limit', type=int, default=1000,
+                        help="the Nova stand-in's [api] max_limit")
     parser.add_argument('--json', metavar='FILE')
     parser.add_argument('--child', action='store_true')
     parser.add_argument('rest', nargs=argparse.REMAINDER)

@@ -1,17 +1,16 @@
 """Changes made by policies: how they are computed and logged.
 
 Every change is logged at INFO with the instance uuid, the key, the old and
-the new value and the policy's name; a policy that changes nothing gets one
-DEBUG line. No log line carries a whole value longer than 255 characters.
+the new value and the policy's name. No log line carries a whole value
+longer than 255 characters.
 """
 
 import collections
-import logging as std_logging
 
-import six
 from oslo_log import log as logging
+import six
 
-__all__ = ['ABSENT', 'Change', 'diff', 'abbreviate', 'debug_enabled',
+__all__ = ['ABSENT', 'Change', 'diff', 'remove', 'abbreviate', 'shorten',
            'log_changes']
 
 LOG = logging.getLogger(__name__)
@@ -52,6 +51,25 @@ def diff(before, after):
     return changes
 
 
+def shorten(text, limit=MAX_LOGGED_CHARS):
+    """Return ``text`` whole, or its head and length when longer than
+    ``limit`` characters.
+    """
+    if len(text) > limit:
+        return u'%s... (%d characters)' % (text[:_HEAD_CHARS], len(text))
+    return text
+
+
+def remove(properties, keys):
+    """Remove ``keys`` (all present) from ``properties``; return the changes.
+
+    The built-in policies decide first which keys go, then call this: it
+    cannot fail half way, so a built-in policy that raises has changed
+    nothing (the dispatcher relies on it, doc/plugins.md section 1).
+    """
+    return [Change(key, properties.pop(key), ABSENT) for key in keys]
+
+
 def abbreviate(value, limit=MAX_LOGGED_CHARS):
     """Return ``value`` as text fit for a log line (about ``limit`` chars)."""
     if value is ABSENT:
@@ -68,27 +86,19 @@ def abbreviate(value, limit=MAX_LOGGED_CHARS):
         if not isinstance(text, six.text_type):
             text = text.decode('utf-8', 'replace')
     quoted = isinstance(value, (six.text_type, six.binary_type))
-    if len(text) > limit:
-        text = u'%s... (%d characters)' % (text[:_HEAD_CHARS], len(text))
+    text = shorten(text, limit)
     if quoted:
         return u"'%s'" % text
     return text
 
 
-def debug_enabled():
-    """Tell whether the DEBUG lines of :func:`log_changes` are emitted."""
-    return LOG.isEnabledFor(std_logging.DEBUG)
-
-
 def log_changes(policy, instance_uuid, changes, where=None):
-    """Log ``changes`` made by ``policy``: INFO each, DEBUG when none."""
-    if not changes:
-        if not LOG.isEnabledFor(std_logging.DEBUG):
-            return
-        LOG.debug('nova-imgmeta: policy %(policy)s changed nothing for '
-                  'instance %(uuid)s', {'policy': policy,
-                                        'uuid': instance_uuid})
-        return
+    """Log each of ``changes`` made by ``policy`` at INFO.
+
+    Nothing is logged for a policy that changed nothing: that is the common
+    case, and even a disabled DEBUG line costs a level check per policy and
+    call.
+    """
     for change in changes:
         key = change.key
         if where:

@@ -1,244 +1,235 @@
-"""The two functions Nova calls (stevedore entry points of the patched Nova).
+"""The two functions Nova calls: how they run the policy chains.
 
-``rebuild_hook`` is registered in ``nova.compute.rebuild_image_metadata_hooks``
-and ``snapshot_hook`` in ``nova.compute.snapshot_image_metadata_hooks`` (see
-doc/design.md). Nova calls them with keyword arguments only:
+``rebuild_hook`` and ``snapshot_hook`` are the entry points that the
+patched Nova calls; what it passes them and what it does with their errors
+is the hook contract of doc/design.md, section 1. Here, how nova-imgmeta
+runs its chains (loaded once per process by :mod:`nova_imgmeta.registry`):
 
-* rebuild, from ``_reset_image_metadata``: ``context``, ``instance``,
-  ``image_id``, ``image``, ``new_sys_metadata``; the hook may change
-  ``new_sys_metadata`` in place before Nova stores it.
-* snapshot, at the end of ``_initialize_instance_snapshot_metadata``:
-  ``context`` (None there), ``instance``, ``image_meta``,
-  ``extra_properties``; the hook may change ``image_meta`` in place.
-
-Each hook accepts further keyword arguments and ignores them. On first use
-it registers the ``[nova_imgmeta]`` options on ``cfg.CONF`` and loads the
-configured policy chain once per process (under a lock).
-
-Failure containment: the rebuild hook never raises; a policy that raises has
-its changes undone and is logged with its name. The snapshot hook is
-fail-open by default (log the error and keep the image metadata exactly as
-Nova built it); with ``snapshot_on_error = closed`` a policy that raised or
-failed to load makes it raise :func:`~nova_imgmeta.exceptions.
-snapshot_rejected_class` (a ``nova.exception.Invalid`` inside Nova), so that
-no image is created. A policy may also refuse a snapshot deliberately by
-raising :class:`~nova_imgmeta.exceptions.SnapshotRejected`, in either mode.
+* each policy is called with the keyword arguments its ``apply`` declares;
+* when a policy raises (anything but KeyboardInterrupt, GeneratorExit and
+  GreenletExit), its changes, and only those, are undone, and the chain
+  goes on: a built-in policy changes nothing unless it succeeds, another
+  package's policy is saved before it runs (:mod:`nova_imgmeta.rollback`);
+* the rebuild hook never raises;
+* the snapshot hook refuses the snapshot (raises
+  :func:`~nova_imgmeta.exceptions.snapshot_rejected_class`, a
+  ``nova.exception.Invalid`` inside Nova, with ``image_meta`` as Nova built
+  it) when a policy refuses on purpose (raises
+  :class:`~nova_imgmeta.exceptions.SnapshotRejected`), and, with
+  ``snapshot_on_error = closed``, when a policy fails to load or raises or
+  the chain cannot be loaded at all.
 """
 
-import threading
-
-from oslo_config import cfg
 from oslo_log import log as logging
 
 from nova_imgmeta import changes
 from nova_imgmeta import exceptions
 from nova_imgmeta import loader
-from nova_imgmeta import opts
+from nova_imgmeta.policies import base
+from nova_imgmeta import registry
+from nova_imgmeta import rollback
 
-__all__ = ['rebuild_hook', 'snapshot_hook', 'get_chain', 'load_count',
-           'reset']
+__all__ = ['rebuild_hook', 'snapshot_hook', 'get_chain', 'reset']
 
 LOG = logging.getLogger(__name__)
 
-_LOCK = threading.Lock()
-_STATE = {
-    'conf': None,        # None: cfg.CONF
-    'managers': {},      # kind -> ready stevedore manager (tests only)
-    'chains': {},        # kind -> loader.PolicyChain
-    'on_error': None,    # 'open' / 'closed', read with the snapshot chain
-    'loads': 0,          # how many chains were built in this process
-}
+_REBUILD_ARGUMENTS = base.KINDS['rebuild'].arguments
+_SNAPSHOT_ARGUMENTS = base.KINDS['snapshot'].arguments
 
-
-def _conf():
-    return _STATE['conf'] if _STATE['conf'] is not None else cfg.CONF
-
-
-def get_chain(kind):
-    """Return the loaded chain of ``kind``, loading it on first use."""
-    chain = _STATE['chains'].get(kind)
-    if chain is not None:
-        return chain
-    with _LOCK:
-        chain = _STATE['chains'].get(kind)
-        if chain is None:
-            chain = _load(kind)
-            _STATE['chains'][kind] = chain
-    return chain
-
-
-def _load(kind):
-    conf = _conf()
-    opts.register_opts(conf)
-    chain = loader.build_chain(kind, conf,
-                               manager=_STATE['managers'].get(kind))
-    _STATE['loads'] += 1
-    if kind == 'snapshot':
-        try:
-            _STATE['on_error'] = opts.get_option(conf, 'snapshot_on_error')
-        except exceptions.ConfigError as exc:
-            LOG.error('nova-imgmeta: %s; snapshots are handled fail-open',
-                      exc)
-            _STATE['on_error'] = 'open'
-    for error in chain.errors:
-        LOG.error('nova-imgmeta: %s: the policy is not applied', error)
-    LOG.info('nova-imgmeta: %s policies loaded: %s', kind,
-             ', '.join(chain.names) or '(none)')
-    return chain
-
-
-def load_count():
-    """How many policy chains this process loaded (one per kind at most)."""
-    return _STATE['loads']
-
-
-def reset(conf=None, managers=None):
-    """Forget the loaded chains. For tests only.
-
-    :param conf: ConfigOpts to use instead of ``cfg.CONF``.
-    :param managers: ``{'rebuild'|'snapshot': manager}`` of ready stevedore
-        managers (``make_test_instance``) used instead of the entry points.
-    """
-    with _LOCK:
-        _STATE['conf'] = conf
-        _STATE['managers'] = dict(managers or {})
-        _STATE['chains'] = {}
-        _STATE['on_error'] = None
-        _STATE['loads'] = 0
+#: Kept here for the tests of Nova's tier, which use these names.
+get_chain = registry.get_chain
+reset = registry.reset
 
 
 def _uuid(instance):
     return getattr(instance, 'uuid', None)
 
 
-def rebuild_hook(context=None, instance=None, image_id=None, image=None,
-                 new_sys_metadata=None, **kwargs):
-    """Rebuild extension point: apply the rebuild chain. Never raises."""
-    try:
-        if not isinstance(new_sys_metadata, dict):
-            LOG.debug('nova-imgmeta: rebuild hook called without a '
-                      'new_sys_metadata dict; nothing to do')
-            return
-        chain = get_chain('rebuild')
-        for name, policy in chain.policies:
-            before = dict(new_sys_metadata)
-            try:
-                policy.apply(context, instance, image_id, image,
-                             new_sys_metadata)
-            except Exception:
-                new_sys_metadata.clear()
-                new_sys_metadata.update(before)
-                LOG.exception('nova-imgmeta: rebuild policy %(policy)s '
-                              'failed for instance %(uuid)s; its changes '
-                              'are undone',
-                              {'policy': name, 'uuid': _uuid(instance)})
-                continue
-            changes.log_changes(name, _uuid(instance),
-                                changes.diff(before, new_sys_metadata))
-    except Exception:
+def _log_steps(name, instance, steps, top_label):
+    for where, found in steps:
+        if where is None:
+            label = top_label
+        elif where == 'properties' and top_label == 'image':
+            label = None
+        else:
+            label = where
+        changes.log_changes(name, _uuid(instance), found, where=label)
+
+
+def _run(chain, args, names, target, top_label, instance, on_failure):
+    """Run ``chain`` on ``target`` (the dict Nova hands over).
+
+    A built-in policy changes nothing unless it succeeds (it decides, then
+    applies its changes with :func:`nova_imgmeta.changes.remove` or one
+    assignment), and returns every change it made: it costs no copy.
+    Another package's policy is saved before and diffed after, and put back
+    if it raises. So a failing policy's changes, and only those, are
+    undone, and the chain goes on.
+
+    :param args: the hook's arguments, in the order of ``names``.
+    :param top_label: how to label changes of ``target`` itself in the log
+        (``'image'`` for ``image_meta``, whose properties are the usual
+        subject), or None.
+    :param on_failure: ``f(name, exc, instance)``, called when policy
+        ``name`` (None: nova-imgmeta itself) raised ``exc``; logs it and
+        returns an exception to raise instead of going on, or None.
+    """
+    values = None
+    for name, _policy, apply, keywords, trusted in chain.policies:
+        before = None if trusted else rollback.save(target)
+        try:
+            if keywords is loader.IN_ORDER:
+                found = apply(*args)
+            else:
+                if values is None:
+                    values = dict(zip(names, args))
+                if keywords is None:
+                    found = apply(**values)
+                else:
+                    found = apply(**dict((key, values[key])
+                                         for key in keywords))
+        except BaseException as exc:
+            if exceptions.propagates(exc):
+                raise
+            if before is not None:
+                rollback.restore(target, before)
+            refusal = on_failure(name, exc, instance)
+            if refusal is not None:
+                raise refusal
+            continue
+        try:
+            if trusted:
+                if found:
+                    changes.log_changes(name, _uuid(instance), found)
+            else:
+                _log_steps(name, instance, rollback.diff(before, target),
+                           top_label)
+        except BaseException as exc:   # nova-imgmeta's own failure
+            if exceptions.propagates(exc):
+                raise
+            # The policy's changes are whole: keep them, say what failed.
+            refusal = on_failure(None, exc, instance)
+            if refusal is not None:
+                raise refusal
+
+
+def _rebuild_failed(name, exc, instance):
+    if name is None:
         LOG.exception('nova-imgmeta: rebuild hook failed for instance %s; '
                       'system metadata left as Nova built it',
                       _uuid(instance))
+    else:
+        LOG.exception('nova-imgmeta: rebuild policy %(policy)s failed for '
+                      'instance %(uuid)s; its changes are undone',
+                      {'policy': name, 'uuid': _uuid(instance)})
+    return None
 
 
-def _copy_image_meta(image_meta):
-    properties = image_meta.get('properties')
-    return (dict(image_meta), properties,
-            dict(properties) if isinstance(properties, dict) else None)
-
-
-def _restore_image_meta(image_meta, saved):
-    top, properties, properties_copy = saved
-    if properties_copy is not None:
-        properties.clear()
-        properties.update(properties_copy)
-    image_meta.clear()
-    image_meta.update(top)
-
-
-def _log_image_meta_changes(name, instance, saved, image_meta):
-    top, properties, properties_copy = saved
-    after = image_meta.get('properties')
-    # Fast path: nothing changed (``top`` holds the same properties object).
-    if image_meta == top and (properties_copy is None or
-                              after == properties_copy):
-        changes.log_changes(name, _uuid(instance), [])
+def rebuild_hook(context=None, instance=None, image_id=None, image=None,
+                 new_sys_metadata=None, **kwargs):
+    """Rebuild extension point: apply the rebuild chain. Never raises."""
+    if not isinstance(new_sys_metadata, dict):
+        LOG.debug('nova-imgmeta: rebuild hook called without a '
+                  'new_sys_metadata dict; nothing to do')
         return
-    found = []
-    if properties_copy is not None and isinstance(after, dict):
-        found = changes.diff(properties_copy, after)
-    top_before = dict(top)
-    top_before.pop('properties', None)
-    top_after = dict(image_meta)
-    top_after.pop('properties', None)
-    top_changes = changes.diff(top_before, top_after)
-    if top_changes:
-        changes.log_changes(name, _uuid(instance), top_changes,
-                            where='image')
-    if found or not top_changes:
-        changes.log_changes(name, _uuid(instance), found)
+    try:
+        chain = registry.get_chain('rebuild')
+    except BaseException as exc:
+        if exceptions.propagates(exc):
+            raise
+        LOG.exception('nova-imgmeta: the rebuild policies could not be '
+                      'loaded; system metadata of instance %s left as Nova '
+                      'built it', _uuid(instance))
+        return
+    if not chain.policies:
+        return
+    _run(chain, (context, instance, image_id, image, new_sys_metadata),
+         _REBUILD_ARGUMENTS, new_sys_metadata, None, instance,
+         _rebuild_failed)
 
 
 def _reject(message, policy=None):
-    cls = exceptions.snapshot_rejected_class()
-    return cls(message, policy=policy)
+    return exceptions.snapshot_rejected_class()(message, policy=policy)
+
+
+def _closed_because():
+    """``(closed?, why)`` for the messages of a refusal."""
+    mode, why = registry.snapshot_on_error()
+    if why is not None:
+        return True, u'handled as snapshot_on_error = closed: %s' % why
+    return mode == 'closed', u'snapshot_on_error = closed'
+
+
+def _snapshot_failed(name, exc, instance):
+    uuid = _uuid(instance)
+    error = changes.shorten(exceptions.describe(exc))
+    if name is not None and isinstance(exc, exceptions.SnapshotRejected):
+        LOG.error('nova-imgmeta: policy %(policy)s refused the snapshot of '
+                  'instance %(uuid)s: %(error)s',
+                  {'policy': name, 'uuid': uuid, 'error': error})
+        return _reject(u'snapshot of instance %s refused by policy %s: %s'
+                       % (uuid, name, error), policy=name)
+    if name is None:
+        what = u'nova-imgmeta failed'
+    else:
+        what = u'policy %s failed' % name
+    closed, because = _closed_because()
+    if closed:
+        LOG.exception('nova-imgmeta: snapshot of instance %(uuid)s refused: '
+                      '%(what)s (%(because)s)',
+                      {'uuid': uuid, 'what': what, 'because': because})
+        return _reject(u'snapshot of instance %s refused: %s: %s (%s)'
+                       % (uuid, what, error, because), policy=name)
+    if name is None:
+        LOG.exception('nova-imgmeta: snapshot hook failed for instance %s; '
+                      'snapshot metadata left as Nova built it', uuid)
+    else:
+        LOG.exception('nova-imgmeta: snapshot policy %(policy)s failed for '
+                      'instance %(uuid)s; its changes are undone, the other '
+                      'policies apply', {'policy': name, 'uuid': uuid})
+    return None
 
 
 def snapshot_hook(context=None, instance=None, image_meta=None,
                   extra_properties=None, **kwargs):
     """Snapshot extension point: apply the snapshot chain.
 
-    :raises SnapshotRejected: only with ``snapshot_on_error = closed``.
+    :raises SnapshotRejected: when a policy refuses the snapshot, or a
+        policy or the chain fails with ``snapshot_on_error = closed``.
     """
     if not isinstance(image_meta, dict):
         LOG.debug('nova-imgmeta: snapshot hook called without an image_meta '
                   'dict; nothing to do')
         return
-    extra = extra_properties if extra_properties is not None else {}
-    nova_built = _copy_image_meta(image_meta)
-    failed = None
     try:
-        chain = get_chain('snapshot')
-        if chain.errors and _STATE['on_error'] == 'closed':
-            error = chain.errors[0]
-            raise _reject(
-                'snapshot of instance %s refused: %s (snapshot_on_error = '
-                'closed)' % (_uuid(instance), error), policy=error.policy)
-        debug = changes.debug_enabled()
-        for name, policy in chain.policies:
-            failed = name
-            if policy.reports_changes:
-                found = policy.apply(context, instance, image_meta, extra)
-                if found or debug:
-                    changes.log_changes(name, _uuid(instance), found)
-            else:
-                saved = _copy_image_meta(image_meta)
-                policy.apply(context, instance, image_meta, extra)
-                _log_image_meta_changes(name, instance, saved, image_meta)
-        failed = None
-    except exceptions.SnapshotRejected as exc:
-        _restore_image_meta(image_meta, nova_built)
-        if failed is None:   # refused above, for a policy that failed to load
+        chain = registry.get_chain('snapshot')
+    except BaseException as exc:
+        if exceptions.propagates(exc):
             raise
-        # A policy refusing the snapshot deliberately: make it an error Nova
-        # re-raises, whatever snapshot_on_error says.
-        LOG.error('nova-imgmeta: policy %(policy)s refused the snapshot of '
-                  'instance %(uuid)s: %(error)s',
-                  {'policy': failed, 'uuid': _uuid(instance),
-                   'error': changes.abbreviate(exc)})
-        raise _reject('snapshot of instance %s refused by policy %s: %s'
-                      % (_uuid(instance), failed, changes.abbreviate(exc)),
-                      policy=failed)
-    except Exception as exc:
-        _restore_image_meta(image_meta, nova_built)
-        if _STATE['on_error'] == 'closed':
-            LOG.exception('nova-imgmeta: snapshot policy %(policy)s failed '
-                          'for instance %(uuid)s; snapshot refused',
-                          {'policy': failed, 'uuid': _uuid(instance)})
-            raise _reject(
-                'snapshot of instance %s refused: policy %s failed: %s'
-                % (_uuid(instance), failed, changes.abbreviate(exc)),
-                policy=failed)
-        LOG.exception('nova-imgmeta: snapshot policy %(policy)s failed for '
-                      'instance %(uuid)s; snapshot metadata left as Nova '
-                      'built it', {'policy': failed, 'uuid': _uuid(instance)})
+        closed, because = _closed_because()
+        error = changes.shorten(exceptions.describe(exc))
+        if closed:
+            LOG.exception('nova-imgmeta: the snapshot policies could not be '
+                          'loaded; snapshot of instance %s refused (%s)',
+                          _uuid(instance), because)
+            raise _reject(u'snapshot of instance %s refused: the snapshot '
+                          u'policies could not be loaded: %s (%s)'
+                          % (_uuid(instance), error, because))
+        LOG.exception('nova-imgmeta: the snapshot policies could not be '
+                      'loaded; snapshot metadata of instance %s left as Nova '
+                      'built it', _uuid(instance))
+        return
+    if chain.errors:
+        closed, because = _closed_because()
+        if closed:
+            error = chain.errors[0]
+            raise _reject(u'snapshot of instance %s refused: %s (%s)'
+                          % (_uuid(instance), exceptions.describe(error),
+                             because), policy=error.policy)
+    if not chain.policies:
+        return
+    if extra_properties is None:
+        extra_properties = {}
+    _run(chain, (context, instance, image_meta, extra_properties),
+         _SNAPSHOT_ARGUMENTS, image_meta, 'image', instance,
+         _snapshot_failed)

@@ -1,15 +1,21 @@
-"""The package's exceptions: one base class and three kinds of failure."""
+"""The package's exceptions (one root, three kinds of failure) and the rule
+for which exceptions nova-imgmeta never contains.
+"""
 
 import threading
 
 from oslo_log import log as logging
+import six
 
 __all__ = [
     'NovaImgmetaError',
+    'CommandError',
     'ConfigError',
     'PolicyLoadError',
     'SnapshotRejected',
     'snapshot_rejected_class',
+    'propagates',
+    'describe',
 ]
 
 LOG = logging.getLogger(__name__)
@@ -17,9 +23,34 @@ LOG = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 _REJECTED_CLASS = []
 
+#: Never contained: they stop the process or the green thread, not a policy.
+_PROPAGATED = (KeyboardInterrupt, GeneratorExit)
+#: greenlet's GreenletExit (eventlet kills a green thread with it), known by
+#: name so that nova-imgmeta does not import greenlet.
+_PROPAGATED_NAME = 'GreenletExit'
+
 
 class NovaImgmetaError(Exception):
     """Base class of every exception raised by nova_imgmeta."""
+
+
+class CommandError(NovaImgmetaError):
+    """An operator command cannot go on: a message and an exit code.
+
+    :param message: one sentence for the operator.
+    :param exit_code: the command's exit code (2, "error", by default).
+    """
+
+    exit_code = 2
+
+    def __init__(self, message, exit_code=None):
+        super(CommandError, self).__init__(message)
+        self.message = message
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self):
+        return self.message
 
 
 class ConfigError(NovaImgmetaError):
@@ -33,7 +64,7 @@ class ConfigError(NovaImgmetaError):
         self.option = option
         self.reason = reason
         super(ConfigError, self).__init__(
-            '[nova_imgmeta] %s: %s' % (option, reason))
+            u'[nova_imgmeta] %s: %s' % (_text(option), _text(reason)))
 
 
 class PolicyLoadError(NovaImgmetaError):
@@ -49,21 +80,65 @@ class PolicyLoadError(NovaImgmetaError):
         self.option = option
         self.reason = reason
         super(PolicyLoadError, self).__init__(
-            "policy '%s' listed in [nova_imgmeta] %s: %s"
-            % (policy, option, reason))
+            u"policy '%s' listed in [nova_imgmeta] %s: %s"
+            % (_text(policy), _text(option), _text(reason)))
 
 
 class SnapshotRejected(NovaImgmetaError):
-    """The snapshot dispatcher refuses a snapshot (fail-closed mode).
+    """The snapshot dispatcher refuses a snapshot.
 
-    Raise it through :func:`snapshot_rejected_class` so that, inside Nova,
-    the exception is also a ``nova.exception.Invalid``.
+    A policy raises it to refuse a snapshot on purpose; the dispatcher
+    raises it through :func:`snapshot_rejected_class` so that, inside Nova,
+    it is also a ``nova.exception.Invalid`` (HTTP 400, no image).
     """
 
     def __init__(self, message, policy=None):
         self.message = message
         self.policy = policy
         super(SnapshotRejected, self).__init__(message)
+
+
+def _text(value):
+    if isinstance(value, six.binary_type):
+        return value.decode('utf-8', 'replace')
+    return six.text_type(value)
+
+
+def propagates(exc):
+    """Tell whether ``exc`` must go through nova-imgmeta uncontained.
+
+    True for KeyboardInterrupt, GeneratorExit and greenlet's GreenletExit
+    (and their subclasses); everything else a policy raises, SystemExit
+    included, is contained.
+    """
+    if isinstance(exc, _PROPAGATED):
+        return True
+    return any(cls.__name__ == _PROPAGATED_NAME
+               for cls in type(exc).__mro__)
+
+
+def describe(exc):
+    """Return ``exc`` as text for a message; never raises.
+
+    nova-imgmeta's own errors give their message; others
+    ``ClassName: message``. On Python 2, ``str(exc)`` raises for a unicode
+    message with non-ASCII characters and ``unicode(exc)`` for such bytes:
+    both are handled.
+    """
+    name = type(exc).__name__
+    try:
+        text = six.text_type(exc)
+    except Exception:
+        try:
+            text = u' '.join(
+                arg.decode('utf-8', 'replace')
+                if isinstance(arg, six.binary_type) else six.text_type(arg)
+                for arg in exc.args)
+        except Exception:
+            text = u''
+    if isinstance(exc, NovaImgmetaError):
+        return text or name
+    return u'%s: %s' % (name, text) if text else six.text_type(name)
 
 
 def _build_rejected_class():
@@ -73,7 +148,7 @@ def _build_rejected_class():
     except Exception as exc:  # ImportError, or a Nova that fails to import
         LOG.debug(
             'nova.exception.Invalid not available (%s): snapshots are '
-            'rejected with SnapshotRejected only', exc)
+            'rejected with SnapshotRejected only', describe(exc))
         return SnapshotRejected
 
     class NovaSnapshotRejected(SnapshotRejected, invalid):

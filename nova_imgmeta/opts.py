@@ -1,22 +1,35 @@
 """Configuration options of nova-imgmeta, group ``[nova_imgmeta]``.
 
-Importing this module has no side effect: call :func:`register_opts` to
-register the options on a ``ConfigOpts`` (the dispatchers do it on Nova's
-``cfg.CONF``). :func:`list_opts` serves ``oslo-config-generator`` through
-the ``oslo.config.opts`` entry point ``nova_imgmeta``.
+The options of the plugin itself are defined here; each built-in policy
+defines its own in its module (``options`` of its class). Importing this
+module has no side effect: :func:`register_opts` registers the group and
+every option on a ``ConfigOpts`` (the plugin does it on Nova's
+``cfg.CONF`` on first use), :func:`list_opts` serves
+``oslo-config-generator`` through the ``oslo.config.opts`` entry point
+``nova_imgmeta``. The help of ``rebuild_policies`` and ``snapshot_policies``
+lists the built-in policies, read from the installed entry points.
 """
 
+import re
+import textwrap
+import threading
+
 from oslo_config import cfg
+from oslo_log import log as logging
 
 from nova_imgmeta import exceptions
+from nova_imgmeta.policies import base
 
 __all__ = [
     'GROUP',
-    'ALL_OPTS',
+    'DEFAULT_POLICIES',
+    'all_opts',
     'register_opts',
     'list_opts',
     'get_option',
 ]
+
+LOG = logging.getLogger(__name__)
 
 GROUP = cfg.OptGroup(
     'nova_imgmeta',
@@ -29,86 +42,24 @@ process, when the plugin is first called. Check them with
 ``nova-imgmeta check-config --config-file /etc/nova/nova.conf``.
 """)
 
-rebuild_policies = cfg.ListOpt(
-    'rebuild_policies',
-    default=['base-image-ref'],
-    help="""
+#: The chains used when nova.conf names none, in order. Kept explicit:
+#: turning a new built-in policy on for every deployment is a decision of
+#: its own, not a side effect of installing it.
+DEFAULT_POLICIES = {
+    'rebuild': ['base-image-ref'],
+    'snapshot': ['heal', 'never-inherit', 'patterns', 'truncated'],
+}
+
+_POLICIES_HELP = {
+    'rebuild': """
 Ordered list of policies applied to the new image system metadata when a
 server is rebuilt.
-
-Each name is an entry point in the namespace
-``nova_imgmeta.rebuild_policies``; an operator adds a policy by installing a
-package that registers one there.
-
-Possible values:
-
-* ``base-image-ref``: set ``image_base_image_ref`` again, which the rebuild
-  loses (bug 1893618); see ``base_image_ref_mode``.
-* the name of a rebuild policy installed by another package.
-* an empty value: change nothing on rebuild.
-
-Related options:
-
-* ``base_image_ref_mode``
-""")
-
-base_image_ref_mode = cfg.StrOpt(
-    'base_image_ref_mode',
-    default='boot',
-    choices=['boot', 'upstream'],
-    help="""
-How the ``base-image-ref`` rebuild policy chooses the server's base image
-(bug 1893618).
-
-Possible values:
-
-* ``boot``: the rule Nova applies at boot: the rebuild image's own
-  ``base_image_ref`` property when it has one, else the rebuild image id. A
-  server rolled back onto one of its own snapshots keeps the root image it
-  was built from.
-* ``upstream``: always the rebuild image id, as the upstream fix in Nova
-  Victoria (commit fe52b6c) does.
-
-With an empty image id (volume-backed server) and no ``base_image_ref``
-property the policy changes nothing.
-
-Related options:
-
-* ``rebuild_policies``
-""")
-
-snapshot_policies = cfg.ListOpt(
-    'snapshot_policies',
-    default=['heal', 'never-inherit', 'patterns', 'truncated'],
-    help="""
+""",
+    'snapshot': """
 Ordered list of policies applied to the properties of every new snapshot
 (createImage, createBackup, shelve and volume-backed snapshots).
-
-Each name is an entry point in the namespace
-``nova_imgmeta.snapshot_policies``; an operator adds a policy by installing
-a package that registers one there.
-
-Possible values:
-
-* ``heal``: give ``base_image_ref`` back to snapshots of servers rebuilt
-  before the fix was installed (bug 1893618).
-* ``never-inherit``: never copy cinder_encryption_key_id,
-  cinder_encryption_key_deletion_policy, img_signature,
-  img_signature_hash_method, img_signature_key_type,
-  img_signature_certificate_uuid and every os_glance* property to a
-  snapshot, whatever ``[DEFAULT] non_inheritable_image_properties`` says
-  (bug 1852106).
-* ``patterns``: apply ``deny_patterns`` and ``allow_only_patterns``.
-* ``truncated``: find values cut short at 255 bytes; see
-  ``truncated_values``.
-* the name of a snapshot policy installed by another package.
-
-Related options:
-
-* ``snapshot_on_error``, ``deny_patterns``, ``allow_only_patterns``,
-  ``truncated_values``
-* ``[DEFAULT] non_inheritable_image_properties`` (applied by Nova first)
-""")
+""",
+}
 
 snapshot_on_error = cfg.StrOpt(
     'snapshot_on_error',
@@ -119,11 +70,12 @@ What happens to a snapshot when a snapshot policy fails to load or raises.
 
 Possible values:
 
-* ``open``: log the error and keep the image metadata exactly as Nova built
-  it; the snapshot is created.
+* ``open``: log the error, undo what the failing policy changed and go on
+  with the other policies; the snapshot is created.
 * ``closed``: refuse the snapshot: the API answers 400 and no image is
   created (the error is a ``nova.exception.Invalid``).
 
+A value that is not one of these is reported and handled as ``closed``.
 A failure of a rebuild policy never fails the rebuild: the server is already
 in task_state REBUILDING.
 
@@ -132,95 +84,100 @@ Related options:
 * ``snapshot_policies``
 """)
 
-deny_patterns = cfg.ListOpt(
-    'deny_patterns',
-    default=[],
-    help="""
-Shell-style patterns (fnmatch, case-sensitive: ``*``, ``?``, ``[seq]``) of
-image properties that the ``patterns`` snapshot policy removes from every
-snapshot.
+_LOCK = threading.Lock()
+_ALL_OPTS = []
+# oslo.config 10 puts "from LocationInfo(location=..., detail='<file>')" in
+# its messages; keep only the file.
+_LOCATION = re.compile(
+    r"\s*from LocationInfo\(.*?detail=(?:'([^']*)'|\"([^\"]*)\"|[^)]*)\)")
 
-The properties Nova sets for the snapshot itself (instance_uuid, user_id,
-image_type, base_image_ref) and the extra properties of the API request are
-removed only when named exactly, never by a wildcard.
 
-Possible values:
+def _item(text):
+    return textwrap.fill('* ' + text, width=76, subsequent_indent='  ')
 
-* a list of patterns, e.g. ``hw_*,custom_license_*``; empty: remove nothing.
 
-Related options:
+def _policies_opt(kind, builtins):
+    entries = []
+    related = ['snapshot_on_error'] if kind.name == 'snapshot' else []
+    for policy in builtins:
+        if policy.kind != kind.name:
+            continue
+        entries.append(_item('``%s``: %s' % (policy.name, policy.cls.summary)))
+        related.extend(opt.name for opt in policy.cls.options)
+    if not entries:
+        entries.append(_item('(the built-in policies could not be listed: '
+                             'nova-imgmeta is not installed as a '
+                             'distribution)'))
+    entries.append(_item('the name of a %s policy installed by another '
+                         'package.' % kind.name))
+    entries.append(_item('an empty value: no %s policy.' % kind.name))
+    related = [_item(', '.join('``%s``' % name for name in related))]
+    if kind.name == 'snapshot':
+        related.append(_item('``[DEFAULT] non_inheritable_image_properties`` '
+                             '(applied by Nova first)'))
+    namespace = textwrap.fill(
+        'Each name is an entry point in the namespace ``%s``; an operator '
+        'adds a policy by installing a package that registers one there.'
+        % kind.namespace, width=76)
+    help_text = '\n'.join([
+        _POLICIES_HELP[kind.name], namespace, '', 'Possible values:', ''] +
+        entries + ['', 'Related options:', ''] + related) + '\n'
+    return cfg.ListOpt(kind.option, default=DEFAULT_POLICIES[kind.name],
+                       help=help_text)
 
-* ``allow_only_patterns``, ``snapshot_policies``
-""")
 
-allow_only_patterns = cfg.ListOpt(
-    'allow_only_patterns',
-    default=[],
-    help="""
-Shell-style patterns (fnmatch, case-sensitive) of the only image properties
-a snapshot may inherit; the ``patterns`` snapshot policy removes every other
-inherited property.
+def _build():
+    from nova_imgmeta.policies import catalog
+    try:
+        builtins = catalog.builtin_policies()
+    except Exception as exc:   # the plugin's own options still work
+        LOG.error('nova-imgmeta: cannot list the built-in policies, their '
+                  'options are not registered: %s', exceptions.describe(exc))
+        builtins = []
+    found = [_policies_opt(base.KINDS['rebuild'], builtins),
+             _policies_opt(base.KINDS['snapshot'], builtins),
+             snapshot_on_error]
+    for policy in builtins:
+        found.extend(policy.cls.options)
+    return found
 
-The properties Nova sets for the snapshot itself (instance_uuid, user_id,
-image_type, base_image_ref) and the extra properties of the API request are
-always kept.
 
-Possible values:
+def all_opts():
+    """Return every option of ``[nova_imgmeta]``: the plugin's own, then
+    each built-in policy's, by kind and name.
 
-* a list of patterns, e.g. ``hw_*,os_*``; empty: no allow-list (keep
-  everything not denied).
-
-Related options:
-
-* ``deny_patterns`` (applied first), ``snapshot_policies``
-""")
-
-truncated_values = cfg.StrOpt(
-    'truncated_values',
-    default='warn',
-    choices=['warn', 'drop'],
-    help="""
-What the ``truncated`` snapshot policy does with an inherited property whose
-value is at Nova's 255-byte limit for system metadata, i.e. was probably
-cut short when the server was built.
-
-Possible values:
-
-* ``warn``: keep the value and log a warning.
-* ``drop``: remove the property from the snapshot.
-
-Related options:
-
-* ``snapshot_policies``
-""")
-
-ALL_OPTS = [
-    rebuild_policies,
-    base_image_ref_mode,
-    snapshot_policies,
-    snapshot_on_error,
-    deny_patterns,
-    allow_only_patterns,
-    truncated_values,
-]
+    Built on first use and kept, so that every caller gets the same Opt
+    objects.
+    """
+    if not _ALL_OPTS:
+        with _LOCK:
+            if not _ALL_OPTS:
+                _ALL_OPTS.append(_build())
+    return _ALL_OPTS[0]
 
 
 def register_opts(conf):
-    """Register the group and its options on ``conf`` (idempotent)."""
-    conf.register_group(GROUP)
-    conf.register_opts(ALL_OPTS, group=GROUP)
+    """Register the group and its options on ``conf`` (idempotent).
+
+    Each ConfigOpts gets a group of its own: oslo.config keeps the
+    overrides in the group it registers, and its shallow copy of a shared
+    OptGroup would share them between every ConfigOpts of the process.
+    """
+    conf.register_group(cfg.OptGroup(GROUP.name, title=GROUP.title,
+                                     help=GROUP.help))
+    conf.register_opts(all_opts(), group=GROUP.name)
 
 
 def list_opts():
     """Return ``[(group, options)]`` for oslo-config-generator."""
-    return [(GROUP, ALL_OPTS)]
+    return [(GROUP, all_opts())]
 
 
 def get_option(conf, name):
     """Return ``conf.nova_imgmeta.<name>``.
 
     :raises ConfigError: naming the option when its value is invalid (for
-        instance not one of its choices).
+        instance not one of its choices) or it is not registered.
     """
     try:
         return getattr(conf.nova_imgmeta, name)
@@ -229,5 +186,14 @@ def get_option(conf, name):
 
 
 def _describe(exc):
-    text = str(exc)
-    return text or exc.__class__.__name__
+    text = exceptions.describe(exc)
+    prefix = type(exc).__name__ + ': '
+    if text.startswith(prefix):
+        text = text[len(prefix):]
+    text = text.strip('"')
+
+    def location(match):
+        path = match.group(1) or match.group(2)
+        return ' in %s' % path if path else ''
+
+    return _LOCATION.sub(location, text) or type(exc).__name__

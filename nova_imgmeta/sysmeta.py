@@ -7,11 +7,10 @@ Nova keeps each image property of an instance as ``image_<name>`` in
 ``nova.utils.get_image_from_system_metadata``.
 """
 
-import codecs
-
 import six
 
-__all__ = ['PREFIX', 'MAX_VALUE_BYTES', 'to_sysmeta_value', 'at_limit']
+__all__ = ['PREFIX', 'MAX_VALUE_BYTES', 'MIN_CHARS_AT_LIMIT',
+           'to_sysmeta_value', 'at_limit']
 
 #: ``nova.utils.SM_IMAGE_PROP_PREFIX``
 PREFIX = 'image_'
@@ -23,8 +22,7 @@ MIN_CHARS_AT_LIMIT = MAX_VALUE_BYTES // 4
 # safe_truncate drops a multi-byte character that the cut split, leaving
 # between 252 and 255 bytes.
 _MIN_BYTES_AT_LIMIT = MAX_VALUE_BYTES - 3
-_HAS_ISASCII = hasattr(six.text_type, 'isascii')
-_utf8 = codecs.utf_8_encode   # without the codec look-up of str.encode
+_HAS_ISASCII = hasattr(six.text_type, 'isascii')   # Python 3.7 and later
 
 
 def to_sysmeta_value(value):
@@ -57,7 +55,7 @@ def at_limit(value):
             return False   # too short, or more bytes than Nova keeps
         if _HAS_ISASCII and value.isascii():   # O(1) on Python 3.7+
             return chars == MAX_VALUE_BYTES
-        size = len(_utf8(value)[0])
+        size = len(value.encode('utf-8'))
         multibyte = size != chars
     elif isinstance(value, six.binary_type):
         size = len(value)

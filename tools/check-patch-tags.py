@@ -2,32 +2,39 @@
 """Check that the Nova patch series apply with zero fuzz to every release.
 
 Usage:
-    tools/check-patch-tags.py NOVA_GIT_DIR            # every release tag
+    tools/check-patch-tags.py NOVA_GIT_DIR [--eol]    # every release tag
     tools/check-patch-tags.py --sdists nova-X.tar.gz  # release sdists
+    tools/check-patch-tags.py --pypi CACHE_DIR        # every PyPI sdist
+        [--versions V...]                             # or only these
     options: --all-series (also try each series on the releases it is not
              mapped to), --markdown (print a table for doc/patches.md)
 
-For every Nova release of the lines nova_imgmeta/patches/MAP names (git
-tags X.Y.Z whose major version X is that of a MAP rule, and each line's
-``<line>-eol`` tag; beta and rc tags are skipped; or the given sdists) the
-series that MAP maps it to is applied, patch by patch, to a scratch copy of
-the files it touches, once with ``git apply --check`` + ``git apply`` and
-once with ``patch -p1 -F0 --dry-run`` + ``patch -p1 -F0`` (each patch is
-checked on the tree the previous ones produced). Exit status 0 only when
-every release has a series and both tools apply it without fuzz.
+The releases checked are those of the lines MAP serves (the major versions
+of its rules): every git tag X.Y.Z of those lines (beta and rc tags are
+skipped; --eol adds the tag <series>-eol of each series), the given sdists,
+or with --pypi every version PyPI lists for nova (``pip index versions``),
+whose sdists are downloaded into CACHE_DIR once (``pip download``; files
+there are reused). A release of a served line that no MAP rule covers is a
+failure: MAP must name it once it is checked. Each release gets the series
+MAP maps it to, applied patch by patch to a scratch copy of the files it
+touches, once with ``git apply --check`` + ``git apply`` and once with
+``patch -p1 -F0 --dry-run`` + ``patch -p1 -F0`` (each patch is checked on
+the tree the previous ones produced). Exit status 0 only when every
+release has a series and both tools apply it without fuzz.
 
 An ``<line>-eol`` tag is no release (MAP cannot name it): it is checked with
-the series directory ``<line>-eol`` when there is one, else with the series
-of the line's newest release in MAP. The line of a series is its name up to
-the first ``-`` (``rocky-pre-18.2.2`` is a Rocky series).
+the series directory ``<line>-eol`` when there is one (``train-eol``), else
+with the series of the line's newest release in MAP. The line of a series is
+its name up to the first ``-`` (``rocky-pre-18.2.2`` is a Rocky series).
 
-Python 2.7 or 3; needs git, patch and tar. Imports nova_imgmeta from the
-checkout this script lives in.
+Python 2.7 or 3 (--pypi: 3); needs git, patch and tar. Imports
+nova_imgmeta from the checkout this script lives in.
 """
 
 from __future__ import print_function
 
 import argparse
+import functools
 import os
 import re
 import shutil
@@ -41,8 +48,18 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from nova_imgmeta import patching  # noqa: E402
 
-RELEASE_TAG = re.compile(r'^(\d+)\.\d+\.\d+$')
-EOL_TAG = re.compile(r'^([a-z]+)-eol$')
+
+def served_majors():
+    """Major versions (release lines) that MAP has rules for."""
+    return set(first[0] for first, _last, _name in patching.load_map())
+
+
+def served(versions):
+    """The release versions of the lines MAP serves, oldest first."""
+    majors = served_majors()
+    found = [v for v in versions if patching.parse_version(v) and
+             patching.parse_version(v)[0] in majors]
+    return sorted(set(found), key=patching.parse_version)
 
 
 def line_of(series_name):
@@ -50,12 +67,20 @@ def line_of(series_name):
     return series_name.split('-', 1)[0]
 
 
-def eol_series(tag, rules, patches_dir=None):
+def has_series(name):
+    """Whether nova_imgmeta/patches/<name> is a series directory."""
+    try:
+        patching.load_series(name)
+    except patching.PatchError:
+        return False
+    return True
+
+
+def eol_series(tag, rules):
     """Series for a line's "<line>-eol" tag (see the module docstring)."""
-    line = EOL_TAG.match(tag).group(1)
-    patches_dir = patches_dir or patching.PATCHES_DIR
-    if os.path.isfile(os.path.join(patches_dir, tag, 'series')):
+    if has_series(tag):
         return tag
+    line = tag[:-len('-eol')]
     newest = None
     for _first, last, name in rules:
         if line_of(name) == line and (newest is None or last > newest[0]):
@@ -70,27 +95,61 @@ def _run(cmd, cwd, stdin=None):
     return proc.returncode == 0, out.decode('utf-8', 'replace')
 
 
-def release_tags(git_dir, rules):
-    """The release tags and the "<line>-eol" tags of the lines in rules."""
+def release_tags(git_dir, eol=False):
+    """[(tag, version or None, series)]: the tags to check."""
     ok, out = _run(['git', '--git-dir', git_dir, 'tag', '-l'], cwd='/')
     if not ok:
         raise SystemExit('cannot list the tags of %s:\n%s' % (git_dir, out))
-    majors = set()
-    for first, last, _name in rules:
-        majors.update(range(first[0], last[0] + 1))
-    lines = [line_of(name) for _first, _last, name in
-             sorted(rules, key=lambda rule: rule[0])]
-    releases = sorted((tag for tag in out.split()
-                       if RELEASE_TAG.match(tag) and
-                       int(RELEASE_TAG.match(tag).group(1)) in majors),
-                      key=patching.parse_version)
-    tags = set(out.split())
-    eols = []
-    for line in lines:
-        tag = line + '-eol'
-        if tag in tags and tag not in eols:
-            eols.append(tag)
-    return releases + eols
+    tags = out.split()
+    found = [(tag, tag, None) for tag in served(tags)]
+    if eol:
+        rules = patching.load_map()
+        lines = set(line_of(name) for _first, _last, name in rules)
+        found += [(tag, None, eol_series(tag, rules)) for tag in tags
+                  if tag.endswith('-eol') and tag[:-len('-eol')] in lines]
+    return found
+
+
+def pypi_versions(pip_python):
+    """Every nova version PyPI lists, through pip (``pip index``)."""
+    ok, out = _run([pip_python, '-m', 'pip', 'index', 'versions',
+                    '--disable-pip-version-check', 'nova'], cwd='/')
+    match = re.search(r'^Available versions: (.*)$', out, re.MULTILINE)
+    if not ok or not match:
+        raise SystemExit('cannot list the nova releases on PyPI with '
+                         '"pip index versions nova" (give the sdists or '
+                         'versions explicitly to check offline):\n%s' % out)
+    return [v.strip() for v in match.group(1).split(',')]
+
+
+def download_sdists(pip_python, versions, cache, jobs=4):
+    """Paths of nova-V.tar.gz in cache, downloading the missing ones."""
+    from concurrent import futures
+
+    def fetch(version):
+        path = os.path.join(cache, 'nova-%s.tar.gz' % version)
+        if os.path.isfile(path):
+            return path
+        work = tempfile.mkdtemp(prefix='.download-', dir=cache)
+        try:
+            ok, out = _run([pip_python, '-m', 'pip', 'download', '--quiet',
+                            '--disable-pip-version-check', '--no-deps',
+                            '--no-binary', ':all:', '--no-build-isolation',
+                            '--dest', work, 'nova==%s' % version], cwd=work)
+            got = os.path.join(work, os.path.basename(path))
+            if not ok or not os.path.isfile(got):
+                raise SystemExit('cannot download nova==%s:\n%s'
+                                 % (version, out))
+            os.rename(got, path)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print('downloaded nova==%s' % version, file=sys.stderr)
+        return path
+
+    if not os.path.isdir(cache):
+        os.makedirs(cache)
+    with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(fetch, versions))
 
 
 def extract_tag(git_dir, tag, paths, target):
@@ -186,15 +245,34 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
     parser.add_argument('git_dir', nargs='?',
                         help="a Nova git repository (bare or not)")
+    parser.add_argument('--eol', action='store_true',
+                        help='also check the <series>-eol tags')
     parser.add_argument('--sdists', nargs='+', metavar='SDIST',
                         help='check these Nova sdists instead of git tags')
+    parser.add_argument('--pypi', metavar='CACHE_DIR',
+                        help='check every nova sdist PyPI serves for the '
+                             'lines MAP serves, cached in CACHE_DIR')
+    parser.add_argument('--pip', metavar='PYTHON', default=sys.executable,
+                        help='the Python whose pip lists and downloads '
+                             '(--pypi; default: this one)')
+    parser.add_argument('--jobs', type=int, default=4,
+                        help='parallel downloads (--pypi)')
+    parser.add_argument('--versions', nargs='+', metavar='VERSION',
+                        help='--pypi: only these versions (no listing)')
     parser.add_argument('--all-series', action='store_true',
                         help='also try every series on every release')
     parser.add_argument('--markdown', action='store_true',
                         help='print a Markdown table')
     args = parser.parse_args(argv)
-    if bool(args.git_dir) == bool(args.sdists):
-        parser.error('give either a Nova git directory or --sdists')
+    if sum(map(bool, (args.git_dir, args.sdists, args.pypi))) != 1:
+        parser.error('give one of: a Nova git directory, --sdists, --pypi')
+    if args.pypi:
+        versions = args.versions or served(pypi_versions(args.pip))
+        if not versions:
+            raise SystemExit('PyPI lists no nova release of the lines MAP '
+                             'serves')
+        args.sdists = download_sdists(args.pip, versions, args.pypi,
+                                      args.jobs)
 
     rules = patching.load_map()
     series_names = []
@@ -203,8 +281,7 @@ def main(argv=None):
             series_names.append(name)
     for name in list(series_names):
         eol = line_of(name) + '-eol'
-        if eol not in series_names and os.path.isfile(
-                os.path.join(patching.PATCHES_DIR, eol, 'series')):
+        if eol not in series_names and has_series(eol):
             series_names.append(eol)
     all_series = dict((name, patching.load_series(name))
                       for name in series_names)
@@ -214,7 +291,7 @@ def main(argv=None):
             if path not in paths:
                 paths.append(path)
 
-    releases = []   # (version, fill function, label)
+    releases = []   # (version, series or None, fill function, label)
     cleanups = []
     try:
         return _check(args, releases, cleanups, paths, series_names,
@@ -240,35 +317,29 @@ def _check(args, releases, cleanups, paths, series_names, all_series):
         git_dir = args.git_dir
         if os.path.isdir(os.path.join(git_dir, '.git')):
             git_dir = os.path.join(git_dir, '.git')
-        for tag in release_tags(git_dir, patching.load_map()):
-            releases.append((tag, (lambda tag: lambda work: extract_tag(
-                git_dir, tag, paths, work))(tag), 'tag ' + tag))
+        for tag, version, series in release_tags(git_dir, args.eol):
+            releases.append((version, series, functools.partial(
+                extract_tag, git_dir, tag, paths), 'tag ' + tag))
     else:
         pristine_root = tempfile.mkdtemp(prefix='check-patch-sdists-')
         cleanups.append(pristine_root)
         for number, sdist in enumerate(args.sdists):
             pristine = os.path.join(pristine_root, str(number))
             version = extract_sdist(sdist, paths, pristine)
-            releases.append((version, (lambda pristine: lambda work:
-                                       _copy_tree(pristine, work))(pristine),
-                             os.path.basename(sdist)))
+            releases.append((version, None, functools.partial(
+                _copy_tree, pristine), os.path.basename(sdist)))
     if not releases:
         print('no Nova release found to check', file=sys.stderr)
         return 1
 
     failures = 0
     rows = []
-    rules = patching.load_map()
-    for version, fill, label in releases:
-        try:
-            if version and EOL_TAG.match(version):
-                mapped = eol_series(version, rules)
-            else:
+    for version, mapped, fill, label in releases:
+        if not mapped:
+            try:
                 mapped = patching.select_series(version)
-        except patching.UnknownVersion:
-            mapped = None
-        if mapped is None:
-            failures += 1
+            except patching.UnknownVersion:
+                failures += 1
         to_try = series_names if args.all_series else \
             [mapped] if mapped else []
         if not to_try:

@@ -2,13 +2,19 @@
 
 Runs under the real-Nova tier's Python 2.7 venv (tools/nova-tier), inside
 Nova's own functional harness (API, conductor, scheduler, compute with the
-fake virt driver, fake image service), and writes
-tests/recordings/nova/recorded-queens.json, which the Glance tier's Nova
-stand-in (tests/glance/fake_nova.py) serves its shapes from and is checked
-against (tests/glance/test_glance_fake_nova.py)::
+fake virt driver, fake image service), and writes into a directory
+(default tests/recordings/nova):
+
+* recorded-queens.json: the default ``[api] max_limit`` (1000);
+* recorded-queens-max-limit.json: ``[api] max_limit = 2`` with three
+  servers, to show how Nova caps ``limit`` and links the next page.
+
+The Glance tier's Nova stand-in (tests/glance/fake_nova.py) serves its
+shapes from them and is checked against them
+(tests/glance/test_glance_fake_nova.py)::
 
     ~/.cache/nova-imgmeta/nova-queens/venv/bin/python \\
-        tools/record-nova-responses.py [OUTPUT.json]
+        tools/record-nova-responses.py [DIRECTORY]
 """
 
 import json
@@ -21,8 +27,9 @@ import nova.tests.unit.image.fake as fake_image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(os.path.dirname(HERE), 'tests', 'recordings',
-                           'nova', 'recorded-queens.json')
+                           'nova')
 OUT = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_OUT
+MAX_LIMIT = 2
 EPOCH = '1970-01-01T00:00:00Z'
 
 
@@ -75,10 +82,37 @@ class Recorder(integrated_helpers._IntegratedTestBase,
                   % (ids['deleted'], EPOCH))
         self._get(admin, 'admin', 'servers/%s' % ids['deleted'],
                   status=(404,))
-        with open(OUT, 'w') as handle:
+        self._write('recorded-queens.json', ids, 1000)
+
+    def test_record_max_limit(self):
+        """[api] max_limit below the limit asked for: Nova caps the page
+        silently and links the next one, whose marker is the last id.
+        """
+        self.flags(max_limit=MAX_LIMIT, group='api')
+        self.records = []
+        admin = self.api_fixture.admin_api
+        live = [self._boot('live-%d' % number) for number in range(2)]
+        gone = self._boot('deleted')
+        self.api.delete_server(gone['id'])
+        self._wait_until_deleted(gone)
+        ids = {'live-0': live[0]['id'], 'live-1': live[1]['id'],
+               'deleted': gone['id']}
+        listing = ('servers/detail?all_tenants=1&changes-since=%s'
+                   % EPOCH)
+        first = self._get(admin, 'admin', listing + '&limit=1000')
+        marker = first['servers'][-1]['id']
+        self._get(admin, 'admin', listing + '&limit=1000&marker=%s' % marker)
+        self._get(admin, 'admin', listing)
+        self._get(admin, 'admin', listing + '&limit=%d' % MAX_LIMIT)
+        self._get(admin, 'admin', listing + '&limit=1&marker=%s' % marker)
+        self._write('recorded-queens-max-limit.json', ids, MAX_LIMIT)
+
+    def _write(self, name, ids, max_limit):
+        with open(os.path.join(OUT, name), 'w') as handle:
             json.dump({'_source': 'recorded from Nova %s functional harness '
                        '(tools/record-nova-responses.py)' % _version(),
-                       'ids': ids, 'image': fake_image.get_valid_image_id(),
+                       'max_limit': max_limit, 'ids': ids,
+                       'image': fake_image.get_valid_image_id(),
                        'records': self.records}, handle, indent=1,
                       sort_keys=True)
 

@@ -8,7 +8,9 @@ from __future__ import print_function
 import json
 import sys
 
-from nova_imgmeta.ops import auth, command, errors, lineage_audit
+from nova_imgmeta.catalogue import audit as lineage_audit
+from nova_imgmeta.cli import common
+from nova_imgmeta.cloud import auth
 
 HELP = 'find snapshots without, or with a broken, base_image_ref'
 
@@ -25,18 +27,18 @@ def register(subparsers):
                         default='text', help='output format (default text)')
     parser.add_argument('--no-tree', action='store_true',
                         help='only the problems and the summary')
-    command.add_listing_arguments(parser)
+    common.add_listing_arguments(parser)
     auth.add_auth_arguments(parser)
-    parser.set_defaults(func=command.guarded('audit', run))
+    parser.set_defaults(func=common.guarded('audit', run))
     return parser
 
 
 def run(args, glance=None, out=None):
     out = out or sys.stdout
     if glance is None:
-        from nova_imgmeta.ops.glance import GlanceAPI
+        from nova_imgmeta.cloud.glance import GlanceAPI
         glance = GlanceAPI.from_connection(auth.connect(args))
-    index, progress = command.build_index(glance, args)
+    index, progress = common.build_index(glance, args)
     try:
         audit = lineage_audit.Audit(index).run()
         summary = audit.summary()
@@ -48,7 +50,7 @@ def run(args, glance=None, out=None):
         index.close()
     progress.say('%(snapshots)d snapshots/backups in %(images)d images, '
                  '%(problems)d with problems' % summary, force=True)
-    return errors.EXIT_PROBLEMS if summary['problems'] else errors.EXIT_OK
+    return common.EXIT_PROBLEMS if summary['problems'] else common.EXIT_OK
 
 
 def _write_text(audit, summary, out, trees=True):

@@ -12,11 +12,15 @@ import os
 import sys
 import time
 
+from nova_imgmeta.catalogue import audit as lineage_audit
+from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import plan as plan_mod
+from nova_imgmeta.catalogue import writer
+from nova_imgmeta.cli import common
+from nova_imgmeta.cloud import auth
+from nova_imgmeta.cloud import compute
+from nova_imgmeta.exceptions import CommandError
 from nova_imgmeta import lineage
-from nova_imgmeta.ops import auth, command, errors, lineage_audit
-from nova_imgmeta.ops import journal as journal_mod
-from nova_imgmeta.ops import nova as nova_mod
-from nova_imgmeta.ops import resolve, writer
 
 HELP = 'set the missing base_image_ref of snapshots (dry run by default)'
 
@@ -40,50 +44,56 @@ def register(subparsers):
                         help='journal file (default with --apply: '
                              'nova-imgmeta-backfill-<time>.jsonl here)')
     parser.add_argument('--image', action='append', default=[],
-                        metavar='ID', help='only this image (repeatable)')
+                        metavar='ID',
+                        help='only this snapshot or backup (repeatable); '
+                             'an id that is not found, not a snapshot or '
+                             'not listed is named, and the exit code is 1')
     parser.add_argument('--source-property', action='append', default=[],
                         metavar='KEY',
                         help='image property naming the image a snapshot '
                              'was taken from, used when Nova cannot tell '
                              '(repeatable)')
     parser.add_argument('--nova-batch-threshold', type=int,
-                        default=nova_mod.DEFAULT_BATCH_THRESHOLD,
+                        default=compute.DEFAULT_BATCH_THRESHOLD,
                         metavar='N',
                         help='look up at most N servers one by one; more '
                              'are found with one paginated listing '
                              '(default %(default)s)')
     parser.add_argument('--format', choices=('text', 'json'),
                         default='text')
-    command.add_listing_arguments(parser)
+    common.add_listing_arguments(parser)
     auth.add_auth_arguments(parser)
-    parser.set_defaults(func=command.guarded('backfill', run))
+    parser.set_defaults(func=common.guarded('backfill', run))
     return parser
 
 
 def run(args, glance=None, nova=None, out=None):
     out = out or sys.stdout
-    report = lambda message: command.err('backfill', message)  # noqa
+    report = lambda message: common.err('backfill', message)  # noqa
     records = []
     if args.apply and args.journal:
         try:
             records = journal_mod.read(args.journal)
         except journal_mod.JournalError as exc:
-            raise errors.OpsError('cannot resume: %s' % exc)
+            raise CommandError('cannot resume: %s' % exc)
     if glance is None or nova is None:
         connection = auth.connect(args)
         if glance is None:
-            from nova_imgmeta.ops.glance import GlanceAPI
-            glance = GlanceAPI.from_connection(connection)
+            from nova_imgmeta.cloud.glance import GlanceAPI
+            glance = GlanceAPI.from_connection(connection, warn=report)
         if nova is None:
-            nova = nova_mod.NovaAPI.from_connection(connection, warn=report)
-    index, progress = command.build_index(glance, args,
-                                          args.source_property)
+            nova = compute.NovaAPI.from_connection(connection, warn=report)
+    index, progress = common.build_index(glance, args,
+                                         args.source_property)
     try:
+        if args.image:
+            index.add_references(glance.find_images, args.image)
         audit = lineage_audit.Audit(index).run()
-        plan = resolve.Plan(index, audit, force=args.force, only=args.image)
+        plan = plan_mod.Plan(index, audit, force=args.force, only=args.image)
         plan.select()
         plan.lookup_servers(nova, progress,
                             batch_threshold=args.nova_batch_threshold)
+        plan.look_up_sources(glance.find_images)
         plan.resolve()
         return _act(args, plan, index, glance, records, out, report)
     finally:
@@ -94,12 +104,17 @@ def _act(args, plan, index, glance, records, out, report):
     changes = list(plan.rows(('change',)))
     unresolved = plan.count('unresolved')
     skipped = plan.count('skip')
+    bad_ids = plan.count(plan_mod.BAD_IMAGE)
+    for row in plan.rows((plan_mod.BAD_IMAGE,)):
+        report('--image %s: %s' % (row['image_id'], row['reason']))
     if not args.apply:
         _show_plan(args, plan, out)
         summary = {'would_change': len(changes), 'unresolved': unresolved,
-                   'skipped': skipped, 'applied': False}
+                   'skipped': skipped, 'bad_image_ids': bad_ids,
+                   'applied': False}
         _summary(args, summary, out)
-        return errors.EXIT_PROBLEMS if (unresolved or skipped) else 0
+        return common.EXIT_PROBLEMS if (unresolved or skipped or
+                                        bad_ids) else 0
     path = args.journal or 'nova-imgmeta-backfill-%s.jsonl' % time.strftime(
         '%Y%m%dT%H%M%SZ', time.gmtime())
     report('journal: %s (re-run with --journal %s to resume; undo with '
@@ -107,7 +122,7 @@ def _act(args, plan, index, glance, records, out, report):
     try:
         journal = journal_mod.Journal(path).open()
     except (journal_mod.JournalError, OSError, IOError) as exc:
-        raise errors.OpsError('journal %s: %s' % (path, exc))
+        raise CommandError('journal %s: %s' % (path, exc))
     try:
         resumed = writer.close_open_changes(journal, records, index,
                                             lineage.BASE_IMAGE_REF)
@@ -124,6 +139,7 @@ def _act(args, plan, index, glance, records, out, report):
     summary = {'changed': outcome.changed, 'already_set': outcome.already,
                'skipped': skipped + outcome.skipped,
                'unresolved': unresolved, 'failed': outcome.failed,
+               'bad_image_ids': bad_ids,
                'done_in_earlier_runs': done_before + resumed,
                'journal': os.path.abspath(path), 'applied': True}
     if outcome.aborted is not None:
@@ -131,11 +147,13 @@ def _act(args, plan, index, glance, records, out, report):
         report('stopped: %s' % outcome.aborted)
         report('nothing is half-written: re-run with --journal %s to '
                'resume' % path)
-    _show_plan(args, plan, out, actions=('skip', 'unresolved'))
+    _show_plan(args, plan, out, actions=('skip', 'unresolved',
+                                         plan_mod.BAD_IMAGE))
     _summary(args, summary, out)
     if outcome.exit_code:
         return outcome.exit_code
-    return errors.EXIT_PROBLEMS if (unresolved or summary['skipped']) else 0
+    return common.EXIT_PROBLEMS if (unresolved or summary['skipped'] or
+                                    bad_ids) else 0
 
 
 def _show_plan(args, plan, out, actions=None):

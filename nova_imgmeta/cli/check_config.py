@@ -1,9 +1,10 @@
 """``nova-imgmeta check-config``: check [nova_imgmeta] in nova.conf.
 
 Loads the given configuration file(s) with oslo.config exactly as Nova does,
-registers the options of nova-imgmeta, reads every one of them and loads the
-configured policy chains the way the dispatchers do. Every problem is
-printed with the option's name. Exit status: 0 when all is fine, 1 when
+registers the options of nova-imgmeta, reads every one of them, reports the
+keys of ``[nova_imgmeta]`` that are no option (oslo.config ignores them)
+and loads the configured policy chains the way the hooks do. Every problem
+is printed with the option's name. Exit status: 0 when all is fine, 1 when
 problems were found, 2 when a file cannot be read or parsed.
 """
 
@@ -33,6 +34,31 @@ def register(subparsers):
     return parser
 
 
+def _unknown_options(conf, known):
+    """Problems for the keys of ``[nova_imgmeta]`` that are no option.
+
+    oslo.config ignores them: ``snapshot_on_eror = closed`` would leave
+    fail-closed silently off.
+    """
+    import difflib
+
+    from oslo_config import cfg
+
+    problems = []
+    for path in conf.config_file or []:
+        sections = {}
+        cfg.ConfigParser(path, sections).parse()
+        for key in sections.get('nova_imgmeta', {}):
+            if key in known:
+                continue
+            text = '[nova_imgmeta] %s: unknown option (in %s)' % (key, path)
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            if close:
+                text += '; did you mean %s?' % close[0]
+            problems.append(text)
+    return problems
+
+
 def check(conf):
     """Return ``(problems, notes)`` for the ``[nova_imgmeta]`` options.
 
@@ -45,40 +71,66 @@ def check(conf):
     from nova_imgmeta import opts
     from nova_imgmeta.policies import patterns
 
+    def add(problem):
+        if problem not in problems:
+            problems.append(problem)
+
     opts.register_opts(conf)
     problems = []
     notes = []
-    for opt in opts.ALL_OPTS:
+    known = set()
+    for opt in opts.all_opts():
+        known.add(opt.dest)
         try:
-            opts.get_option(conf, opt.name)
+            opts.get_option(conf, opt.dest)
         except exceptions.ConfigError as exc:
-            problems.append(str(exc))
+            add(exceptions.describe(exc))
+    for problem in _unknown_options(conf, known):
+        add(problem)
     # Patterns are checked even when the patterns policy is not enabled.
     for name in ('deny_patterns', 'allow_only_patterns'):
         try:
             patterns.compile_patterns(name, opts.get_option(conf, name))
         except exceptions.ConfigError as exc:
-            if str(exc) not in problems:
-                problems.append(str(exc))
+            add(exceptions.describe(exc))
     for kind in ('rebuild', 'snapshot'):
         chain = loader.build_chain(kind, conf)
         for error in chain.errors:
-            text = str(error)
-            if not any(p in text for p in problems):
-                problems.append(text)
-        notes.append('%s policies: %s' % (kind,
-                                          ', '.join(chain.names) or '(none)'))
-        if kind == 'snapshot' and 'patterns' not in chain.names:
-            for name in ('deny_patterns', 'allow_only_patterns'):
-                try:
-                    unused = opts.get_option(conf, name)
-                except exceptions.ConfigError:
-                    continue
-                if unused:
-                    notes.append('note: [nova_imgmeta] %s is set but the '
-                                 'patterns policy is not in '
-                                 'snapshot_policies' % name)
+            text = exceptions.describe(error)
+            if not any(problem in text for problem in problems):
+                add(text)
+        notes.append('%s policies: %s' % (kind, chain.describe()))
+    try:
+        configured = opts.get_option(conf, 'snapshot_policies') or []
+    except exceptions.ConfigError:
+        configured = []
+    if 'patterns' not in configured:
+        for name in ('deny_patterns', 'allow_only_patterns'):
+            try:
+                unused = opts.get_option(conf, name)
+            except exceptions.ConfigError:
+                continue
+            if unused:
+                notes.append('note: [nova_imgmeta] %s is set but the '
+                             'patterns policy is not in snapshot_policies'
+                             % name)
     return problems, notes
+
+
+def _emit(text, stream=None):
+    """Print ``text``; characters the stream cannot encode are escaped.
+
+    Python 2 (or a C locale) cannot print a non-ASCII message, which a
+    plugin's error may hold, to a pipe: that must not become a traceback
+    and an exit status of 1.
+    """
+    stream = stream or sys.stdout
+    try:
+        print(text, file=stream)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, 'encoding', None) or 'ascii'
+        print(text.encode(encoding, 'backslashreplace').decode(encoding),
+              file=stream)
 
 
 def run(args):
@@ -87,8 +139,8 @@ def run(args):
 
     for path in args.config_files:
         if not os.path.isfile(path) or not os.access(path, os.R_OK):
-            print('nova-imgmeta check-config: cannot read %s' % path,
-                  file=sys.stderr)
+            _emit(u'nova-imgmeta check-config: cannot read %s' % path,
+                  sys.stderr)
             return 2
     conf = cfg.ConfigOpts()
     argv = []
@@ -97,17 +149,19 @@ def run(args):
     try:
         conf(args=argv, project='nova', default_config_files=[])
     except (cfg.Error, IOError, OSError, ValueError) as exc:
-        print('nova-imgmeta check-config: cannot parse %s: %s'
-              % (', '.join(args.config_files), exc), file=sys.stderr)
+        from nova_imgmeta import exceptions
+        _emit(u'nova-imgmeta check-config: cannot parse %s: %s'
+              % (', '.join(args.config_files), exceptions.describe(exc)),
+              sys.stderr)
         return 2
     problems, notes = check(conf)
     for note in notes:
-        print(note)
+        _emit(note)
     for problem in problems:
-        print('ERROR: %s' % problem)
+        _emit(u'ERROR: %s' % problem)
     if problems:
-        print('%d problem(s) in %s' % (len(problems),
-                                       ', '.join(args.config_files)))
+        _emit(u'%d problem(s) in %s' % (len(problems),
+                                        ', '.join(args.config_files)))
         return 1
-    print('OK: [nova_imgmeta] in %s' % ', '.join(args.config_files))
+    _emit(u'OK: [nova_imgmeta] in %s' % ', '.join(args.config_files))
     return 0

@@ -6,12 +6,34 @@ Exit codes: 0 computed (and, with --image, equal), 1 different, 2 error.
 
 from __future__ import print_function
 
+import argparse
 import json
 import sys
 
-from nova_imgmeta.ops import auth, checksum as checksum_mod, command, errors
+from nova_imgmeta.cli import common
+from nova_imgmeta.cloud import auth
+from nova_imgmeta.exceptions import CommandError
+from nova_imgmeta.imagefiles import checksum as checksum_mod
 
 HELP = "Glance's md5 checksum and sha512 os_hash_value of a file"
+#: the largest chunk read at once (memory, not speed, is the bound)
+MAX_CHUNK_SIZE = 256 * 1024 * 1024
+
+
+def chunk_size(text):
+    """argparse type of --chunk-size: a whole number of bytes, 1 to
+    MAX_CHUNK_SIZE (0 would hash nothing; a negative size reads the whole
+    file at once).
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('%r is not a whole number of '
+                                         'bytes' % text)
+    if not 1 <= value <= MAX_CHUNK_SIZE:
+        raise argparse.ArgumentTypeError(
+            '%d: must be from 1 to %d bytes' % (value, MAX_CHUNK_SIZE))
+    return value
 
 
 def register(subparsers):
@@ -22,12 +44,13 @@ def register(subparsers):
     parser.add_argument('file', metavar='FILE')
     parser.add_argument('--image', metavar='ID',
                         help='compare with this Glance image')
-    parser.add_argument('--chunk-size', type=int,
-                        default=checksum_mod.CHUNK_SIZE, metavar='BYTES')
+    parser.add_argument('--chunk-size', type=chunk_size,
+                        default=checksum_mod.CHUNK_SIZE, metavar='BYTES',
+                        help='bytes read at a time (default %(default)s)')
     parser.add_argument('--format', choices=('text', 'json'),
                         default='text')
     auth.add_auth_arguments(parser)
-    parser.set_defaults(func=command.guarded('checksum', run))
+    parser.set_defaults(func=common.guarded('checksum', run))
     return parser
 
 
@@ -37,7 +60,7 @@ def run(args, glance=None, out=None):
     algorithms = ['md5', 'sha512']
     if args.image:
         if glance is None:
-            from nova_imgmeta.ops.glance import GlanceAPI
+            from nova_imgmeta.cloud.glance import GlanceAPI
             glance = GlanceAPI.from_connection(auth.connect(args))
         image = glance.get_image(args.image)
         algo = image.get('os_hash_algo')
@@ -47,7 +70,7 @@ def run(args, glance=None, out=None):
         digests, size = checksum_mod.file_hashes(
             args.file, algorithms, chunk_size=args.chunk_size)
     except (IOError, OSError) as exc:
-        raise errors.OpsError('%s: %s' % (args.file, exc))
+        raise CommandError('%s: %s' % (args.file, exc))
     rows = checksum_mod.compare(digests, size, image) if image else []
     same = all(row[3] for row in rows)
     if args.format == 'json':
@@ -74,5 +97,5 @@ def run(args, glance=None, out=None):
                     field, 'same     ' if equal else 'DIFFERENT', ours,
                     theirs))
     if image is not None and (not rows or not same):
-        return errors.EXIT_PROBLEMS
-    return errors.EXIT_OK
+        return common.EXIT_PROBLEMS
+    return common.EXIT_OK

@@ -1,9 +1,17 @@
 """``nova-imgmeta patch``: status, check, apply and revert the Nova series.
 
-Exit codes: 0 success (for ``status``: the series is applied); 1 failure
-(for ``status``: not applied); 2 unknown Nova version, no Nova found or bad
-usage; 3 (``status`` only) partially applied; 4 (``status`` only) the tree
-neither carries the series nor accepts it.
+Exit codes:
+
+* 0: success; for ``status``: the series is applied.
+* 1: ``status``: not applied; ``check``: apply would fail; ``apply`` /
+  ``revert``: refused or failed, and the tree is exactly as before.
+* 2: no Nova found, unknown Nova version, bad usage, or an interrupted run
+  must be rolled back first (``status``, ``check``, ``--dry-run``).
+* 3: ``status``: partially applied (the first patches only).
+* 4: ``status``: the tree neither carries the series nor accepts it.
+* 5: ``apply`` / ``revert``: a write failed and the tree could not be put
+  back; the message names each file left changed, and the next ``apply``
+  or ``revert`` finishes the roll-back.
 """
 
 from __future__ import print_function
@@ -20,6 +28,7 @@ _STATUS_CODES = {
     'partially applied': 3,
     'does not match': 4,
 }
+ROLLBACK_FAILED = 5
 
 
 def register(subparsers):
@@ -27,11 +36,11 @@ def register(subparsers):
         'patch',
         help='apply, check or revert the Nova patch series',
         description='Apply the patch series that fixes base_image_ref on '
-                    'rebuild and adds the image metadata hooks to Nova Pike '
-                    'or Queens, or check or revert it. The series is chosen '
-                    'from the Nova version; the whole series is checked '
-                    '(patch -p1 -F0, on a scratch copy) before any file is '
-                    'changed.')
+                    'rebuild and adds the image metadata hooks to Nova, or '
+                    'check or revert it. The series is chosen from the Nova '
+                    'version; the whole series is worked out first (patch '
+                    '-p1 -F0, on a scratch copy), then written all together '
+                    'or not at all.')
     parser.add_argument('action', choices=ACTIONS,
                         help='status: is the series applied; check: would '
                              'apply succeed; apply; revert')
@@ -56,24 +65,82 @@ def run(args, out=None, err=None):
     try:
         tree = patching.find_nova_tree(args.nova_tree)
         series = patching.resolve(tree, args.series)
-        if args.action == 'status':
-            state = patching.status(tree, series)
-            line = 'Nova %s at %s: series %s %s' % (
-                tree.version or '(unknown version)', tree.root, series.name,
-                state.state)
-            if state.state == patching.PARTIAL:
-                line += ' (first %d of %d patches)' % (state.applied_count,
-                                                       state.total)
-            print(line, file=out)
-            if state.detail:
-                print(state.detail, file=out)
-            return _STATUS_CODES[state.state]
-        if args.action == 'check':
-            return patching.check(tree, series, out=out)
-        if args.action == 'apply':
-            return patching.apply(tree, series, dry_run=args.dry_run,
-                                  out=out)
-        return patching.revert(tree, series, dry_run=args.dry_run, out=out)
+        if args.action in ('status', 'check'):
+            result = getattr(patching, args.action)(tree, series)
+        else:
+            result = getattr(patching, args.action)(tree, series,
+                                                    dry_run=args.dry_run)
+    except patching.RollbackFailed as exc:
+        print('nova-imgmeta patch: %s' % exc, file=err)
+        return ROLLBACK_FAILED
     except patching.PatchError as exc:
         print('nova-imgmeta patch: %s' % exc, file=err)
         return 2
+    for line in describe(result):
+        print(line, file=out)
+    if result.error:
+        print('nova-imgmeta patch: %s' % result.error, file=err)
+    if args.action == 'status':
+        return _STATUS_CODES[result.state.state]
+    return 0 if result.ok else 1
+
+
+def describe(result):
+    """The lines that tell what a patching.Result found and did."""
+    from nova_imgmeta import patching
+
+    state = result.state
+    what = 'Nova %s at %s, series %s' % (
+        result.tree.version or '(unknown version)', result.tree.root,
+        result.series.name)
+    lines = []
+    if state.state == patching.MISMATCH:
+        lines.append('%s: %s: the tree neither carries the series nor '
+                     'accepts it%s' % (what, state.state, {
+                         'apply': '; no file was changed',
+                         'revert': '; no file was changed'}.get(
+                             result.action, '')))
+        lines.append(state.detail)
+    elif result.action == 'status':
+        line = '%s: %s' % (what, state.state)
+        if state.state == patching.PARTIAL:
+            line += ' (first %d of %d patches)' % (state.applied_count,
+                                                   state.total)
+        lines.append(line)
+    elif result.action == 'check':
+        lines.append('%s: %s' % (what, {
+            patching.APPLIED: 'already applied',
+            patching.NOT_APPLIED: 'applies cleanly (%d patches, no fuzz)'
+                                  % state.total,
+            patching.PARTIAL: 'first %d of %d patches applied; apply '
+                              'completes it' % (state.applied_count,
+                                                state.total),
+        }[state.state]))
+    else:
+        lines += _describe_change(result, what)
+    lines += ['note: %s' % note for note in result.notes]
+    return lines
+
+
+def _describe_change(result, what):
+    verb = 'applied' if result.action == 'apply' else 'reverted'
+    files = len(result.written) + len(result.removed)
+    if result.error:
+        return ['%s: nothing %s' % (what, verb)]
+    if not files:
+        return ['%s: %s, nothing to do' % (
+            what, 'already applied' if result.action == 'apply'
+            else 'not applied')]
+    if result.dry_run:
+        lines = ['%s: would %s %s' % (what, result.action,
+                                      ', '.join(result.patches) or
+                                      'no patch')]
+        lines += ['  would write %s' % path for path in result.written]
+        lines += ['  would remove %s' % path for path in result.removed]
+        return lines
+    lines = ['%s %s' % (verb, name) for name in result.patches]
+    if not result.patches:
+        lines.append('removed the series\' leftover files')
+    lines.append('%s: %s (%d files written, %d removed)' % (
+        what, verb, len(result.written), len(result.removed)))
+    return lines

@@ -11,9 +11,11 @@ from __future__ import print_function
 import os
 import sys
 
-from nova_imgmeta.ops import auth, command, errors
-from nova_imgmeta.ops import journal as journal_mod
-from nova_imgmeta.ops import writer
+from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import writer
+from nova_imgmeta.cli import common
+from nova_imgmeta.cloud import auth
+from nova_imgmeta.exceptions import CommandError
 
 HELP = 'restore the images a backfill journal changed'
 
@@ -28,7 +30,7 @@ def register(subparsers):
     parser.add_argument('--force', action='store_true',
                         help='restore even values changed since by others')
     auth.add_auth_arguments(parser)
-    parser.set_defaults(func=command.guarded('undo', run))
+    parser.set_defaults(func=common.guarded('undo', run))
     return parser
 
 
@@ -36,18 +38,18 @@ def run(args, glance=None, out=None):
     out = out or sys.stdout
     report = lambda message: out.write(message + '\n')  # noqa
     if not os.path.exists(args.journal):
-        raise errors.OpsError('no journal at %s' % args.journal)
+        raise CommandError('no journal at %s' % args.journal)
     try:
         records = journal_mod.read(args.journal)
     except journal_mod.JournalError as exc:
-        raise errors.OpsError(str(exc))
+        raise CommandError(str(exc))
     if glance is None:
-        from nova_imgmeta.ops.glance import GlanceAPI
+        from nova_imgmeta.cloud.glance import GlanceAPI
         glance = GlanceAPI.from_connection(auth.connect(args))
     try:
         journal = journal_mod.Journal(args.journal).open()
     except (journal_mod.JournalError, OSError, IOError) as exc:
-        raise errors.OpsError('journal %s: %s' % (args.journal, exc))
+        raise CommandError('journal %s: %s' % (args.journal, exc))
     try:
         outcome = writer.undo_changes(glance, journal, records,
                                       force=args.force,
@@ -55,10 +57,10 @@ def run(args, glance=None, out=None):
     finally:
         journal.close()
     for message in outcome.messages:
-        command.err('undo', 'failed: ' + message)
+        common.err('undo', 'failed: ' + message)
     if outcome.aborted is not None:
-        command.err('undo', 'stopped: %s; re-run to finish (undo is safe '
-                    'to repeat)' % outcome.aborted)
+        common.err('undo', 'stopped: %s; re-run to finish (undo is safe '
+                   'to repeat)' % outcome.aborted)
     out.write('summary: %s=%d, already_as_before=%d, failed=%d\n' % (
         'would_restore' if args.dry_run else 'restored', outcome.changed,
         outcome.already, outcome.failed))

@@ -1,42 +1,45 @@
-"""Base classes of rebuild and snapshot policies.
+"""Base classes of rebuild and snapshot policies, and what each hook offers.
 
-A policy is a class registered as an entry point in the namespace
-``nova_imgmeta.rebuild_policies`` or ``nova_imgmeta.snapshot_policies``. The
-dispatcher instantiates it once per process with ``cls(conf=conf)`` (Nova's
-``cfg.CONF``, with the ``[nova_imgmeta]`` options registered) and then calls
-:meth:`apply` for every rebuild or snapshot. A policy reads and checks its
-options in ``__init__`` and raises
-:class:`nova_imgmeta.exceptions.ConfigError` naming the option when one is
-unusable: the dispatcher then reports the policy as failed to load.
-
-``apply`` changes the dict it is given in place and returns the list of
-changes it made (:class:`nova_imgmeta.changes.Change`). The dispatcher logs
-every change: by default it compares the dict before and after the call, so
-that a policy cannot forget one; a policy whose ``reports_changes`` is True
-promises that its return value lists every change, which spares the
-snapshot dispatcher a copy and a comparison (the built-in policies do). If
-``apply`` raises, the dispatcher puts the dict back (see
-:mod:`nova_imgmeta.dispatch`).
+A policy is a class registered as an entry point in the namespace of its
+kind (:data:`KINDS`). The dispatcher builds it once per process with
+``cls(conf=conf)`` and then calls ``apply`` with keyword arguments, passing
+only the ones ``apply`` declares (all of them if it takes ``**kwargs``), so
+that a later release can offer more without breaking any policy. A
+required parameter that the hook does not offer is a load error. How to
+write one: doc/plugins.md, "Writing a policy".
 """
 
 import abc
+import collections
 
 import six
 
-from nova_imgmeta import opts
-
-__all__ = ['Policy', 'RebuildPolicy', 'SnapshotPolicy']
+__all__ = ['Policy', 'RebuildPolicy', 'SnapshotPolicy', 'Kind', 'KINDS']
 
 
 @six.add_metaclass(abc.ABCMeta)
 class Policy(object):
-    """Common base: keeps the configuration object."""
+    """Common base: keeps the configuration object.
 
-    #: True when ``apply`` returns every change it makes (see above).
-    reports_changes = False
+    ``__init__`` receives Nova's ``cfg.CONF`` (or the ConfigOpts of
+    ``nova-imgmeta check-config``). Read and check options there and raise
+    :class:`nova_imgmeta.exceptions.ConfigError` naming the option when one
+    is unusable: the policy then fails to load, with that message.
+    """
+
+    #: One line for operators: the help of ``<kind>_policies``, the sample
+    #: configuration and doc/plugins.md show it.
+    summary = ''
+    #: Options of a built-in policy, registered by nova-imgmeta in
+    #: ``[nova_imgmeta]``. A policy of another package registers its own
+    #: options, in a group of its own, and leaves this empty.
+    options = ()
+    #: Set in ``__init__`` to why (text) when the configuration leaves the
+    #: policy nothing to do: the chain then leaves it out, and the load log
+    #: and ``check-config`` say why. None: the policy runs.
+    idle = None
 
     def __init__(self, conf):
-        opts.register_opts(conf)
         self.conf = conf
 
 
@@ -55,7 +58,9 @@ class RebuildPolicy(Policy):
         :param image: the rebuild image as Nova's dict (``properties``...).
         :param new_sys_metadata: the ``image_*`` system metadata Nova is about
             to store on the instance.
-        :returns: list of :class:`nova_imgmeta.changes.Change`.
+        :returns: list of :class:`nova_imgmeta.changes.Change` (only the
+            built-in policies' lists are used; the changes of other policies
+            are found by comparing the dict before and after).
         """
 
 
@@ -66,12 +71,29 @@ class SnapshotPolicy(Policy):
     def apply(self, context, instance, image_meta, extra_properties):
         """Change ``image_meta`` (mostly its ``properties``) in place.
 
-        :param context: the request context, or None (Nova's call site has
-            none).
+        :param context: the request context, or None (Nova Pike and Queens
+            have none there).
         :param instance: the instance being snapshotted.
         :param image_meta: the new image's metadata as Nova built it.
         :param extra_properties: the properties the API request added
             (instance_uuid, user_id, image_type, backup_type, the request's
             metadata...); a dict, possibly empty.
-        :returns: list of :class:`nova_imgmeta.changes.Change`.
+        :returns: list of :class:`nova_imgmeta.changes.Change` in
+            ``image_meta['properties']`` (see :meth:`RebuildPolicy.apply`).
         """
+
+
+#: What a chain of each kind is made of: the entry-point namespace of its
+#: policies, the option that lists them, their base class and the keyword
+#: arguments the hook offers to ``apply``.
+Kind = collections.namedtuple(
+    'Kind', ['name', 'namespace', 'option', 'base_class', 'arguments'])
+
+KINDS = collections.OrderedDict((kind.name, kind) for kind in (
+    Kind('rebuild', 'nova_imgmeta.rebuild_policies', 'rebuild_policies',
+         RebuildPolicy,
+         ('context', 'instance', 'image_id', 'image', 'new_sys_metadata')),
+    Kind('snapshot', 'nova_imgmeta.snapshot_policies', 'snapshot_policies',
+         SnapshotPolicy,
+         ('context', 'instance', 'image_meta', 'extra_properties')),
+))

@@ -7,16 +7,40 @@ sets it with ``setdefault``). Later snapshots then lack ``base_image_ref``.
 Upstream fixed it in Victoria (commit fe52b6c).
 """
 
+from oslo_config import cfg
+
 from nova_imgmeta import changes
 from nova_imgmeta import lineage
 from nova_imgmeta import opts
-from nova_imgmeta import sysmeta
 from nova_imgmeta.policies import base
+from nova_imgmeta import sysmeta
 
-__all__ = ['BaseImageRefPolicy', 'MODES']
+__all__ = ['BaseImageRefPolicy']
 
-#: Values of ``[nova_imgmeta] base_image_ref_mode``.
-MODES = ('boot', 'upstream')
+base_image_ref_mode = cfg.StrOpt(
+    'base_image_ref_mode',
+    default='boot',
+    choices=['boot', 'upstream'],
+    help="""
+How the ``base-image-ref`` rebuild policy chooses the server's base image
+(bug 1893618).
+
+Possible values:
+
+* ``boot``: the rule Nova applies at boot: the rebuild image's own
+  ``base_image_ref`` property when it has one, else the rebuild image id. A
+  server rolled back onto one of its own snapshots keeps the root image it
+  was built from.
+* ``upstream``: always the rebuild image id, as the upstream fix in Nova
+  Victoria (commit fe52b6c) does.
+
+With an empty image id (volume-backed server) and no ``base_image_ref``
+property the policy changes nothing.
+
+Related options:
+
+* ``rebuild_policies``
+""")
 
 
 class BaseImageRefPolicy(base.RebuildPolicy):
@@ -28,7 +52,9 @@ class BaseImageRefPolicy(base.RebuildPolicy):
     (volume-backed server rebuilt without an image id).
     """
 
-    reports_changes = True
+    summary = ('set ``image_base_image_ref`` again, which the rebuild loses '
+               '(bug 1893618); see ``base_image_ref_mode``.')
+    options = (base_image_ref_mode,)
 
     def __init__(self, conf):
         super(BaseImageRefPolicy, self).__init__(conf)

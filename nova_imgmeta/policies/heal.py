@@ -18,16 +18,21 @@ __all__ = ['HealBaseImageRefPolicy']
 class HealBaseImageRefPolicy(base.SnapshotPolicy):
     """Add ``base_image_ref`` to a snapshot whose instance lost it."""
 
-    reports_changes = True
+    summary = ('give ``base_image_ref`` back to snapshots of servers rebuilt '
+               'before the fix was installed (bug 1893618): the server\'s '
+               '``image_ref``, unless the property is there or the server is '
+               'volume-backed.')
 
     def apply(self, context, instance, image_meta, extra_properties):
-        system_metadata = getattr(instance, 'system_metadata', None) or {}
-        if system_metadata.get(lineage.SYSMETA_BASE_IMAGE_REF):
-            return []
         properties = image_meta.get('properties')
         if not isinstance(properties, dict):
             return []
         if properties.get(lineage.BASE_IMAGE_REF):
+            return []   # the common case: Nova copied it from the instance
+        # Missing although the instance has it: the operator made it
+        # non-inheritable; leave it so.
+        system_metadata = getattr(instance, 'system_metadata', None) or {}
+        if system_metadata.get(lineage.SYSMETA_BASE_IMAGE_REF):
             return []
         value = lineage.base_image_ref(getattr(instance, 'image_ref', None))
         if not value:

@@ -11,6 +11,7 @@ deny pattern names them exactly, and never by the allow-only list.
 import fnmatch
 import re
 
+from oslo_config import cfg
 import six
 
 from nova_imgmeta import changes
@@ -27,6 +28,51 @@ NOVA_SNAPSHOT_PROPERTIES = frozenset([
 
 _MAGIC = re.compile(r'[*?[]')
 
+deny_patterns = cfg.ListOpt(
+    'deny_patterns',
+    default=[],
+    help="""
+Shell-style patterns (fnmatch, case-sensitive: ``*``, ``?``, ``[seq]``) of
+image properties that the ``patterns`` snapshot policy removes from every
+snapshot.
+
+The properties Nova sets for the snapshot itself (instance_uuid, user_id,
+image_type, base_image_ref) and the extra properties of the API request are
+removed only when named exactly, never by a wildcard. An empty pattern, an
+unclosed ``[`` or a reversed range such as ``[z-a]`` is a configuration
+error.
+
+Possible values:
+
+* a list of patterns, e.g. ``hw_*,custom_license_*``; empty: remove nothing.
+
+Related options:
+
+* ``allow_only_patterns``, ``snapshot_policies``
+""")
+
+allow_only_patterns = cfg.ListOpt(
+    'allow_only_patterns',
+    default=[],
+    help="""
+Shell-style patterns (as for ``deny_patterns``) of the only image properties
+a snapshot may inherit; the ``patterns`` snapshot policy removes every other
+inherited property.
+
+The properties Nova sets for the snapshot itself (instance_uuid, user_id,
+image_type, base_image_ref) and the extra properties of the API request are
+always kept.
+
+Possible values:
+
+* a list of patterns, e.g. ``hw_*,os_*``; empty: no allow-list (keep
+  everything not denied).
+
+Related options:
+
+* ``deny_patterns`` (applied first), ``snapshot_policies``
+""")
+
 
 def _check_ranges(option, pattern, content):
     k = 0
@@ -42,6 +88,13 @@ def _check_ranges(option, pattern, content):
 
 
 def _check_pattern(option, pattern):
+    if isinstance(pattern, six.binary_type):
+        # oslo.config gives bytes on Python 2; Nova's keys are text.
+        try:
+            pattern = pattern.decode('utf-8')
+        except UnicodeDecodeError:
+            raise exceptions.ConfigError(
+                option, 'pattern %r is not valid UTF-8' % pattern)
     if not isinstance(pattern, six.string_types) or not pattern.strip():
         raise exceptions.ConfigError(option, 'empty pattern')
     if pattern != pattern.strip():
@@ -66,7 +119,7 @@ def _check_pattern(option, pattern):
             i = j
         i += 1
     try:
-        return re.compile(fnmatch.translate(pattern)).match
+        return re.compile(fnmatch.translate(pattern)).match, pattern
     except re.error as exc:
         raise exceptions.ConfigError(
             option, 'malformed pattern %r: %s' % (pattern, exc))
@@ -81,9 +134,10 @@ def compile_patterns(option, patterns):
     matchers = []
     exact = set()
     for pattern in patterns or []:
-        matchers.append(_check_pattern(option, pattern))
-        if not _MAGIC.search(pattern):
-            exact.add(pattern)
+        match, text = _check_pattern(option, pattern)
+        matchers.append(match)
+        if not _MAGIC.search(text):
+            exact.add(text)
     return matchers, frozenset(exact)
 
 
@@ -97,7 +151,8 @@ def _matches(matchers, key):
 class PatternPolicy(base.SnapshotPolicy):
     """Apply ``deny_patterns`` then ``allow_only_patterns``."""
 
-    reports_changes = True
+    summary = 'apply ``deny_patterns``, then ``allow_only_patterns``.'
+    options = (deny_patterns, allow_only_patterns)
 
     def __init__(self, conf):
         super(PatternPolicy, self).__init__(conf)
@@ -106,6 +161,8 @@ class PatternPolicy(base.SnapshotPolicy):
         self.allow, _exact = compile_patterns(
             'allow_only_patterns',
             opts.get_option(conf, 'allow_only_patterns'))
+        if not (self.deny or self.allow):
+            self.idle = 'deny_patterns and allow_only_patterns are empty'
 
     def apply(self, context, instance, image_meta, extra_properties):
         if not (self.deny or self.allow):
@@ -113,18 +170,19 @@ class PatternPolicy(base.SnapshotPolicy):
         properties = image_meta.get('properties')
         if not properties or not isinstance(properties, dict):
             return []
-        extra = extra_properties or {}
-        removed = []
-        for key in list(properties):
+        return changes.remove(properties,
+                              self._denied(properties, extra_properties or {}))
+
+    def _denied(self, properties, extra):
+        denied = []
+        for key in properties:
             if not isinstance(key, six.string_types):
                 continue
-            protected = key in NOVA_SNAPSHOT_PROPERTIES or key in extra
-            if protected:
+            if key in NOVA_SNAPSHOT_PROPERTIES or key in extra:
                 drop = key in self.deny_exact
             else:
                 drop = (_matches(self.deny, key) or
                         bool(self.allow) and not _matches(self.allow, key))
             if drop:
-                removed.append(changes.Change(key, properties.pop(key),
-                                              changes.ABSENT))
-        return removed
+                denied.append(key)
+        return denied

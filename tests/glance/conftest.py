@@ -17,8 +17,8 @@ for path in (HERE, REPO):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-import glance_server  # noqa: E402
 from fake_nova import start_fake_nova  # noqa: E402
+import glance_server  # noqa: E402
 from loopback_http import start_proxy  # noqa: E402
 
 from nova_imgmeta.cli import main as cli_main  # noqa: E402
@@ -94,7 +94,8 @@ class Catalogue(object):
 def seed_catalogue(admin, nova, owner):
     """Base images, good snapshots, a chain, snapshots missing
     base_image_ref (several ways to resolve them, and not), a dangling
-    one, a loop. Returns the Catalogue and its seeding time."""
+    one, a loop. Returns the Catalogue and its seeding time.
+    """
     start = time.time()
     c = Catalogue(admin, nova, owner)
     c.image('ubuntu')

@@ -13,20 +13,30 @@ recording shows (test_glance_fake_nova.py replays it against this fake):
   admins included, sees their own project only;
 * admin-only filters (``uuid``, ``deleted``) are silently dropped for
   non-admins; a repeated query parameter keeps its last value;
-* ``limit`` is capped at 1000 (osapi_max_limit), ``marker`` pages by id
-  (400 when the marker is unknown); order is created_at desc, id desc.
+* ``limit`` is capped silently at ``state.max_limit`` (Nova's ``[api]
+  max_limit``, 1000 by default; tests lower it); a full page carries a
+  ``servers_links`` "next" link built as Nova builds it (the request's
+  parameters sorted, ``marker`` set to the page's last id, the project id
+  in the path), recorded in recorded-queens-max-limit.json; ``marker``
+  pages by id (400 when the marker is unknown); order is created_at desc,
+  id desc.
 
 Authentication mirrors the Glance tier: ``X-Identity-Status: Confirmed``
 with ``X-Tenant-Id`` and ``X-Roles``; otherwise 401.
 """
 
+import collections
 import copy
 import json
 import os
 import threading
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
+from urllib.parse import urlparse
 
-from loopback_http import BaseHTTPRequestHandler, Counter, serve
+from loopback_http import BaseHTTPRequestHandler
+from loopback_http import Counter
+from loopback_http import serve
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'recordings', 'nova')
@@ -72,6 +82,7 @@ class NovaState(object):
         self.servers = {}
         self.lock = threading.Lock()
         self.counter = Counter()
+        self.max_limit = MAX_LIMIT
 
     def add(self, uuid, image_id, project='admin-project', deleted=False,
             created='2018-02-14T10:00:00Z', updated='2018-02-14T10:00:04Z',
@@ -146,6 +157,8 @@ class NovaHandler(BaseHTTPRequestHandler):
         admin = 'admin' in roles
         query = dict(parse_qsl(url.query))   # last value wins, like Nova
         path = url.path.rstrip('/')
+        if project and path.startswith('/v2.1/%s/' % project):
+            path = '/v2.1/' + path[len('/v2.1/%s/' % project):]
         if not path.startswith('/v2.1/servers'):
             return self._send(404, {'itemNotFound': {
                 'message': 'The resource could not be found.', 'code': 404}})
@@ -185,14 +198,19 @@ class NovaHandler(BaseHTTPRequestHandler):
                     'message': 'marker [%s] not found' % query['marker'],
                     'code': 400}})
             records = records[ids.index(query['marker']) + 1:]
-        limit = min(int(query.get('limit', MAX_LIMIT)), MAX_LIMIT)
+        limit = min(int(query.get('limit', state.max_limit)),
+                    state.max_limit)
         page = records[:limit]
         body = {'servers': [state.render(r) for r in page]}
         if len(page) == limit and page:
-            body['servers_links'] = [{'rel': 'next', 'href': '%s%s?%s' % (
-                self.server_url(), url.path, '&'.join(
-                    '%s=%s' % (k, v) for k, v in sorted(query.items())
-                    if k != 'marker') + '&marker=' + page[-1]['id'])}]
+            # nova.api.openstack.common.ViewBuilder._get_next_link
+            params = collections.OrderedDict(sorted(
+                dict(parse_qsl(url.query)).items()))
+            params['marker'] = page[-1]['id']
+            body['servers_links'] = [{'rel': 'next', 'href': '%s/v2.1/%s/'
+                                      'servers/detail?%s' % (
+                                          self.server_url(), project,
+                                          urlencode(params))}]
         return self._send(200, body)
 
 

@@ -1,15 +1,22 @@
 """A real Glance API server on loopback, for tests and the benchmark.
 
-Glance (from PyPI, in the venv made by tools/glance-tier/setup-venv.sh)
-runs under gunicorn with SQLite and the filesystem store. Its paste
-pipeline is Glance's own ContextMiddleware without keystonemiddleware (a
-"trusted-auth" flavor): requests must carry ``X-Identity-Status:
-Confirmed`` (else Glance answers a real 401) and name their project and
-roles in ``X-Tenant-Id`` / ``X-Roles`` (a reader role gets Glance's real
-403 on writes).
+Two kinds of Glance, both from PyPI, with SQLite and the filesystem store:
 
-The venv is found through NOVA_IMGMETA_GLANCE_VENV, else <repo>/.venv-glance,
-else gunicorn and glance-manage on PATH.
+* current Glance (33.0.0, Python 3.11, tools/glance-tier/setup-venv.sh)
+  runs under gunicorn (``glance.wsgi.api``);
+* Pike's Glance (15.0.2, Python 2.7, tools/glance-tier/setup-glance15.sh)
+  runs as its own ``glance-api`` process (eventlet), v2 API only, without
+  the registry (``data_api = glance.db.sqlalchemy.api``).
+
+Either way the paste pipeline is Glance's own ContextMiddleware without
+keystonemiddleware (a "trusted-auth" flavor): requests must carry
+``X-Identity-Status: Confirmed`` (else Glance answers a real 401) and name
+their project and roles in ``X-Tenant-Id`` / ``X-Roles`` (a reader role
+gets Glance's real 403 on writes; Pike gets that rule in its policy.json).
+
+The server's venv is NOVA_IMGMETA_GLANCE_SERVER if set, else the test
+venv: NOVA_IMGMETA_GLANCE_VENV, else <repo>/.venv-glance, else gunicorn
+and glance-manage on PATH.
 """
 
 import json
@@ -23,10 +30,15 @@ import time
 import uuid
 
 try:
-    from urllib.request import Request, urlopen
-    from urllib.error import HTTPError, URLError
+    from urllib.error import HTTPError
+    from urllib.error import URLError
+    from urllib.request import Request
+    from urllib.request import urlopen
 except ImportError:  # pragma: no cover
-    from urllib2 import Request, urlopen, HTTPError, URLError
+    from urllib2 import HTTPError
+    from urllib2 import Request
+    from urllib2 import URLError
+    from urllib2 import urlopen
 
 #: timings the Glance tier prints at the end of the run
 TIMINGS = {}
@@ -52,6 +64,56 @@ filesystem_store_datadir = {staging}
 filesystem_store_datadir = {tasks}
 """
 
+#: glance-api.conf of Pike's standalone glance-api
+LEGACY_API_CONF = """[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = {port}
+workers = 0
+enable_v1_api = False
+enable_v2_registry = False
+data_api = glance.db.sqlalchemy.api
+[database]
+connection = sqlite:///{db}
+[paste_deploy]
+flavor = trusted
+config_file = {paste}
+[oslo_policy]
+policy_file = {policy}
+[glance_store]
+stores = file
+default_store = file
+filesystem_store_datadir = {images}
+"""
+
+#: Pike's default rules plus the read-only role that current Glance has
+#: built in: a "reader" may not change images (Glance's real 403)
+LEGACY_POLICY = {
+    'context_is_admin': 'role:admin',
+    'default': '@',
+    'manage_image_cache': 'role:admin',
+    'modify_image': 'not role:reader',
+}
+
+#: the whole paste pipeline of Pike's glance-api: Glance's own version
+#: negotiation and context middleware in front of the v2 API
+LEGACY_PASTE = """[pipeline:glance-api-trusted]
+pipeline = versionnegotiation context rootapp
+[composite:rootapp]
+paste.composite_factory = glance.api:root_app_factory
+/: apiversions
+/v2: apiv2app
+[app:apiversions]
+paste.app_factory = glance.api.versions:create_resource
+[app:apiv2app]
+paste.app_factory = glance.api.v2.router:API.factory
+[filter:versionnegotiation]
+paste.filter_factory = glance.api.middleware.version_negotiation:\
+VersionNegotiationFilter.factory
+[filter:context]
+paste.filter_factory = glance.api.middleware.context:\
+ContextMiddleware.factory
+"""
+
 TRUSTED_PIPELINE = """
 [composite:glance-api-trusted]
 paste.composite_factory = glance.api:root_app_factory
@@ -61,6 +123,9 @@ paste.composite_factory = glance.api:root_app_factory
 
 
 def glance_bin_dir():
+    server = os.environ.get('NOVA_IMGMETA_GLANCE_SERVER')
+    if server:
+        return os.path.join(server, 'bin')
     venv = os.environ.get('NOVA_IMGMETA_GLANCE_VENV') or os.path.join(
         REPO, '.venv-glance')
     candidate = os.path.join(venv, 'bin')
@@ -112,6 +177,10 @@ class GlanceServer(object):
         self.process = None
         self.log_path = os.path.join(workdir, 'glance-api.log')
         self.startup_seconds = None
+        self.api_version = None
+        #: Pike's standalone glance-api rather than gunicorn
+        self.legacy = not os.path.exists(os.path.join(self.bin_dir,
+                                                      'gunicorn'))
 
     @property
     def url(self):
@@ -122,6 +191,19 @@ class GlanceServer(object):
             path = os.path.join(self.workdir, name)
             if not os.path.isdir(path):
                 os.makedirs(path)
+        if self.legacy:
+            paste = os.path.join(self.etc, 'glance-api-paste.ini')
+            with open(paste, 'w') as f:
+                f.write(LEGACY_PASTE)
+            policy = os.path.join(self.etc, 'policy.json')
+            with open(policy, 'w') as f:
+                json.dump(LEGACY_POLICY, f)
+            with open(os.path.join(self.etc, 'glance-api.conf'), 'w') as f:
+                f.write(LEGACY_API_CONF.format(
+                    port=self.port, db=self.db_path, paste=paste,
+                    policy=policy,
+                    images=os.path.join(self.workdir, 'images')))
+            return
         with open(os.path.join(self.etc, 'glance-api.conf'), 'w') as f:
             f.write(API_CONF.format(
                 db=self.db_path,
@@ -143,6 +225,7 @@ class GlanceServer(object):
 
     def start(self, timeout=90):
         start = time.time()
+        self.port = free_port()
         self.configure()
         env = dict(os.environ, OS_GLANCE_CONFIG_DIR=self.etc)
         env.pop('PYTHONPATH', None)
@@ -151,19 +234,27 @@ class GlanceServer(object):
              os.path.join(self.etc, 'glance-api.conf'), 'db_sync'],
             stdout=open(os.path.join(self.workdir, 'db_sync.log'), 'w'),
             stderr=subprocess.STDOUT, env=env)
-        self.port = free_port()
+        if self.legacy:
+            command = [os.path.join(self.bin_dir, 'glance-api'),
+                       '--config-file',
+                       os.path.join(self.etc, 'glance-api.conf')]
+        else:
+            command = [os.path.join(self.bin_dir, 'gunicorn'), '-b',
+                       '127.0.0.1:%d' % self.port, '-w', '1', '--timeout',
+                       '300', 'glance.wsgi.api:application']
         self.process = subprocess.Popen(
-            [os.path.join(self.bin_dir, 'gunicorn'), '-b',
-             '127.0.0.1:%d' % self.port, '-w', '1', '--timeout', '300',
-             'glance.wsgi.api:application'],
-            stdout=open(self.log_path, 'w'), stderr=subprocess.STDOUT,
-            env=env, cwd=self.workdir)
+            command, stdout=open(self.log_path, 'w'),
+            stderr=subprocess.STDOUT, env=env, cwd=self.workdir)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError('Glance exited; see %s' % self.log_path)
             try:
-                urlopen(self.url + '/versions', timeout=2).read()
+                document = json.loads(urlopen(
+                    self.url + '/versions', timeout=2).read().decode('utf-8'))
+                self.api_version = max(
+                    tuple(int(p) for p in v['id'].lstrip('v').split('.'))
+                    for v in document['versions'])
                 break
             except HTTPError:
                 break
@@ -235,7 +326,9 @@ def bulk_insert(db_path, images):
 
     ``images``: dicts with id, name, owner and properties (a dict). Used
     for catalogues of thousands of images, where one POST each would take
-    minutes; the server then serves them like any other image.
+    minutes; the server then serves them like any other image. The
+    columns are read from the database, so that Pike's schema and the
+    current one both work.
     """
     # SQLAlchemy's own format, microseconds included: Glance's marker
     # pagination compares these strings, and a different format (or equal
@@ -243,19 +336,25 @@ def bulk_insert(db_path, images):
     start = time.time() - 86400
     db = sqlite3.connect(db_path, timeout=30)
     try:
+        columns = [row[1] for row in db.execute(
+            'PRAGMA table_info(images)')]
         rows, props = [], []
         for number, image in enumerate(images):
             stamp = start + number * 0.001
             now = time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(stamp)) + \
                 '.%06d' % (int(round(stamp * 1e6)) % 1000000)
-            rows.append((image['id'], image.get('name'), None, 'active', now,
-                         now, None, 0, 'qcow2', 'bare', None,
-                         image.get('owner'), 0, 0, 0, None,
-                         image.get('visibility', 'private'), 0, None, None))
+            values = {'id': image['id'], 'name': image.get('name'),
+                      'status': 'active', 'created_at': now,
+                      'updated_at': now, 'deleted': 0,
+                      'disk_format': 'qcow2', 'container_format': 'bare',
+                      'owner': image.get('owner'), 'min_disk': 0,
+                      'min_ram': 0, 'protected': 0, 'os_hidden': 0,
+                      'visibility': image.get('visibility', 'private')}
+            rows.append(tuple(values.get(name) for name in columns))
             for key, value in sorted(image.get('properties', {}).items()):
                 props.append((image['id'], key, value, now, None, None, 0))
-        db.executemany('INSERT INTO images VALUES '
-                       '(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', rows)
+        db.executemany('INSERT INTO images (%s) VALUES (%s)' % (
+            ','.join(columns), ','.join('?' * len(columns))), rows)
         db.executemany('INSERT INTO image_properties (image_id, name, value,'
                        ' created_at, updated_at, deleted_at, deleted) VALUES '
                        '(?,?,?,?,?,?,?)', props)

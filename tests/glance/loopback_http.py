@@ -2,10 +2,11 @@
 counts requests and can drop connections, and a base for the Nova fake."""
 
 import http.client
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class _Server(ThreadingHTTPServer):
@@ -15,7 +16,8 @@ class _Server(ThreadingHTTPServer):
 
 def serve(handler_class, **attrs):
     """Start a threaded server on a free loopback port; returns it (with
-    .url and .shutdown())."""
+    .url and .shutdown()).
+    """
     handler = type('Handler', (handler_class,), attrs)
     server = _Server(('127.0.0.1', 0), handler)
     server.url = 'http://127.0.0.1:%d' % server.server_address[1]
@@ -48,7 +50,8 @@ class Counter(object):
 class ProxyHandler(BaseHTTPRequestHandler):
     """Forwards to ``target`` (host, port). ``faults`` is a dict shared
     with the test: {'drop_after': {'PATCH': n}} closes the connection
-    without an answer once n such requests went through."""
+    without an answer once n such requests went through.
+    """
     target = None
     counter = None
     faults = None

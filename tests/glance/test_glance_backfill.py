@@ -3,7 +3,7 @@ stand-in, see fake_nova.py)."""
 
 import json
 
-from nova_imgmeta.ops import journal as journal_mod
+from nova_imgmeta.catalogue import journal as journal_mod
 
 EXPECTED = {
     'missing-live': 'ubuntu',
@@ -29,7 +29,7 @@ def test_dry_run_is_the_default_and_writes_nothing(cli, catalogue, tmp_path):
     rows = [json.loads(line) for line in out.splitlines()]
     summary = rows[-1]['summary']
     assert summary == {'applied': False, 'would_change': 5,
-                       'unresolved': 3, 'skipped': 3}
+                       'unresolved': 3, 'skipped': 3, 'bad_image_ids': 0}
     plan = dict((r['image_id'], r) for r in rows[:-1])
     ids = catalogue.ids
     for key, root in EXPECTED.items():

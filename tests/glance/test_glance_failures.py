@@ -15,8 +15,8 @@ import time
 import glance_server
 from loopback_http import start_proxy
 
-from nova_imgmeta.ops import journal as journal_mod
-from nova_imgmeta.ops import glance as glance_ops
+from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.cloud import glance as glance_ops
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -132,7 +132,7 @@ def test_network_error_closed_port(cli, catalogue):
     code, out, err = cli.run('audit', '--owner', catalogue.owner,
                              glance_url='http://127.0.0.1:%d' % port)
     assert code == 2
-    assert 'list images: network error' in err
+    assert 'read the Glance API version document: network error' in err
 
 
 def test_interrupted_backfill_is_resumed_then_undone(cli, catalogue, glance,

@@ -1,8 +1,8 @@
 """Fixtures of the unit tests: a private ConfigOpts and a clean dispatcher."""
 
-import pytest
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
+import pytest
 
 from nova_imgmeta import dispatch
 from nova_imgmeta import exceptions

@@ -1,5 +1,10 @@
 # -*- coding: utf-8 -*-
+import os
+import subprocess
+import sys
+
 import pytest
+import six
 
 from nova_imgmeta.cli import main
 
@@ -102,3 +107,99 @@ def test_several_config_files_later_wins(tmp_path, capsys):
     code = main.main(['check-config', '--config-file', str(first),
                       '--config-file', str(second)])
     assert code == 0, capsys.readouterr()
+
+
+@pytest.mark.parametrize('typo,meant', [
+    ('snapshot_on_eror', 'snapshot_on_error'),
+    ('deny_pattern', 'deny_patterns'),
+])
+def test_unknown_option_is_an_error(tmp_path, capsys, typo, meant):
+    """oslo.config ignores it: fail-closed would be silently off."""
+    code, out = run(tmp_path, capsys,
+                    u'[nova_imgmeta]\n%s = closed\n' % typo)
+    assert code == 1, out
+    assert 'ERROR: [nova_imgmeta] %s: unknown option' % typo in out
+    assert 'did you mean %s?' % meant in out
+    assert str(tmp_path / 'nova.conf') in out
+
+
+def test_unknown_option_in_the_second_file(tmp_path, capsys):
+    first = tmp_path / 'nova.conf'
+    first.write_text(u'[nova_imgmeta]\nsnapshot_on_error = closed\n')
+    second = tmp_path / 'override.conf'
+    second.write_text(u'[nova_imgmeta]\ntruncated = drop\n')
+    code = main.main(['check-config', '--config-file', str(first),
+                      '--config-file', str(second)])
+    out = capsys.readouterr()[0]
+    assert code == 1
+    assert '[nova_imgmeta] truncated: unknown option (in %s)' % second in out
+
+
+def test_options_of_other_sections_are_not_ours(tmp_path, capsys):
+    code, out = run(tmp_path, capsys,
+                    u'[DEFAULT]\nsnapshot_on_eror = x\n[glance]\nfoo = 1\n')
+    assert code == 0, out
+
+
+def test_no_unused_note_for_a_listed_but_broken_patterns_policy(tmp_path,
+                                                                capsys):
+    code, out = run(tmp_path, capsys,
+                    u'[nova_imgmeta]\ndeny_patterns = hw_[x\n')
+    assert code == 1
+    assert '[nova_imgmeta] deny_patterns' in out
+    assert 'not in snapshot_policies' not in out
+    assert out.count('ERROR') == 1
+
+
+def test_messages_carry_no_location_info_noise(tmp_path, capsys):
+    code, out = run(tmp_path, capsys,
+                    u'[nova_imgmeta]\nsnapshot_on_error = ajar\n')
+    assert code == 1
+    assert 'LocationInfo' not in out
+    assert "ERROR: [nova_imgmeta] snapshot_on_error: Value for option " \
+           "snapshot_on_error" in out
+    assert 'ajar' in out
+
+
+def test_policy_with_a_wrong_signature_is_reported(tmp_path, capsys):
+    code, out = run(tmp_path, capsys,
+                    u'[nova_imgmeta]\nsnapshot_policies = heal,'
+                    u'broken-signature\n')
+    assert code == 1
+    assert "policy 'broken-signature'" in out and 'requires flavor' in out
+
+
+def test_non_ascii_patterns_are_fine(tmp_path, capsys):
+    code, out = run(tmp_path, capsys,
+                    u'[nova_imgmeta]\ndeny_patterns = clé_*\n')
+    assert code == 0, out
+
+
+@pytest.mark.skipif(six.PY3, reason='Python 3 does not parse such a file')
+def test_pattern_that_is_not_utf8_is_an_error(tmp_path, capsys):
+    path = tmp_path / 'nova.conf'
+    path.write_bytes(b'[nova_imgmeta]\ndeny_patterns = cl\xe9_*\n')
+    code = main.main(['check-config', '--config-file', str(path)])
+    out = capsys.readouterr()[0]
+    assert code == 1
+    assert 'not valid UTF-8' in out
+
+
+def test_non_ascii_problem_in_a_c_locale_is_no_traceback(tmp_path):
+    """Python 2.7 and 3.6 cannot print it to a pipe in the C locale: the
+    traceback used to end check-config with the 'problems' status, 1.
+    """
+    path = tmp_path / 'nova.conf'
+    path.write_text(u'[nova_imgmeta]\nsnapshot_policies = broken-non-ascii\n')
+    env = dict((key, value) for key, value in os.environ.items()
+               if not key.startswith(('LC_', 'PYTHONIOENCODING',
+                                      'PYTHONUTF8')))
+    env.update(LANG='C', LC_ALL='C')
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'nova_imgmeta.cli.main', 'check-config',
+         '--config-file', str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out, err = proc.communicate()
+    assert proc.returncode == 1, err
+    assert b'Traceback' not in err
+    assert b'pendance manquante' in out

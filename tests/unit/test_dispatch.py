@@ -2,18 +2,23 @@
 import logging
 import sys
 import threading
+import time
 import types
 
-import pytest
 from oslo_config import cfg
+import pytest
 from stevedore import extension
 from stevedore import named
 
 from nova_imgmeta import dispatch
 from nova_imgmeta import exceptions
+from nova_imgmeta import loader
 from nova_imgmeta.policies import base
 from nova_imgmeta.policies import heal
 from nova_imgmeta.policies import never_inherit
+from nova_imgmeta.policies import truncated
+from nova_imgmeta import registry
+from nova_imgmeta import rollback
 
 from . import fakes
 
@@ -32,6 +37,14 @@ class RaisingSnapshotPolicy(base.SnapshotPolicy):
         raise Boom('policy bug')
 
 
+class ExitingSnapshotPolicy(base.SnapshotPolicy):
+    """A policy that calls sys.exit() after changing things."""
+
+    def apply(self, context, instance, image_meta, extra_properties):
+        image_meta['properties']['half_done'] = 'yes'
+        sys.exit('policy exits')
+
+
 class RaisingRebuildPolicy(base.RebuildPolicy):
     def apply(self, context, instance, image_id, image, new_sys_metadata):
         new_sys_metadata['image_half_done'] = 'yes'
@@ -39,25 +52,37 @@ class RaisingRebuildPolicy(base.RebuildPolicy):
         raise Boom('policy bug')
 
 
+class ExitingRebuildPolicy(base.RebuildPolicy):
+    def apply(self, context, instance, image_id, image, new_sys_metadata):
+        new_sys_metadata['image_half_done'] = 'yes'
+        raise SystemExit('policy exits')
+
+
 class RefusingPolicy(base.SnapshotPolicy):
     def apply(self, context, instance, image_meta, extra_properties):
+        image_meta['properties']['half_done'] = 'yes'
         raise exceptions.SnapshotRejected('no snapshots of this server')
 
 
 class CountingRebuildPolicy(base.RebuildPolicy):
-    instances = 0
-
-    def __init__(self, conf):
-        super(CountingRebuildPolicy, self).__init__(conf)
-        CountingRebuildPolicy.instances += 1
-
     def apply(self, context, instance, image_id, image, new_sys_metadata):
         new_sys_metadata['image_counted'] = 'yes'
 
 
+class StampingSnapshotPolicy(base.SnapshotPolicy):
+    """A third-party policy: changes a property and a top-level key."""
+
+    def apply(self, context, instance, image_meta, extra_properties):
+        image_meta['properties']['stamped'] = 'yes'
+        image_meta['min_ram'] = 512
+
+
 def manager(conf, *pairs):
-    exts = [extension.Extension(name, None, cls, cls(conf))
-            for name, cls in pairs]
+    exts = []
+    for name, policy in pairs:
+        if isinstance(policy, type):
+            policy = policy(conf)
+        exts.append(extension.Extension(name, None, type(policy), policy))
     return named.NamedExtensionManager.make_test_instance(
         exts, namespace='nova_imgmeta.test')
 
@@ -79,6 +104,11 @@ def snapshot_case(extra=None, **props):
     return instance, image_meta, extra
 
 
+def as_built(image_meta):
+    """A deep enough copy of what Nova built, to compare with later."""
+    return dict(image_meta, properties=dict(image_meta['properties']))
+
+
 def call_snapshot(instance, image_meta, extra):
     dispatch.snapshot_hook(context=None, instance=instance,
                            image_meta=image_meta, extra_properties=extra,
@@ -96,12 +126,18 @@ def call_rebuild(image, new):
                           new_sys_metadata=new, future_argument=1)
 
 
+def errors(caplog):
+    return [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.ERROR]
+
+
 # real entry points, cfg.CONF ---------------------------------------------
 
 def test_default_chains_from_the_installed_entry_points():
     assert dispatch.get_chain('rebuild').names == ['base-image-ref']
-    assert dispatch.get_chain('snapshot').names == [
-        'heal', 'never-inherit', 'patterns', 'truncated']
+    snapshot = dispatch.get_chain('snapshot')
+    assert snapshot.names == ['heal', 'never-inherit', 'truncated']
+    assert [name for name, _why in snapshot.idle] == ['patterns']
     assert 'nova_imgmeta' in cfg.CONF
     instance, image_meta, extra = snapshot_case()
     instance.system_metadata.pop('image_base_image_ref')
@@ -116,50 +152,145 @@ def test_default_chains_from_the_installed_entry_points():
     assert new['image_base_image_ref'] == fakes.IMAGE_B
 
 
-def test_policies_load_once_per_process(config):
-    use(config, 'rebuild', ['counted'],
-        ('counted', CountingRebuildPolicy))
-    CountingRebuildPolicy.instances = 0
-    dispatch.reset(conf=config.conf)   # real entry points, not the test one
+def test_chains_are_built_once_by_one_thread(config, monkeypatch):
+    """Eight threads call both hooks at once on first use: each chain is
+    built once, never by two threads at the same time.
+    """
     config.config(group='nova_imgmeta', rebuild_policies=['base-image-ref'])
-    threads = [threading.Thread(target=lambda: call_rebuild(*rebuild_case()))
-               for _ in range(8)]
+    dispatch.reset(conf=config.conf)
+    real_build = loader.build_chain
+    builds = []
+    running = []
+    overlaps = []
+
+    def slow_build(kind, conf, manager=None):
+        running.append(kind)
+        overlaps.append(len(running))
+        time.sleep(0.05)   # lets the other threads run into the loader
+        try:
+            return real_build(kind, conf, manager=manager)
+        finally:
+            builds.append(kind)
+            running.remove(kind)
+
+    monkeypatch.setattr(loader, 'build_chain', slow_build)
+    go = threading.Event()
+    results = []
+
+    def worker():
+        go.wait()
+        image, new = rebuild_case()
+        call_rebuild(image, new)
+        instance, image_meta, extra = snapshot_case()
+        call_snapshot(instance, image_meta, extra)
+        leaked = 'cinder_encryption_key_id' in image_meta['properties']
+        results.append((new.get('image_base_image_ref'), leaked))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
     for thread in threads:
         thread.start()
+    go.set()
     for thread in threads:
         thread.join()
-    for _ in range(20):
-        call_rebuild(*rebuild_case())
-        call_snapshot(*snapshot_case())
-    assert dispatch.load_count() == 2
+    assert sorted(builds) == ['rebuild', 'snapshot']
+    assert max(overlaps) == 1
+    assert results == [(fakes.IMAGE_B, False)] * 8
 
 
-def test_only_the_named_plugins_are_imported(config):
+def test_only_the_named_plugins_of_other_packages_are_imported(config,
+                                                               monkeypatch):
+    for module in ('nova_imgmeta_example.stamp',
+                   'nova_imgmeta_broken.missing_dependency'):
+        monkeypatch.delitem(sys.modules, module, raising=False)
     config.config(group='nova_imgmeta', snapshot_policies=['heal'],
                   rebuild_policies=[])
     dispatch.reset(conf=config.conf)
-    assert dispatch.get_chain('snapshot').names == ['heal']
+    chain = dispatch.get_chain('snapshot')
+    assert chain.names == ['heal'] and chain.errors == []
     assert dispatch.get_chain('rebuild').names == []
+    assert 'nova_imgmeta_example.stamp' not in sys.modules
+    assert 'nova_imgmeta_broken.missing_dependency' not in sys.modules
+    config.config(group='nova_imgmeta',
+                  snapshot_policies=['heal', 'stamp-project'])
+    dispatch.reset(conf=config.conf)
+    assert dispatch.get_chain('snapshot').names == ['heal', 'stamp-project']
+    assert 'nova_imgmeta_example.stamp' in sys.modules
+    assert 'nova_imgmeta_broken.missing_dependency' not in sys.modules
+
+
+def test_the_default_chain_copies_nothing(mocker):
+    """Built-in policies report their changes: no save of the dict at all
+    (Nova's hook runner keeps its own copy for the hook as a whole).
+    """
+    save = mocker.patch.object(rollback, 'save', wraps=rollback.save)
+    instance, image_meta, extra = snapshot_case()
+    call_snapshot(instance, image_meta, extra)
+    assert 'cinder_encryption_key_id' not in image_meta['properties']
+    assert save.call_count == 0
+
+
+# calling policies by keyword --------------------------------------------
+
+class DeclaresLittle(base.SnapshotPolicy):
+    """Declares two arguments, in its own order."""
+
+    seen = []
+
+    def apply(self, image_meta, instance):
+        DeclaresLittle.seen.append((image_meta, instance))
+        image_meta['properties']['little'] = instance.uuid
+
+
+class TakesKwargs(base.RebuildPolicy):
+    seen = []
+
+    def apply(self, new_sys_metadata, **kwargs):
+        TakesKwargs.seen.append(sorted(kwargs))
+        new_sys_metadata['image_kwargs'] = 'yes'
+
+
+def test_policies_get_only_what_they_declare_by_keyword(config):
+    DeclaresLittle.seen = []
+    use(config, 'snapshot', ['little'], ('little', DeclaresLittle))
+    instance, image_meta, extra = snapshot_case()
+    call_snapshot(instance, image_meta, extra)
+    assert DeclaresLittle.seen == [(image_meta, instance)]
+    assert image_meta['properties']['little'] == fakes.UUID
+
+
+def test_policies_with_kwargs_get_every_offered_argument(config):
+    TakesKwargs.seen = []
+    use(config, 'rebuild', ['kw'], ('kw', TakesKwargs))
     image, new = rebuild_case()
-    before = dict(new)
     call_rebuild(image, new)
-    assert new == before
+    # the hook's own future_argument is not passed on: only the contract's
+    assert TakesKwargs.seen == [['context', 'image', 'image_id', 'instance']]
+    assert new['image_kwargs'] == 'yes'
 
 
 # rebuild containment ------------------------------------------------------
 
+@pytest.mark.parametrize('failing', [RaisingRebuildPolicy,
+                                     ExitingRebuildPolicy])
 def test_rebuild_policy_that_raises_is_undone_and_the_chain_goes_on(
-        config, caplog):
-    use(config, 'rebuild', ['boom', 'counted'],
-        ('boom', RaisingRebuildPolicy), ('counted', CountingRebuildPolicy))
+        config, caplog, failing):
+    use(config, 'rebuild', ['base-image-ref', 'boom', 'counted'],
+        ('base-image-ref', _builtin('rebuild', 'base-image-ref')),
+        ('boom', failing), ('counted', CountingRebuildPolicy))
     image, new = rebuild_case()
     before = dict(new)
     call_rebuild(image, new)
-    assert new == dict(before, image_counted='yes')
-    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1
-    assert 'boom' in errors[0].getMessage()
-    assert fakes.UUID in errors[0].getMessage()
+    assert new == dict(before, image_counted='yes',
+                       image_base_image_ref=fakes.IMAGE_B)
+    [error] = errors(caplog)
+    assert 'boom' in error and fakes.UUID in error
+
+
+def _builtin(kind, name):
+    from nova_imgmeta.policies import catalog
+    [cls] = [policy.cls for policy in catalog.builtin_policies()
+             if policy.kind == kind and policy.name == name]
+    return cls
 
 
 def test_rebuild_load_failures_never_raise(config, caplog):
@@ -169,8 +300,7 @@ def test_rebuild_load_failures_never_raise(config, caplog):
     image, new = rebuild_case()
     call_rebuild(image, new)
     assert new['image_base_image_ref'] == fakes.IMAGE_B
-    messages = ' '.join(r.getMessage() for r in caplog.records
-                        if r.levelno == logging.ERROR)
+    messages = ' '.join(errors(caplog))
     assert 'no-such-policy' in messages
     assert 'rebuild_policies' in messages
 
@@ -185,35 +315,190 @@ def test_rebuild_bad_mode_never_raises(conf_file, caplog):
     assert 'base_image_ref_mode' in caplog.text
 
 
-def test_rebuild_survives_a_broken_loader(config, mocker):
+@pytest.mark.parametrize('error', [RuntimeError('stevedore exploded'),
+                                   SystemExit('exit while loading')])
+def test_rebuild_survives_a_broken_loader(config, mocker, caplog, error):
     dispatch.reset(conf=config.conf)
-    mocker.patch('nova_imgmeta.loader.build_chain',
-                 side_effect=RuntimeError('stevedore exploded'))
+    mocker.patch.object(loader, 'build_chain', side_effect=error)
     image, new = rebuild_case()
     before = dict(new)
     call_rebuild(image, new)
     assert new == before
+    assert 'could not be loaded' in caplog.text
 
 
-@pytest.mark.parametrize('new', [None, 'not-a-dict'])
-def test_rebuild_odd_arguments(new):
-    dispatch.rebuild_hook(new_sys_metadata=new)
-    dispatch.rebuild_hook()
+@pytest.mark.parametrize('new', [None, 'not-a-dict', ['image_x']])
+def test_rebuild_odd_arguments_load_and_change_nothing(mocker, new):
+    build = mocker.patch.object(loader, 'build_chain')
+    assert dispatch.rebuild_hook(new_sys_metadata=new) is None
+    assert dispatch.rebuild_hook() is None
+    assert dispatch.snapshot_hook(image_meta=new) is None
+    assert not build.called
+    assert new in (None, 'not-a-dict', ['image_x'])
 
 
 # snapshot containment -----------------------------------------------------
 
-def test_snapshot_fail_open_keeps_what_nova_built(config, caplog):
-    use(config, 'snapshot', ['never-inherit', 'boom'],
+def test_snapshot_fail_open_undoes_only_the_failing_policy(config, caplog):
+    use(config, 'snapshot', ['never-inherit', 'boom', 'heal'],
         ('never-inherit', never_inherit.NeverInheritPolicy),
-        ('boom', RaisingSnapshotPolicy))
+        ('boom', RaisingSnapshotPolicy),
+        ('heal', heal.HealBaseImageRefPolicy))
     instance, image_meta, extra = snapshot_case()
+    instance.system_metadata.pop('image_base_image_ref')
+    image_meta['properties'].pop('base_image_ref')
     properties = image_meta['properties']
-    nova_built = dict(image_meta, properties=dict(properties))
+    nova_built = as_built(image_meta)
     call_snapshot(instance, image_meta, extra)
-    assert image_meta == nova_built
+    expected = as_built(nova_built)
+    for key in ('cinder_encryption_key_id', 'os_glance_x'):
+        del expected['properties'][key]     # never-inherit: kept done
+    expected['properties']['base_image_ref'] = fakes.IMAGE_A   # heal ran
+    assert image_meta == expected
     assert image_meta['properties'] is properties
-    assert 'boom' in caplog.text
+    [error] = errors(caplog)
+    assert 'boom' in error and 'undone' in error
+
+
+def test_a_failing_builtin_policy_does_not_leak_the_key_again(config,
+                                                              mocker):
+    """truncated failing after never-inherit: the encryption key id stays
+    removed (a whole-chain undo used to copy it to the snapshot again).
+    """
+    mocker.patch.object(truncated, 'cut_short',
+                        side_effect=RuntimeError('truncated bug'))
+    dispatch.reset(conf=config.conf)
+    instance, image_meta, extra = snapshot_case()
+    call_snapshot(instance, image_meta, extra)
+    assert 'cinder_encryption_key_id' not in image_meta['properties']
+    assert 'os_glance_x' not in image_meta['properties']
+
+
+def _break(mocker, target, name, after):
+    """Make ``target.name`` raise from its call number ``after + 1`` on."""
+    real = getattr(target, name)
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > after:
+            raise Boom('%s broke' % name)
+        return real(*args, **kwargs)
+
+    mocker.patch.object(target, name, side_effect=broken)
+
+
+BUILTIN_FAILURES = [
+    # (policy, options, what breaks while it decides)
+    ('never-inherit', {}, (never_inherit, '_doomed', 0)),
+    ('patterns', {'deny_patterns': ['custom_*', 'hw_*']},
+     ('nova_imgmeta.policies.patterns', '_matches', 3)),
+    ('truncated', {'truncated_values': 'drop'},
+     ('nova_imgmeta.sysmeta', 'at_limit', 1)),
+]
+
+
+@pytest.mark.parametrize('name,options,failure', BUILTIN_FAILURES)
+def test_a_builtin_policy_that_fails_has_changed_nothing(
+        config, mocker, name, options, failure):
+    """What the dispatcher relies on to spare the copy: a built-in policy
+    decides, then applies its changes in one step that cannot fail.
+    """
+    import importlib
+    module, function, after = failure
+    if isinstance(module, str):
+        module = importlib.import_module(module)
+    config.config(group='nova_imgmeta', **options)
+    policy = dict(loader_builtins())[name](config.conf)
+    long_value = u'x' * 255
+    instance, image_meta, extra = snapshot_case(
+        custom_a='1', custom_b='2', hw_c='3', hw_d='4', long_a=long_value,
+        long_b=long_value, long_c=long_value)
+    before = as_built(image_meta)
+    _break(mocker, module, function, after)
+    with pytest.raises(Boom):
+        policy.apply(context=None, instance=instance, image_meta=image_meta,
+                     extra_properties=extra)
+    assert image_meta == before
+
+
+def loader_builtins():
+    from nova_imgmeta.policies import catalog
+    return [(builtin.name, builtin.cls)
+            for builtin in catalog.builtin_policies()
+            if builtin.kind == 'snapshot']
+
+
+def test_a_failing_builtin_policy_leaves_the_others_applied(config):
+    """Fail-open: a built-in policy that raises (here: its decision step)
+    changes nothing; the policies before and after it still apply.
+    """
+    broken = never_inherit.NeverInheritPolicy(config.conf)
+
+    def fails(context, instance, image_meta, extra_properties):
+        raise Boom('never-inherit bug')
+
+    broken.apply = fails
+    use(config, 'snapshot', ['heal', 'never-inherit', 'stamp'],
+        ('heal', heal.HealBaseImageRefPolicy), ('never-inherit', broken),
+        ('stamp', StampingSnapshotPolicy))
+    chain = dispatch.get_chain('snapshot')
+    assert [bound.trusted for bound in chain.policies] == [True, True, False]
+    instance, image_meta, extra = snapshot_case()
+    instance.system_metadata.pop('image_base_image_ref')
+    image_meta['properties'].pop('base_image_ref')
+    expected = as_built(image_meta)
+    call_snapshot(instance, image_meta, extra)
+    expected['properties'].update(base_image_ref=fakes.IMAGE_A,
+                                  stamped='yes')
+    expected['min_ram'] = 512
+    assert image_meta == expected
+
+
+def test_a_failing_policy_undoes_only_its_own_changes(config):
+    """A third-party policy that raises is put back from its own copy;
+    what the one before it did stays, top-level keys included.
+    """
+    use(config, 'snapshot', ['stamp', 'boom'],
+        ('stamp', StampingSnapshotPolicy), ('boom', RaisingSnapshotPolicy))
+    instance, image_meta, extra = snapshot_case()
+    expected = as_built(image_meta)
+    call_snapshot(instance, image_meta, extra)
+    expected['properties']['stamped'] = 'yes'
+    expected['min_ram'] = 512
+    assert image_meta == expected
+
+
+class NestedChanger(base.SnapshotPolicy):
+    """A third-party policy that changes a dict other than properties."""
+
+    def apply(self, image_meta, **kwargs):
+        image_meta['nested']['added'] = 'yes'
+        image_meta['properties']['nested_changed'] = 'yes'
+
+
+class NestedBreaker(base.SnapshotPolicy):
+    """A third-party policy that changes nested dicts, then raises."""
+
+    def apply(self, image_meta, **kwargs):
+        image_meta['nested']['broken'] = 'yes'
+        image_meta['nested'].pop('kept')
+        image_meta['properties'].pop('os_distro')
+        image_meta['nested'] = {}
+        raise Boom('nested breaker')
+
+
+def test_every_dict_a_third_party_policy_may_change_is_saved(config):
+    use(config, 'snapshot', ['nested', 'breaker'],
+        ('nested', NestedChanger), ('breaker', NestedBreaker))
+    instance, image_meta, extra = snapshot_case()
+    image_meta['nested'] = {'kept': 1}
+    nested = image_meta['nested']
+    expected = dict(as_built(image_meta), nested={'kept': 1, 'added': 'yes'})
+    expected['properties']['nested_changed'] = 'yes'
+    call_snapshot(instance, image_meta, extra)
+    assert image_meta == expected
+    assert image_meta['nested'] is nested
 
 
 @pytest.mark.parametrize('broken', ['no-such-policy', 'not-a-policy'])
@@ -231,17 +516,20 @@ def test_snapshot_fail_open_runs_the_policies_that_loaded(config, broken):
     assert 'cinder_encryption_key_id' not in image_meta['properties']
 
 
-def test_snapshot_fail_closed_rejects(config):
+@pytest.mark.parametrize('failing', [RaisingSnapshotPolicy,
+                                     ExitingSnapshotPolicy])
+def test_snapshot_fail_closed_rejects(config, failing):
     use(config, 'snapshot', ['never-inherit', 'boom'],
         ('never-inherit', never_inherit.NeverInheritPolicy),
-        ('boom', RaisingSnapshotPolicy), snapshot_on_error='closed')
+        ('boom', failing), snapshot_on_error='closed')
     instance, image_meta, extra = snapshot_case()
-    nova_built = dict(image_meta, properties=dict(image_meta['properties']))
     with pytest.raises(exceptions.SnapshotRejected) as info:
         call_snapshot(instance, image_meta, extra)
     assert info.value.policy == 'boom'
     assert 'boom' in str(info.value) and fakes.UUID in str(info.value)
-    assert image_meta == nova_built
+    # No image is created; what the policies changed is put back by Nova's
+    # hook runner (patch 0002), which saved the dict before the hook.
+    assert image_meta['properties'].get('half_done') is None
 
 
 def test_snapshot_fail_closed_rejects_when_a_policy_failed_to_load(config):
@@ -254,13 +542,60 @@ def test_snapshot_fail_closed_rejects_when_a_policy_failed_to_load(config):
     assert 'snapshot_policies' in str(info.value)
 
 
-def test_snapshot_bad_on_error_value_is_fail_open(conf_file, caplog):
+@pytest.mark.parametrize('error', [RuntimeError('stevedore exploded'),
+                                   SystemExit('exit while loading')])
+def test_fail_closed_holds_when_the_chain_cannot_load(config, mocker,
+                                                      caplog, error):
+    config.config(group='nova_imgmeta', snapshot_on_error='closed')
+    dispatch.reset(conf=config.conf)
+    mocker.patch.object(loader, 'build_chain', side_effect=error)
+    instance, image_meta, extra = snapshot_case()
+    nova_built = as_built(image_meta)
+    with pytest.raises(exceptions.SnapshotRejected) as info:
+        call_snapshot(instance, image_meta, extra)
+    message = str(info.value)
+    assert 'could not be loaded' in message
+    assert 'snapshot_on_error = closed' in message
+    assert str(error) in message
+    assert image_meta == nova_built
+    assert 'policy None' not in caplog.text
+
+
+def test_fail_open_when_the_chain_cannot_load(config, mocker, caplog):
+    dispatch.reset(conf=config.conf)
+    mocker.patch.object(loader, 'build_chain',
+                        side_effect=RuntimeError('stevedore exploded'))
+    instance, image_meta, extra = snapshot_case()
+    nova_built = as_built(image_meta)
+    call_snapshot(instance, image_meta, extra)
+    assert image_meta == nova_built
+    [error] = errors(caplog)
+    assert 'could not be loaded' in error and 'policy None' not in error
+
+
+@pytest.mark.parametrize('chain_loads', [True, False])
+def test_invalid_on_error_value_is_handled_as_closed(conf_file, mocker,
+                                                     caplog, chain_loads):
     conf = conf_file('[nova_imgmeta]\nsnapshot_on_error = ajar\n'
-                     'snapshot_policies = no-such-policy\n')
+                     'snapshot_policies = heal,no-such-policy\n')
+    dispatch.reset(conf=conf)
+    if not chain_loads:
+        mocker.patch.object(loader, 'build_chain',
+                            side_effect=RuntimeError('stevedore exploded'))
+    instance, image_meta, extra = snapshot_case()
+    with pytest.raises(exceptions.SnapshotRejected) as info:
+        call_snapshot(instance, image_meta, extra)
+    assert 'snapshot_on_error' in str(info.value)
+    assert 'ajar' in str(info.value)
+    assert 'snapshot_on_error' in caplog.text
+
+
+def test_invalid_on_error_value_changes_nothing_while_all_is_well(conf_file):
+    conf = conf_file('[nova_imgmeta]\nsnapshot_on_error = ajar\n')
     dispatch.reset(conf=conf)
     instance, image_meta, extra = snapshot_case()
     call_snapshot(instance, image_meta, extra)
-    assert 'snapshot_on_error' in caplog.text
+    assert 'cinder_encryption_key_id' not in image_meta['properties']
 
 
 @pytest.mark.parametrize('mode', ['open', 'closed'])
@@ -268,9 +603,49 @@ def test_policy_may_refuse_a_snapshot(config, mode):
     use(config, 'snapshot', ['refuse'], ('refuse', RefusingPolicy),
         snapshot_on_error=mode)
     instance, image_meta, extra = snapshot_case()
+    nova_built = as_built(image_meta)
     with pytest.raises(exceptions.SnapshotRejected) as info:
         call_snapshot(instance, image_meta, extra)
     assert info.value.policy == 'refuse'
+    assert 'no snapshots of this server' in str(info.value)
+    assert image_meta == nova_built
+
+
+class GreenletExit(BaseException):
+    """Stands for greenlet's GreenletExit: recognised by its name."""
+
+
+class KilledGreenThread(GreenletExit):
+    pass
+
+
+@pytest.mark.parametrize('error', [KeyboardInterrupt, GeneratorExit,
+                                   GreenletExit, KilledGreenThread])
+def test_what_is_not_contained_goes_through_both_hooks(config, error):
+    def raising(**kwargs):
+        raise error()
+
+    rebuild = CountingRebuildPolicy(config.conf)
+    rebuild.apply = raising
+    snapshot = heal.HealBaseImageRefPolicy(config.conf)
+    snapshot.apply = raising
+    config.config(group='nova_imgmeta', rebuild_policies=['x'],
+                  snapshot_policies=['x'])
+    dispatch.reset(conf=config.conf, managers={
+        'rebuild': manager(config.conf, ('x', rebuild)),
+        'snapshot': manager(config.conf, ('x', snapshot))})
+    with pytest.raises(error):
+        call_rebuild(*rebuild_case())
+    with pytest.raises(error):
+        call_snapshot(*snapshot_case())
+
+
+def test_propagates_knows_what_goes_through():
+    assert exceptions.propagates(KeyboardInterrupt())
+    assert exceptions.propagates(KilledGreenThread())
+    assert not exceptions.propagates(SystemExit())
+    assert not exceptions.propagates(AssertionError())
+    assert not exceptions.propagates(MemoryError())
 
 
 @pytest.fixture
@@ -320,12 +695,10 @@ def test_fail_closed_raises_nova_invalid_when_nova_is_there(config,
     assert 'boom' in info.value.format_message()
 
 
-def test_rejection_is_plain_without_nova():
-    cls = exceptions.snapshot_rejected_class()
-    try:
-        import nova.exception  # noqa: F401
-    except ImportError:
-        assert cls is exceptions.SnapshotRejected
+def test_rejection_is_plain_without_nova(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'nova', None)   # import nova fails
+    exceptions._reset_for_tests()
+    assert exceptions.snapshot_rejected_class() is exceptions.SnapshotRejected
 
 
 # logging and odd data -----------------------------------------------------
@@ -335,9 +708,9 @@ def test_one_info_line_per_change_and_no_long_value(config, caplog):
     use(config, 'snapshot', ['never-inherit', 'heal'],
         ('never-inherit', never_inherit.NeverInheritPolicy),
         ('heal', heal.HealBaseImageRefPolicy))
-    long_key = 'z' * 300
+    long_value = 'z' * 300
     instance, image_meta, extra = snapshot_case()
-    image_meta['properties']['os_glance_long'] = long_key
+    image_meta['properties']['os_glance_long'] = long_value
     call_snapshot(instance, image_meta, extra)
     infos = [r.getMessage() for r in caplog.records
              if r.levelno == logging.INFO and 'changed' in r.getMessage()]
@@ -347,10 +720,9 @@ def test_one_info_line_per_change_and_no_long_value(config, caplog):
         assert '<absent>' in message
     assert any("'cinder_encryption_key_id': 'k' -> <absent>" in m
                for m in infos)
-    assert all(long_key not in r.getMessage() for r in caplog.records)
-    debug = [r.getMessage() for r in caplog.records
-             if r.levelno == logging.DEBUG and 'heal' in r.getMessage()]
-    assert debug and 'changed nothing' in debug[0]
+    assert all(long_value not in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records
+                if 'policy heal' in r.getMessage()]   # changed nothing
 
 
 class SilentPolicy(base.SnapshotPolicy):
@@ -364,10 +736,20 @@ class SilentPolicy(base.SnapshotPolicy):
         image_meta['min_ram'] = 512
 
 
-def test_changes_of_a_silent_plugin_are_logged_by_comparison(config,
-                                                             caplog):
+class LyingPolicy(SilentPolicy):
+    """Returns a change list that misses most of what it did."""
+
+    def apply(self, context, instance, image_meta, extra_properties):
+        super(LyingPolicy, self).apply(context, instance, image_meta,
+                                       extra_properties)
+        return []
+
+
+@pytest.mark.parametrize('cls', [SilentPolicy, LyingPolicy])
+def test_changes_of_other_policies_are_found_by_comparison(config, caplog,
+                                                           cls):
     caplog.set_level(logging.INFO)
-    use(config, 'snapshot', ['silent'], ('silent', SilentPolicy))
+    use(config, 'snapshot', ['silent'], ('silent', cls))
     instance, image_meta, extra = snapshot_case()
     call_snapshot(instance, image_meta, extra)
     infos = sorted(r.getMessage() for r in caplog.records
@@ -411,5 +793,15 @@ def test_snapshot_empty_metadata_and_odd_values(config):
     image_meta = {'properties': {u'ключ': None, 'n': 3, 'l': [1]}}
     call_snapshot(instance, image_meta, {})
     assert image_meta == {'properties': {u'ключ': None, 'n': 3, 'l': [1]}}
-    dispatch.snapshot_hook(image_meta=None)
-    dispatch.snapshot_hook()
+
+
+def test_registry_reset_forgets_chains_and_mode(config):
+    config.config(group='nova_imgmeta', snapshot_on_error='closed')
+    registry.reset(conf=config.conf)
+    assert registry.snapshot_on_error() == ('closed', None)
+    first = registry.get_chain('snapshot')
+    assert registry.get_chain('snapshot') is first
+    config.config(group='nova_imgmeta', snapshot_on_error='open')
+    registry.reset(conf=config.conf)
+    assert registry.snapshot_on_error() == ('open', None)
+    assert registry.get_chain('snapshot') is not first

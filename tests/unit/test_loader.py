@@ -1,29 +1,44 @@
 # -*- coding: utf-8 -*-
+"""Loading chains, with the example plugin (tests/unit/example_plugin) and
+the broken ones (tests/unit/fixtures/broken_plugins) installed by tox."""
+
+import logging
+import sys
+
 import pytest
 from stevedore import extension
 from stevedore import named
 
+from nova_imgmeta import exceptions
 from nova_imgmeta import loader
+from nova_imgmeta.policies import base
 from nova_imgmeta.policies import heal
 
-try:
-    import nova_imgmeta_example  # noqa: F401
-    HAVE_EXAMPLE = True
-except ImportError:
-    HAVE_EXAMPLE = False
-
-needs_example = pytest.mark.skipif(
-    not HAVE_EXAMPLE,
-    reason='tests/unit/example_plugin is not installed (tox installs it)')
+import nova_imgmeta_broken  # noqa: F401  (tests/unit/fixtures, via tox)
+import nova_imgmeta_example  # noqa: F401  (tests/unit/example_plugin)
 
 
 def test_default_chains_load_from_entry_points(conf):
     rebuild = loader.build_chain('rebuild', conf)
     snapshot = loader.build_chain('snapshot', conf)
     assert rebuild.names == ['base-image-ref']
+    assert snapshot.names == ['heal', 'never-inherit', 'truncated']
+    assert snapshot.idle == [
+        ('patterns', 'deny_patterns and allow_only_patterns are empty')]
+    assert snapshot.describe() == (
+        'heal, never-inherit, truncated; idle: patterns (deny_patterns and '
+        'allow_only_patterns are empty)')
+    assert not rebuild.errors and not snapshot.errors
+    assert all(bound.trusted for bound in rebuild.policies)
+    assert all(bound.trusted for bound in snapshot.policies)
+
+
+def test_patterns_run_once_there_are_patterns(config):
+    config.config(group='nova_imgmeta', deny_patterns=['hw_*'])
+    snapshot = loader.build_chain('snapshot', config.conf)
     assert snapshot.names == ['heal', 'never-inherit', 'patterns',
                               'truncated']
-    assert not rebuild.errors and not snapshot.errors
+    assert snapshot.idle == []
 
 
 def test_configured_order_is_kept(config):
@@ -33,7 +48,8 @@ def test_configured_order_is_kept(config):
         'truncated', 'heal']
 
 
-def test_unknown_policy_names_the_option_and_what_is_installed(config):
+def test_unknown_policy_is_one_error_naming_what_is_installed(config,
+                                                              caplog):
     config.config(group='nova_imgmeta', snapshot_policies=['hael', 'heal'])
     chain = loader.build_chain('snapshot', config.conf)
     assert chain.names == ['heal']
@@ -43,6 +59,8 @@ def test_unknown_policy_names_the_option_and_what_is_installed(config):
     text = str(error)
     assert '[nova_imgmeta] snapshot_policies' in text
     assert 'unknown policy' in text and 'never-inherit' in text
+    # stevedore's own "Could not load hael" is not logged beside it
+    assert not [r for r in caplog.records if 'hael' in r.getMessage()]
 
 
 def test_duplicate_name(config):
@@ -79,39 +97,18 @@ def test_empty_list_loads_nothing(config):
     assert chain.names == [] and chain.errors == []
 
 
-@needs_example
 def test_example_operator_plugin_loads_from_its_entry_point(config):
     from nova_imgmeta_example import stamp
     config.config(group='nova_imgmeta',
                   snapshot_policies=['never-inherit', 'stamp-project'])
     chain = loader.build_chain('snapshot', config.conf)
     assert chain.names == ['never-inherit', 'stamp-project']
-    assert isinstance(chain.policies[1][1], stamp.StampProjectPolicy)
+    assert isinstance(chain.policies[1].policy, stamp.StampProjectPolicy)
+    assert not chain.policies[1].trusted
+    assert chain.policies[1].keywords == ('instance', 'image_meta',
+                                          'extra_properties')
 
 
-@needs_example
-def test_plugin_that_fails_to_import(config):
-    config.config(group='nova_imgmeta',
-                  snapshot_policies=['example-broken-import', 'heal'])
-    chain = loader.build_chain('snapshot', config.conf)
-    assert chain.names == ['heal']
-    [error] = chain.errors
-    assert error.policy == 'example-broken-import'
-    assert 'failed to load' in str(error)
-    assert 'nova_imgmeta_example_missing_dependency' in str(error)
-
-
-@needs_example
-def test_plugin_that_is_not_a_policy(config):
-    config.config(group='nova_imgmeta',
-                  snapshot_policies=['example-not-a-policy'])
-    chain = loader.build_chain('snapshot', config.conf)
-    [error] = chain.errors
-    assert error.policy == 'example-not-a-policy'
-    assert 'NotAPolicy' in str(error) and 'SnapshotPolicy' in str(error)
-
-
-@needs_example
 def test_example_plugin_through_the_dispatcher(config):
     from nova_imgmeta import dispatch
 
@@ -124,3 +121,113 @@ def test_example_plugin_through_the_dispatcher(config):
     dispatch.snapshot_hook(context=None, instance=instance,
                            image_meta=image_meta, extra_properties=extra)
     assert image_meta['properties']['source_project_id'] == 'proj-42'
+
+
+def test_plugin_that_fails_to_import(config):
+    config.config(group='nova_imgmeta',
+                  snapshot_policies=['broken-import', 'heal'])
+    chain = loader.build_chain('snapshot', config.conf)
+    assert chain.names == ['heal']
+    [error] = chain.errors
+    assert error.policy == 'broken-import'
+    assert 'failed to load' in str(error)
+    assert 'nova_imgmeta_broken_missing_dependency' in str(error)
+
+
+def test_plugin_that_is_not_a_policy(config):
+    config.config(group='nova_imgmeta',
+                  snapshot_policies=['broken-not-a-policy'])
+    chain = loader.build_chain('snapshot', config.conf)
+    [error] = chain.errors
+    assert error.policy == 'broken-not-a-policy'
+    assert 'NotAPolicy' in str(error) and 'SnapshotPolicy' in str(error)
+
+
+def test_non_ascii_load_error_disables_nothing_else(config):
+    """Python 2.7: str() of the error raised UnicodeEncodeError inside
+    stevedore's failure callback, and the whole chain was lost.
+    """
+    config.config(group='nova_imgmeta',
+                  snapshot_policies=['broken-non-ascii', 'never-inherit'])
+    chain = loader.build_chain('snapshot', config.conf)
+    assert chain.names == ['never-inherit']
+    [error] = chain.errors
+    assert error.policy == 'broken-non-ascii'
+    assert u'dépendance manquante' in exceptions.describe(error)
+
+
+@pytest.mark.parametrize('name,text', [
+    ('broken-exit', 'SystemExit: nova_imgmeta_broken.exits called sys.exit'),
+    ('broken-assert', 'AssertionError: nova_imgmeta_broken.asserts failed'),
+])
+def test_plugin_escaping_stevedore_takes_no_other_policy_down(config, name,
+                                                              text):
+    config.config(group='nova_imgmeta',
+                  snapshot_policies=['heal', name, 'never-inherit'])
+    chain = loader.build_chain('snapshot', config.conf)
+    assert chain.names == ['heal', 'never-inherit']
+    [error] = chain.errors
+    assert error.policy == name and text in str(error)
+
+
+@pytest.mark.parametrize('kind', ['rebuild', 'snapshot'])
+def test_apply_requiring_what_the_hook_does_not_offer(config, kind):
+    config.config(group='nova_imgmeta',
+                  **{'%s_policies' % kind: ['broken-signature']})
+    chain = loader.build_chain(kind, config.conf)
+    assert chain.names == []
+    [error] = chain.errors
+    text = str(error)
+    assert error.policy == 'broken-signature'
+    assert 'nova_imgmeta_broken.policies.WantsFlavor' in text
+    assert 'requires flavor' in text
+    assert ', '.join(base.KINDS[kind].arguments) in text
+
+
+class Declares(base.SnapshotPolicy):
+    def apply(self, image_meta, instance, unused=None):
+        pass
+
+
+class AllOfThem(base.SnapshotPolicy):
+    def apply(self, context, instance, image_meta, extra_properties):
+        pass
+
+
+class OnlyKwargs(base.SnapshotPolicy):
+    def apply(self, **kwargs):
+        pass
+
+
+class Callable(object):
+    def __call__(self, image_meta, extra_properties, **kwargs):
+        pass
+
+
+@pytest.mark.parametrize('apply,keywords', [
+    (Declares(None).apply, ('instance', 'image_meta')),
+    (AllOfThem(None).apply, loader.IN_ORDER),
+    (OnlyKwargs(None).apply, None),
+    (Callable(), None),
+    (lambda image_meta: None, ('image_meta',)),
+])
+def test_what_each_policy_is_passed(apply, keywords):
+    assert loader._keywords(apply, base.KINDS['snapshot']) == keywords
+
+
+@pytest.mark.skipif(sys.version_info < (3, 8),
+                    reason='positional-only parameters: Python 3.8 and later')
+def test_positional_only_parameters_are_refused():
+    namespace = {}
+    exec('def apply(image_meta, /): pass', namespace)
+    with pytest.raises(loader._BadSignature) as info:
+        loader._keywords(namespace['apply'], base.KINDS['snapshot'])
+    assert 'positional-only' in str(info.value)
+
+
+def test_load_failure_is_logged_by_the_caller_only(config, caplog):
+    caplog.set_level(logging.DEBUG)
+    config.config(group='nova_imgmeta', snapshot_policies=['broken-import'])
+    chain = loader.build_chain('snapshot', config.conf)
+    assert len(chain.errors) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

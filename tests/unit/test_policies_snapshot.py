@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 import logging
+import random
 
 import pytest
+import six
 
 from nova_imgmeta import changes
 from nova_imgmeta import exceptions
@@ -9,6 +11,7 @@ from nova_imgmeta.policies import heal
 from nova_imgmeta.policies import never_inherit
 from nova_imgmeta.policies import patterns
 from nova_imgmeta.policies import truncated
+from nova_imgmeta import sysmeta
 
 from . import fakes
 
@@ -299,6 +302,37 @@ def test_valid_bracket_patterns(config):
     assert image_meta['properties'] == {'ay': 3}
 
 
+def test_non_ascii_patterns_from_nova_conf_match(conf_file):
+    """Python 2.7: oslo.config gives the patterns as bytes, Nova's keys
+    are text: such a pattern never matched.
+    """
+    conf = conf_file(u'[nova_imgmeta]\ndeny_patterns = clé_*,prix_€\n'
+                     u'allow_only_patterns = clé_*,prix_€,os_*\n')
+    policy = patterns.PatternPolicy(conf)
+    image_meta = {'properties': {u'clé_ü': u'x', u'prix_€': u'1',
+                                 u'os_distro': u'debian', u'hw_x': u'y'}}
+    removed = policy.apply(None, fakes.InstanceStub(), image_meta, {})
+    assert image_meta['properties'] == {u'os_distro': u'debian'}
+    assert sorted(change.key for change in removed) == sorted(
+        [u'clé_ü', u'prix_€', u'hw_x'])
+
+
+@pytest.mark.skipif(six.PY3, reason='Python 3 does not parse such a file')
+def test_undecodable_pattern_names_the_option(tmp_path):
+    from oslo_config import cfg
+
+    from nova_imgmeta import opts
+    path = tmp_path / 'nova.conf'
+    path.write_bytes(b'[nova_imgmeta]\ndeny_patterns = cl\xe9_*\n')
+    conf = cfg.ConfigOpts()
+    opts.register_opts(conf)
+    conf(['--config-file', str(path)], default_config_files=[])
+    with pytest.raises(exceptions.ConfigError) as info:
+        patterns.PatternPolicy(conf)
+    assert info.value.option == 'deny_patterns'
+    assert 'UTF-8' in str(info.value)
+
+
 # truncated ---------------------------------------------------------------
 
 def truncated_policy(config, mode):
@@ -345,6 +379,35 @@ def test_truncated_ignores_request_values_and_odd_values(config):
     assert sorted(image_meta['properties']) == ['l', 'n', 'none', 'req']
     for empty in ({}, {'properties': {}}, {'properties': None}):
         assert policy.apply(None, fakes.InstanceStub(), empty, {}) == []
+
+
+def _naive_cut_short(properties, extra):
+    return [key for key, value in properties.items()
+            if key not in extra and sysmeta.at_limit(value)]
+
+
+def test_cut_short_finds_what_a_test_of_each_value_finds():
+    rng = random.Random(1893618)
+    pieces = [u'a', u'é', u'€', u'\U0001f600', u'a\x00', b'b', b'\xc3\xa9',
+              None, 7]
+    for round_ in range(1000):
+        properties = {}
+        choices = pieces[:5] if round_ % 2 else pieces   # text only, or not
+        for i in range(rng.randint(0, 12)):
+            kind = rng.choice(choices)
+            if not isinstance(kind, (six.text_type, six.binary_type)):
+                properties['k%d' % i] = kind
+                continue
+            size = rng.choice([5, 62, 63, 64, 84, 85, 126, 127, 128, 200,
+                               251, 252, 253, 254, 255, 256, 300])
+            value = (kind * size)[:size]
+            if isinstance(value, six.text_type) and rng.random() < 0.5:
+                value = fakes.safe_truncate(value * 4, 255)
+            properties['k%d' % i] = value
+        extra = dict.fromkeys(rng.sample(sorted(properties),
+                                         min(2, len(properties))))
+        assert sorted(truncated.cut_short(properties, extra)) == sorted(
+            _naive_cut_short(properties, extra)), properties
 
 
 def test_truncated_unknown_mode_names_the_option(conf_file):

@@ -60,7 +60,7 @@ def test_sample_lists_every_option_with_its_default():
         match = re.match(r'^#(\w+) = ?(.*)$', line)
         if match:
             in_sample[match.group(1)] = match.group(2)
-    expected = dict((opt.name, _default(opt)) for opt in opts.ALL_OPTS)
+    expected = dict((opt.name, _default(opt)) for opt in opts.all_opts())
     assert in_sample == expected, STALE
 
 
@@ -69,5 +69,5 @@ def test_sample_carries_the_current_help_texts():
         line.lstrip('#') for line in _section('nova_imgmeta')
         if line.startswith('#')))
     assert _squash(opts.GROUP.help) in comments, STALE
-    for opt in opts.ALL_OPTS:
+    for opt in opts.all_opts():
         assert _squash(opt.help) in comments, '%s: %s' % (opt.name, STALE)

@@ -1,19 +1,32 @@
 #!/bin/bash
 # The Glance test tier: operator CLI tests against a real Glance API server
-# (Glance 33.0.0 from PyPI, Python 3.11, SQLite, filesystem store) started
-# by the tests on 127.0.0.1, plus the Nova stand-in checked against
-# responses recorded from real Nova Queens.
+# (Glance 33.0.0 from PyPI under Python 3.11, or Pike's 15.0.2 under Python
+# 2.7; SQLite, filesystem store) started by the tests on 127.0.0.1, plus
+# the Nova stand-in checked against responses recorded from real Nova
+# Queens.
 #
 #   tools/glance-tier/run-tests.sh [pytest args]     (default: tests/glance)
 #
 # NOVA_IMGMETA_GLANCE_VENV: the venv (default <repo>/.venv-glance); it is
 # created or completed first by setup-venv.sh.
+# NOVA_IMGMETA_GLANCE_RELEASE=15.0.2: the server is Pike's Glance 15.0.2
+# under Python 2.7 instead (venv NOVA_IMGMETA_GLANCE_SERVER, default
+# <repo>/.venv-glance15, made by setup-glance15.sh); the tests and the
+# CLI still run in the Python 3.11 venv.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 export NOVA_IMGMETA_GLANCE_VENV=${NOVA_IMGMETA_GLANCE_VENV:-$ROOT/.venv-glance}
+case "${NOVA_IMGMETA_GLANCE_RELEASE:-}" in
+    ""|33.0.0) ;;
+    15.0.2) export NOVA_IMGMETA_GLANCE_SERVER=${NOVA_IMGMETA_GLANCE_SERVER:-$ROOT/.venv-glance15} ;;
+    *) echo "run-tests.sh: no recipe for Glance $NOVA_IMGMETA_GLANCE_RELEASE" >&2; exit 2 ;;
+esac
 if [ -z "${NOVA_IMGMETA_GLANCE_SKIP_SETUP:-}" ]; then
     "$HERE/setup-venv.sh" "$NOVA_IMGMETA_GLANCE_VENV"
+    if [ -n "${NOVA_IMGMETA_GLANCE_SERVER:-}" ]; then
+        "$HERE/setup-glance15.sh" "$NOVA_IMGMETA_GLANCE_SERVER"
+    fi
 fi
 cd "$ROOT"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"

@@ -11,7 +11,7 @@
 # under the License.
 """Integration tests: the real patched Nova API with the installed plugin.
 
-These run in the real-Nova tier (tools/nova-tier/run.sh), against a Nova
+These run in the real-Nova tier (tools/nova-tier/tier.py), against a Nova
 release (Pike to Victoria) with its patch series applied. They drive the
 real ``nova.compute.api.API.rebuild`` (whose ``_reset_image_metadata``
 closure calls the rebuild hooks) and the snapshot metadata builder

@@ -1,7 +1,7 @@
 # An operator's own nova-imgmeta policy, packaged on its own: installing this
 # distribution next to nova-imgmeta is all it takes (no fork). See
 # doc/plugins.md. nova-imgmeta's unit tests install it (tox.ini) and load it
-# through its real entry points.
+# through its real entry point.
 import setuptools
 
 setuptools.setup(
@@ -13,10 +13,6 @@ setuptools.setup(
     entry_points={
         'nova_imgmeta.snapshot_policies': [
             'stamp-project = nova_imgmeta_example.stamp:StampProjectPolicy',
-            # Deliberately broken plugins, for nova-imgmeta's own tests of
-            # load failures; an operator's package would not have these.
-            'example-broken-import = nova_imgmeta_example.broken:Broken',
-            'example-not-a-policy = nova_imgmeta_example.stamp:NotAPolicy',
         ],
     },
 )

@@ -1,6 +1,6 @@
 # Policies used only by the real-Nova integration tests
 # (tests/nova/integration): installed into the tier's venv by
-# tools/nova-tier/run.sh after the freeze check, and loaded by nova_imgmeta
+# tools/nova-tier/tier.py after the freeze check, and loaded by nova_imgmeta
 # through these real entry points when a test names them in
 # [nova_imgmeta] rebuild_policies / snapshot_policies.
 import setuptools

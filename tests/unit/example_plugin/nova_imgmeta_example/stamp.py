@@ -6,10 +6,9 @@ Enable it in nova.conf after installing this distribution::
     snapshot_policies = heal,never-inherit,patterns,truncated,stamp-project
 """
 
-from nova_imgmeta import changes
 from nova_imgmeta.policies import base
 
-__all__ = ['StampProjectPolicy', 'NotAPolicy']
+__all__ = ['StampProjectPolicy']
 
 PROPERTY = 'source_project_id'
 
@@ -17,20 +16,13 @@ PROPERTY = 'source_project_id'
 class StampProjectPolicy(base.SnapshotPolicy):
     """Set ``source_project_id`` to the project of the snapshotted server."""
 
-    def apply(self, context, instance, image_meta, extra_properties):
+    summary = 'set source_project_id to the project of the server'
+
+    def apply(self, instance, image_meta, extra_properties):
         project_id = getattr(instance, 'project_id', None)
         properties = image_meta.get('properties')
         if not project_id or not isinstance(properties, dict):
-            return []
-        if PROPERTY in (extra_properties or {}):
-            return []  # the request's own value wins
-        old = properties.get(PROPERTY, changes.ABSENT)
+            return
+        if PROPERTY in extra_properties:
+            return  # the request's own value wins
         properties[PROPERTY] = project_id
-        return [changes.Change(PROPERTY, old, project_id)]
-
-
-class NotAPolicy(object):
-    """Not derived from SnapshotPolicy: nova-imgmeta refuses to load it."""
-
-    def __init__(self, conf):
-        self.conf = conf

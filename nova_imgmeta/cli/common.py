@@ -1,0 +1,104 @@
+"""What the operator commands share: exit codes, error reporting, progress
+lines, and the listing of the catalogue into an index."""
+
+from __future__ import print_function
+
+import sys
+import time
+
+from nova_imgmeta.catalogue.index import ImageIndex
+from nova_imgmeta.exceptions import CommandError
+
+#: Exit codes shared by the commands.
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_ERROR = 2
+
+
+def err(command, message):
+    print('nova-imgmeta %s: %s' % (command, message), file=sys.stderr)
+
+
+def guarded(command, func):
+    """Wrap func(args) -> exit code: CommandError becomes a message and
+    its exit code.
+    """
+    def run(args):
+        try:
+            return func(args)
+        except CommandError as exc:
+            err(command, 'error: %s' % exc)
+            return exc.exit_code
+    run.__name__ = getattr(func, '__name__', 'run')
+    return run
+
+
+class Progress(object):
+    """Progress lines on stderr for long runs, at most one every few
+    seconds.
+    """
+
+    def __init__(self, enabled=True, interval=2.0, stream=None):
+        self.enabled = enabled
+        self.interval = interval
+        self.stream = stream or sys.stderr
+        self._last = 0.0
+
+    def say(self, message, force=False):
+        if not self.enabled:
+            return
+        now = time.time()
+        if force or now - self._last >= self.interval:
+            self._last = now
+            print('nova-imgmeta: ' + message, file=self.stream)
+            try:
+                self.stream.flush()
+            except (AttributeError, ValueError):
+                pass
+
+
+def add_listing_arguments(parser):
+    parser.add_argument('--page-size', type=int, default=1000, metavar='N',
+                        help='images per Glance request (default 1000, '
+                             "Glance's usual api_limit_max)")
+    parser.add_argument('--owner', metavar='PROJECT_ID',
+                        help="check only this project's snapshots (the "
+                             'images they name are looked up wherever '
+                             'they are; default: every image your '
+                             'credentials can see; admins see all)')
+    parser.add_argument('--quiet', '-q', action='store_true',
+                        help='no progress lines on stderr')
+
+
+def build_index(glance, args, source_properties=()):
+    """List the catalogue into an :class:`ImageIndex`, with progress, then
+    look up the images its snapshots name that the listing did not hold
+    (``--owner``, or deleted: only a 404 makes a link dangling).
+    """
+    progress = Progress(enabled=not getattr(args, 'quiet', False))
+    index = ImageIndex(source_properties=source_properties)
+    pages = [0]
+
+    def on_page(number):
+        pages[0] += 1
+        progress.say('listing images: %d pages, %d images so far'
+                     % (pages[0], index.count + number))
+    filters = {}
+    if getattr(args, 'owner', None):
+        filters['owner'] = args.owner
+        index.filtered = True
+    try:
+        for image in glance.iter_catalogue(page_size=args.page_size,
+                                           filters=filters, on_page=on_page):
+            index.add(image)
+        listed = index.count
+        looked_up = index.add_references(glance.find_images)
+    except BaseException:
+        index.close()
+        raise
+    message = 'listed %d images in %d pages' % (listed, pages[0])
+    if looked_up:
+        message += ('; looked up %d images named by snapshots but not '
+                    'listed' % looked_up)
+    progress.say(message, force=True)
+    return index, progress

@@ -1,0 +1,242 @@
+"""Authentication the OpenStack way, for the operator commands.
+
+``add_auth_arguments(parser)`` adds the usual ``--os-*`` options (their
+defaults are the ``OS_*`` environment variables, read when the command runs,
+so that ``--help`` never shows a password) and ``--os-cloud`` for
+clouds.yaml. ``connect(args)`` returns a :class:`Connection` holding a
+keystoneauth1 session. keystoneauth1 and os-client-config are imported only
+there: they come with the ``cli`` extra.
+"""
+
+from __future__ import absolute_import
+
+import os
+
+from nova_imgmeta.cloud.failures import MissingClients
+from nova_imgmeta.exceptions import CommandError
+
+#: (option dest without the "os_" prefix, help). Every one is also read from
+#: the environment variable OS_<DEST upper-case>.
+AUTH_OPTIONS = (
+    ('auth_url', 'Identity (Keystone) endpoint URL'),
+    ('username', 'user name'),
+    ('user_id', 'user id'),
+    ('password', 'password'),
+    ('project_name', 'project (tenant) name'),
+    ('project_id', 'project (tenant) id'),
+    ('user_domain_name', 'domain name of the user'),
+    ('user_domain_id', 'domain id of the user'),
+    ('project_domain_name', 'domain name of the project'),
+    ('project_domain_id', 'domain id of the project'),
+    ('domain_name', 'domain name to scope to'),
+    ('domain_id', 'domain id to scope to'),
+    ('default_domain_name', 'default domain name (v2 credentials)'),
+    ('default_domain_id', 'default domain id (v2 credentials)'),
+    ('system_scope', 'system scope (e.g. "all")'),
+    ('trust_id', 'trust id'),
+    ('token', 'a token (auth types token and admin_token)'),
+    ('endpoint', 'service endpoint for auth types none and admin_token'),
+)
+#: Legacy environment names still found in many openrc files.
+ENV_ALIASES = {
+    'project_name': ('OS_TENANT_NAME',),
+    'project_id': ('OS_TENANT_ID',),
+    'image_endpoint_override': ('OS_IMAGE_URL',),
+}
+
+
+def _env(dest):
+    names = ('OS_' + dest.upper(),) + ENV_ALIASES.get(dest, ())
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def value(args, dest):
+    """The --os-<dest> option if given, else its OS_* variable, else None."""
+    given = getattr(args, 'os_' + dest, None)
+    if given not in (None, ''):
+        return given
+    return _env(dest)
+
+
+def add_auth_arguments(parser):
+    group = parser.add_argument_group(
+        'authentication',
+        'keystoneauth1 options; each defaults to its OS_* environment '
+        'variable (e.g. --os-auth-url: OS_AUTH_URL)')
+    group.add_argument('--os-cloud', metavar='NAME',
+                       help='a cloud from clouds.yaml (os-client-config); '
+                            'default: OS_CLOUD')
+    group.add_argument('--os-auth-type', metavar='TYPE',
+                       help='keystoneauth1 plugin: password, token, '
+                            'v3password, admin_token, none... '
+                            '(default: password, or token when a token '
+                            'is given)')
+    for dest, text in AUTH_OPTIONS:
+        group.add_argument('--os-' + dest.replace('_', '-'),
+                           dest='os_' + dest, metavar='VALUE', help=text)
+    group.add_argument('--os-region-name', metavar='REGION')
+    group.add_argument('--os-interface', metavar='INTERFACE',
+                       help='endpoint interface (default: public)')
+    group.add_argument('--os-cacert', metavar='FILE',
+                       help='CA bundle to verify TLS servers')
+    group.add_argument('--os-cert', metavar='FILE')
+    group.add_argument('--os-key', metavar='FILE')
+    group.add_argument('--insecure', action='store_true', default=None,
+                       help='do not verify TLS certificates')
+    group.add_argument('--timeout', type=float, default=None,
+                       metavar='SECONDS',
+                       help='HTTP timeout (default: OS_TIMEOUT or 60)')
+    group.add_argument('--os-image-endpoint-override', metavar='URL',
+                       help='Glance endpoint, bypassing the catalog '
+                            '(OS_IMAGE_ENDPOINT_OVERRIDE or OS_IMAGE_URL)')
+    group.add_argument('--os-compute-endpoint-override', metavar='URL',
+                       help='Nova endpoint incl. /v2.1, bypassing the '
+                            'catalog (OS_COMPUTE_ENDPOINT_OVERRIDE)')
+    group.add_argument('--os-header', action='append', default=[],
+                       metavar='"NAME: VALUE"',
+                       help='an extra HTTP header on every request '
+                            '(repeatable; e.g. for services behind a '
+                            'trusted authentication proxy)')
+    return group
+
+
+class Connection(object):
+    """A keystoneauth1 session and where the image and compute APIs are."""
+
+    def __init__(self, session, region_name=None, interface=None,
+                 image_endpoint=None, compute_endpoint=None):
+        self.session = session
+        self.region_name = region_name
+        self.interface = interface or 'public'
+        self.image_endpoint = image_endpoint
+        self.compute_endpoint = compute_endpoint
+
+    def client_kwargs(self, endpoint_override, interface_name='interface'):
+        """Keyword arguments for a client on this session: interface,
+        region and endpoint override (``interface_name`` is the client's
+        name for the interface).
+        """
+        kwargs = {'session': self.session, interface_name: self.interface}
+        if self.region_name:
+            kwargs['region_name'] = self.region_name
+        if endpoint_override:
+            kwargs['endpoint_override'] = endpoint_override
+        return kwargs
+
+
+def parse_headers(items):
+    headers = {}
+    for item in items or ():
+        sep = ':' if ':' in item else '='
+        if sep not in item:
+            raise CommandError('--os-header %r: expected "NAME: VALUE"' % item)
+        name, val = item.split(sep, 1)
+        headers[name.strip()] = val.strip()
+    return headers
+
+
+def _import_keystoneauth():
+    try:
+        from keystoneauth1 import loading
+        from keystoneauth1 import session as ks_session
+    except ImportError as exc:
+        raise MissingClients(str(exc))
+    return loading, ks_session
+
+
+def connect(args):
+    """Build a :class:`Connection` from the parsed arguments."""
+    headers = parse_headers(getattr(args, 'os_header', None))
+    cloud = value(args, 'cloud')
+    if cloud:
+        return _connect_cloud(args, cloud, headers)
+    loading, ks_session = _import_keystoneauth()
+    auth_type = value(args, 'auth_type')
+    if not auth_type:
+        if value(args, 'token') and value(args, 'endpoint'):
+            auth_type = 'admin_token'
+        elif value(args, 'token'):
+            auth_type = 'token'
+        elif value(args, 'endpoint') and not value(args, 'auth_url'):
+            auth_type = 'none'
+        else:
+            auth_type = 'password'
+    try:
+        loader = loading.get_plugin_loader(auth_type)
+    except Exception as exc:
+        raise CommandError('unknown --os-auth-type %r: %s' % (auth_type, exc))
+    options = {}
+    for opt in loader.get_options():
+        val = value(args, opt.dest)
+        if val is not None:
+            options[opt.dest] = val
+    if auth_type not in ('none', 'admin_token') and \
+            not options.get('auth_url'):
+        raise CommandError('no credentials: set OS_AUTH_URL and friends '
+                           '(source your openrc), use --os-cloud NAME, or '
+                           '--os-auth-url and the other --os-* options')
+    try:
+        auth = loader.load_from_options(**options)
+    except Exception as exc:
+        raise CommandError('incomplete credentials for auth type %s: %s'
+                           % (auth_type, exc))
+    verify = True
+    if _insecure(args):
+        verify = False
+    elif value(args, 'cacert'):
+        verify = value(args, 'cacert')
+    cert = value(args, 'cert')
+    if cert and value(args, 'key'):
+        cert = (cert, value(args, 'key'))
+    session = ks_session.Session(
+        auth=auth, verify=verify, cert=cert, timeout=_timeout(args),
+        additional_headers=headers, user_agent='nova-imgmeta')
+    return Connection(
+        session,
+        region_name=value(args, 'region_name'),
+        interface=value(args, 'interface'),
+        image_endpoint=value(args, 'image_endpoint_override'),
+        compute_endpoint=value(args, 'compute_endpoint_override'))
+
+
+def _insecure(args):
+    if getattr(args, 'insecure', None):
+        return True
+    return (os.environ.get('OS_INSECURE') or '').lower() in (
+        '1', 'true', 'yes')
+
+
+def _timeout(args):
+    given = getattr(args, 'timeout', None)
+    if given is None:
+        given = os.environ.get('OS_TIMEOUT') or 60
+    return float(given)
+
+
+def _connect_cloud(args, cloud, headers):
+    _import_keystoneauth()
+    try:
+        import os_client_config
+    except ImportError as exc:
+        raise MissingClients(str(exc))
+    try:
+        config = os_client_config.OpenStackConfig().get_one_cloud(
+            cloud=cloud, region_name=value(args, 'region_name'))
+        session = config.get_session()
+    except Exception as exc:
+        raise CommandError('clouds.yaml cloud %r: %s' % (cloud, exc))
+    session.additional_headers.update(headers)
+    conf = getattr(config, 'config', {}) or {}
+    return Connection(
+        session,
+        region_name=getattr(config, 'region_name', None) or
+        conf.get('region_name'),
+        interface=conf.get('interface'),
+        image_endpoint=value(args, 'image_endpoint_override') or
+        conf.get('image_endpoint_override'),
+        compute_endpoint=value(args, 'compute_endpoint_override') or
+        conf.get('compute_endpoint_override'))

@@ -1,0 +1,147 @@
+"""Batched server look-ups in Nova (compute API v2.1, Pike and Queens).
+
+What those releases' API offers, and what this module uses:
+
+* ``GET /servers/detail`` with ``all_tenants=1`` (admins) and
+  ``changes-since=<time>``: Nova then returns deleted servers too (the API
+  only hides deleted servers when neither ``changes-since`` nor ``deleted``
+  is given), paginated by ``limit`` (at most ``osapi_max_limit``, 1000 by
+  default) and ``marker``. One listing therefore answers for every server
+  changed since the oldest snapshot in question, live or deleted.
+* ``uuid=<one uuid>`` is an admin filter (an exact match; Nova keeps only
+  the last value of a repeated query parameter, so it takes no list). For a
+  handful of servers one filtered request each is cheaper than a listing.
+* Non-admins get 403 for ``all_tenants``: the look-up then retries without
+  it and sees the servers of its own project only.
+"""
+
+from __future__ import absolute_import
+
+try:  # Python 3
+    from urllib.parse import parse_qsl
+    from urllib.parse import urlencode
+    from urllib.parse import urlsplit
+except ImportError:  # Python 2.7
+    from urllib import urlencode
+    from urlparse import parse_qsl
+    from urlparse import urlsplit
+
+from nova_imgmeta.cloud.failures import ApiError
+from nova_imgmeta.cloud.failures import describe
+from nova_imgmeta.cloud.failures import MissingClients
+
+DEFAULT_PAGE_SIZE = 1000
+#: Up to this many servers are looked up one request each.
+DEFAULT_BATCH_THRESHOLD = 20
+EPOCH = '1970-01-01T00:00:00Z'
+
+
+def nova_http(connection):
+    try:
+        from novaclient import client as nova_client
+    except ImportError as exc:
+        raise MissingClients(str(exc))
+    # endpoint_type: novaclient's name for the interface since Ocata
+    return nova_client.Client('2.1', **connection.client_kwargs(
+        connection.compute_endpoint, 'endpoint_type')).client
+
+
+def server_image_id(server):
+    """The id of the image a server (a dict from the API) runs, or ''."""
+    image = server.get('image')
+    if isinstance(image, dict):
+        return image.get('id') or ''
+    return ''
+
+
+class NovaAPI(object):
+
+    def __init__(self, http, warn=None):
+        self.http = http
+        self.warn = warn or (lambda message: None)
+        self.all_projects = True
+
+    @classmethod
+    def from_connection(cls, connection, warn=None):
+        return cls(nova_http(connection), warn=warn)
+
+    def _get_servers(self, params):
+        """One ``GET /servers/detail``: its body (a dict)."""
+        query = list(params)
+        if self.all_projects:
+            query.insert(0, ('all_tenants', '1'))
+        url = '/servers/detail?' + urlencode(query)
+        try:
+            _resp, body = self.http.get(url)
+        except Exception as exc:
+            error = describe(exc, 'list servers')
+            if error.status == 403 and self.all_projects:
+                self.warn('not allowed to list the servers of all projects '
+                          '(admin only): looking at your own project only')
+                self.all_projects = False
+                return self._get_servers(params)
+            raise error
+        return body or {}
+
+    def find_servers(self, uuids, since=None,
+                     batch_threshold=DEFAULT_BATCH_THRESHOLD,
+                     page_size=DEFAULT_PAGE_SIZE):
+        """Yield ``(server uuid, server dict)`` for the wanted servers found.
+
+        :param uuids: the wanted server uuids (a sized container).
+        :param since: ISO 8601 time no later than the last change of any
+            wanted server (e.g. the oldest snapshot's created_at less a
+            margin); None for no lower bound.
+        """
+        since = since or EPOCH
+        if len(uuids) <= batch_threshold:
+            for uuid in sorted(uuids):
+                body = self._get_servers([('uuid', uuid),
+                                          ('changes-since', EPOCH)])
+                for server in body.get('servers') or []:
+                    if server.get('id') == uuid:
+                        yield uuid, server
+                        break
+            return
+        for server in self.iter_servers([('changes-since', since)],
+                                        page_size):
+            if server.get('id') in uuids:
+                yield server['id'], server
+
+    def iter_servers(self, params, page_size=DEFAULT_PAGE_SIZE):
+        """Every server of a listing, page by page.
+
+        Nova caps ``limit`` at its ``[api] max_limit`` without saying so,
+        so a short page does not mean the end: the listing goes on while
+        Nova sends a ``servers_links`` "next" link, with that link's
+        marker.
+        """
+        markers = set()
+        marker = None
+        while True:
+            query = list(params) + [('limit', int(page_size))]
+            if marker:
+                query.append(('marker', marker))
+            body = self._get_servers(query)
+            servers = body.get('servers') or []
+            for server in servers:
+                yield server
+            marker = next_marker(body.get('servers_links'))
+            if not servers or not marker:
+                return
+            if marker in markers:
+                raise ApiError('list servers: Nova sent the same "next" '
+                               'marker twice (%s); stopping' % marker)
+            markers.add(marker)
+
+
+def next_marker(links):
+    """The ``marker`` of a ``servers_links`` "next" link, or None."""
+    for link in links or ():
+        if link.get('rel') != 'next':
+            continue
+        query = urlsplit(link.get('href') or '').query
+        for key, value in parse_qsl(query):
+            if key == 'marker' and value:
+                return value
+    return None

@@ -1,0 +1,108 @@
+"""Failed API calls, and the sentence an operator sees for each.
+
+HTTP and network failures from glanceclient, novaclient and keystoneauth1
+are turned into :class:`ApiError` (a
+:class:`nova_imgmeta.exceptions.CommandError`) with one clear sentence
+each, without importing any of those libraries here.
+"""
+
+from __future__ import absolute_import
+
+from nova_imgmeta.exceptions import CommandError
+
+__all__ = ['ApiError', 'MissingClients', 'describe']
+
+MISSING_CLIENTS = ('this command needs the OpenStack clients: '
+                   'install nova-imgmeta[cli] '
+                   '(pip install "nova-imgmeta[cli]")')
+
+_HINTS = {
+    401: 'authentication failed (HTTP 401): check your credentials '
+         '(OS_* variables, --os-* options or --os-cloud)',
+    403: 'permission denied (HTTP 403): your role may not do this; '
+         'an admin role is needed to change images of other projects '
+         'and to see deleted servers',
+    404: 'not found (HTTP 404): it was deleted, or is not visible to '
+         'your project',
+    409: 'conflict (HTTP 409): it changed while this command ran; '
+         'run the command again to see its current state',
+}
+
+
+class MissingClients(CommandError):
+    def __init__(self, detail=None):
+        msg = MISSING_CLIENTS
+        if detail:
+            msg = '%s [%s]' % (msg, detail)
+        super(MissingClients, self).__init__(msg)
+
+
+class ApiError(CommandError):
+    """A failed API request; ``status`` is the HTTP code or None."""
+
+    def __init__(self, message, status=None, network=False):
+        super(ApiError, self).__init__(message)
+        self.status = status
+        self.network = network
+
+    @property
+    def fatal(self):
+        """True when going on with other images cannot succeed either."""
+        return self.network or self.status == 401
+
+
+def http_status(exc):
+    """The HTTP status of a client exception, or None."""
+    for attr in ('http_status', 'status_code', 'code', 'status'):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int) and 100 <= value < 600:
+            return value
+    response = getattr(exc, 'response', None)
+    value = getattr(response, 'status_code', None)
+    if isinstance(value, int):
+        return value
+    return None
+
+
+_NETWORK_NAMES = ('ConnectFailure', 'ConnectionError', 'ConnectTimeout',
+                  'CommunicationError', 'ConnectionRefused',
+                  'RequestTimeout', 'SSLError', 'UnknownConnectionError',
+                  'DiscoveryFailure', 'EndpointNotFound', 'Timeout',
+                  'InvalidEndpoint')
+
+
+def is_network_error(exc):
+    import socket
+    if isinstance(exc, (socket.error, EnvironmentError)):
+        return True
+    names = set(cls.__name__ for cls in type(exc).__mro__)
+    return bool(names.intersection(_NETWORK_NAMES))
+
+
+def describe(exc, what):
+    """Turn a client exception into an :class:`ApiError`.
+
+    :param exc: the exception raised by a client or keystoneauth1.
+    :param what: what was being done, e.g. "GET image 1234".
+    """
+    if isinstance(exc, ApiError):
+        return exc
+    status = http_status(exc)
+    if status in _HINTS:
+        return ApiError('%s: %s' % (what, _HINTS[status]), status=status)
+    if status is not None:
+        return ApiError('%s: HTTP %d: %s' % (what, status, _short(exc)),
+                        status=status)
+    if is_network_error(exc):
+        return ApiError('%s: network error (%s: %s); check the endpoint '
+                        'URL and that the service is reachable'
+                        % (what, type(exc).__name__, _short(exc)),
+                        network=True)
+    return ApiError('%s: %s: %s' % (what, type(exc).__name__, _short(exc)))
+
+
+def _short(exc, limit=300):
+    text = ' '.join(str(exc).split())
+    if len(text) > limit:
+        text = text[:limit] + '...'
+    return text

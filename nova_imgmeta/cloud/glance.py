@@ -1,0 +1,253 @@
+"""The few Glance v2 calls the operator commands make.
+
+Listing follows Glance's ``next`` links page by page and yields one image
+at a time, so memory stays flat whatever the number of images. The default
+listing leaves out hidden images (API v2.7 on) and community images of
+other projects, so the whole catalogue is the union of a few listings,
+chosen from the API version document (see :meth:`GlanceAPI._scopes`).
+Writes are one JSON-patch ``PATCH`` each. The HTTP client is
+glanceclient's (a keystoneauth1 adapter); any object with ``get(url)``
+and ``patch(url, headers=, data=)`` returning ``(response, body)`` will
+do, which is how tests and the benchmark count requests.
+"""
+
+from __future__ import absolute_import
+
+import json
+
+try:  # Python 3
+    from urllib.parse import urlencode
+except ImportError:  # Python 2.7
+    from urllib import urlencode
+
+from nova_imgmeta.cloud.failures import ApiError
+from nova_imgmeta.cloud.failures import describe
+from nova_imgmeta.cloud.failures import MissingClients
+
+__all__ = ['GlanceAPI', 'api_version', 'set_property_ops']
+
+#: Glance's default api_limit_max: the largest page it serves.
+DEFAULT_PAGE_SIZE = 1000
+PATCH_CONTENT_TYPE = 'application/openstack-images-v2.1-json-patch'
+#: os_hidden came with image API v2.7 (Glance Rocky)
+HIDDEN_VERSION = (2, 7)
+#: ids per ``id=in:`` look-up (keeps the URL near 2 KB)
+LOOKUP_BATCH = 50
+
+
+def glance_http(connection):
+    """glanceclient's HTTP client for ``connection`` (an ops.auth one)."""
+    try:
+        import glanceclient
+    except ImportError as exc:
+        raise MissingClients(str(exc))
+    return glanceclient.Client('2', **connection.client_kwargs(
+        connection.image_endpoint)).http_client
+
+
+def api_version(document):
+    """The highest v2 API version (a tuple) that Glance's version document
+    lists as CURRENT or SUPPORTED, or None.
+    """
+    best = None
+    for version in (document or {}).get('versions') or ():
+        if version.get('status') not in ('CURRENT', 'SUPPORTED'):
+            continue
+        text = (version.get('id') or '').lstrip('v')
+        try:
+            number = tuple(int(part) for part in text.split('.'))
+        except ValueError:
+            continue
+        if number[:1] == (2,) and (best is None or number > best):
+            best = number
+    return best
+
+
+class GlanceAPI(object):
+
+    def __init__(self, http, warn=None):
+        self.http = http
+        self.warn = warn or (lambda message: None)
+        self._version = None
+        self._all_visibility = None   # visibility=all: unknown until tried
+
+    @classmethod
+    def from_connection(cls, connection, warn=None):
+        return cls(glance_http(connection), warn=warn)
+
+    def _call(self, what, method, url, **kwargs):
+        try:
+            return getattr(self.http, method)(url, **kwargs)
+        except Exception as exc:
+            raise describe(exc, what)
+
+    # -- what this Glance supports ------------------------------------
+    @property
+    def version(self):
+        """The image API version, from ``GET /versions`` (once); (2, 0)
+        when Glance does not say, so that nothing newer is assumed.
+        """
+        if self._version is None:
+            try:
+                _resp, body = self._call(
+                    'read the Glance API version document', 'get',
+                    '/versions')
+                self._version = api_version(body) or (2, 0)
+            except ApiError as exc:
+                if exc.fatal:
+                    raise
+                self.warn('Glance sent no version document (%s): assuming '
+                          'API v2.0 (no hidden images)' % exc)
+                self._version = (2, 0)
+        return self._version
+
+    @property
+    def has_hidden(self):
+        """os_hidden (API v2.7, Rocky): hidden images are left out of the
+        default listing. Older Glance takes ``os_hidden`` for an image
+        property filter (and lists nothing), so it is sent only here.
+        """
+        return self.version >= HIDDEN_VERSION
+
+    def _scopes(self):
+        """The listings that together hold every image: (filters, label)."""
+        if self._all_visibility is None:
+            # visibility=all came in Stein, still API v2.7 (as Rocky):
+            # only trying tells; Glance before v2.7 refuses it (400)
+            self._all_visibility = self.has_hidden
+        if self._all_visibility:
+            visibilities = [{'visibility': 'all'}]
+        else:
+            # without visibility Glance lists no community image of
+            # another project; community images are listed on their own
+            visibilities = [{}, {'visibility': 'community'}]
+        hidden = [{}, {'os_hidden': 'true'}] if self.has_hidden else [{}]
+        for one in visibilities:
+            for other in hidden:
+                scope = dict(one)
+                scope.update(other)
+                yield scope
+
+    # -- reading ------------------------------------------------------
+    def iter_catalogue(self, page_size=DEFAULT_PAGE_SIZE, filters=None,
+                       on_page=None):
+        """Yield every image the credentials can see (hidden and community
+        images included, as far as this Glance has them), one page in
+        memory at a time. An image may be yielded twice (it is in two
+        listings): callers key by id.
+        """
+        for scope in list(self._scopes()):
+            query = dict(filters or {})
+            query.update(scope)
+            try:
+                for image in self.iter_images(page_size, query, on_page):
+                    yield image
+            except ApiError as exc:
+                if scope.get('visibility') == 'all' and exc.status == 400:
+                    # a Rocky Glance: API v2.7 without visibility=all
+                    self._all_visibility = False
+                    for image in self.iter_catalogue(page_size, filters,
+                                                     on_page):
+                        yield image
+                    return
+                raise
+
+    def iter_images(self, page_size=DEFAULT_PAGE_SIZE, filters=None,
+                    on_page=None):
+        """Yield every image of one listing (a dict), following Glance's
+        ``next`` links, one page in memory at a time.
+
+        :param filters: query parameters, e.g. {'owner': ...} or
+            {'visibility': 'community'}.
+        :param on_page: called with the number of images of each page.
+        """
+        params = [('limit', int(page_size))]
+        for key in sorted(filters or {}):
+            params.append((key, filters[key]))
+        url = '/v2/images?' + urlencode(params)
+        seen = set()
+        while url:
+            if url in seen:
+                raise ApiError('list images: Glance sent the same "next" '
+                               'page twice (%s): its pagination goes round '
+                               'in circles; stopping' % url)
+            seen.add(url)
+            _resp, body = self._call('list images', 'get', url)
+            images = body.get('images') or []
+            if on_page is not None:
+                on_page(len(images))
+            for image in images:
+                yield image
+            url = body.get('next')
+
+    def find_images(self, image_ids, search=True, batch=LOOKUP_BATCH):
+        """Look up images by id: yield ``(id, image dict or None)`` for
+        each, None meaning that a GET answered 404 (it does not exist, or
+        is not visible to these credentials).
+
+        Batched: one ``id=in:`` listing per ``batch`` ids finds most of
+        them; each id that listing does not show (a deleted image, or one
+        a listing leaves out) is then asked for by its own GET.
+        ``search=False`` skips the batched listing, for ids that a whole
+        catalogue listing already missed.
+        """
+        image_ids = sorted(set(image_ids))
+        for start in range(0, len(image_ids), batch):
+            chunk = image_ids[start:start + batch]
+            found = {}
+            if search and len(chunk) > 1:
+                scope = {'id': 'in:' + ','.join(chunk)}
+                if self.has_hidden and self._all_visibility is not False:
+                    scope['visibility'] = 'all'
+                try:
+                    # one more than asked: a full page would make Glance
+                    # link to one more, empty, page
+                    for image in self.iter_images(len(chunk) + 1, scope):
+                        found[image.get('id')] = image
+                except ApiError as exc:
+                    if exc.fatal:
+                        raise
+                    # an id Glance cannot take in a list: one GET each
+            for image_id in chunk:
+                image = found.get(image_id)
+                if image is None:
+                    image = self.get_image_or_none(image_id)
+                yield image_id, image
+
+    def get_image(self, image_id):
+        _resp, body = self._call('GET image %s' % image_id, 'get',
+                                 '/v2/images/%s' % image_id)
+        return body
+
+    def get_image_or_none(self, image_id):
+        """The image, or None when Glance answers 404."""
+        try:
+            return self.get_image(image_id)
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def patch_image(self, image_id, operations):
+        """Apply a JSON-patch (a list of operations); return the image."""
+        _resp, body = self._call(
+            'update image %s' % image_id, 'patch',
+            '/v2/images/%s' % image_id,
+            headers={'Content-Type': PATCH_CONTENT_TYPE},
+            data=json.dumps(operations))
+        return body
+
+
+def set_property_ops(key, old, new):
+    """JSON-patch operations turning property ``key`` from old to new.
+
+    ``None`` means "absent": old None adds the key, new None removes it.
+    An existing value is changed with ``replace``, which Glance refuses
+    with 409 if the key vanished meanwhile (it never silently adds it).
+    """
+    path = '/' + key
+    if new is None:
+        return [{'op': 'remove', 'path': path}]
+    if old is None:
+        return [{'op': 'add', 'path': path, 'value': new}]
+    return [{'op': 'replace', 'path': path, 'value': new}]

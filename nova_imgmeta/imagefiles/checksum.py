@@ -1,0 +1,39 @@
+"""Glance's checksums of a file: md5 (``checksum``) and, for the
+multihash fields, ``os_hash_algo``'s digest (sha512 by default), computed
+in one streamed pass."""
+
+import hashlib
+
+CHUNK_SIZE = 65536
+
+
+def file_hashes(path, algorithms=('md5', 'sha512'), chunk_size=CHUNK_SIZE):
+    """Return ({algorithm: hexdigest}, size in bytes) for the file."""
+    hashers = dict((name, hashlib.new(name)) for name in algorithms)
+    size = 0
+    with open(path, 'rb') as handle:
+        while True:
+            chunk = handle.read(chunk_size)
+            if not chunk:
+                break
+            size += len(chunk)
+            for hasher in hashers.values():
+                hasher.update(chunk)
+    return dict((name, h.hexdigest()) for name, h in hashers.items()), size
+
+
+def compare(digests, size, image):
+    """Compare with a Glance image dict: a list of (field, ours, glance,
+    same) for each field Glance has a value for.
+    """
+    rows = []
+    if image.get('checksum'):
+        rows.append(('checksum', digests.get('md5'), image['checksum']))
+    algo = image.get('os_hash_algo')
+    if algo and image.get('os_hash_value'):
+        rows.append(('os_hash_value', digests.get(algo),
+                     image['os_hash_value']))
+    if image.get('size') is not None:
+        rows.append(('size', size, image['size']))
+    return [(field, ours, theirs, ours == theirs)
+            for field, ours, theirs in rows]

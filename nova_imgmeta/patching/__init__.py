@@ -1,0 +1,241 @@
+"""Check, apply and revert the Nova patch series shipped with this package.
+
+``series``: the MAP and the series; ``tree``: finding Nova and its version;
+``survey``: what the tree carries, worked out with ``patch -p1 -F0`` on a
+scratch copy; ``journal``: writing the result into the tree all together or
+not at all. The functions here return a Result; ``nova_imgmeta.cli.patch``
+prints it. Works on Python 2.7, 3.6 and later with the standard library
+alone; imports nothing from Nova.
+"""
+
+import errno
+import os
+import re
+
+from nova_imgmeta.patching.errors import PatchError
+from nova_imgmeta.patching.errors import RollbackFailed
+from nova_imgmeta.patching.errors import UnknownVersion
+from nova_imgmeta.patching import journal
+from nova_imgmeta.patching.series import load_map
+from nova_imgmeta.patching.series import load_series
+from nova_imgmeta.patching.series import parse_version
+from nova_imgmeta.patching.series import select_series
+from nova_imgmeta.patching.series import Series
+from nova_imgmeta.patching.series import series_names
+from nova_imgmeta.patching.survey import APPLIED
+from nova_imgmeta.patching.survey import MISMATCH
+from nova_imgmeta.patching.survey import NOT_APPLIED
+from nova_imgmeta.patching.survey import PARTIAL
+from nova_imgmeta.patching.survey import State
+from nova_imgmeta.patching.survey import survey
+from nova_imgmeta.patching.tree import find_nova_tree
+from nova_imgmeta.patching.tree import installed_tree
+from nova_imgmeta.patching.tree import NovaTree
+from nova_imgmeta.patching.tree import tree_from_path
+
+__all__ = [
+    'PatchError', 'UnknownVersion', 'RollbackFailed',
+    'NovaTree', 'Series', 'State', 'Result',
+    'APPLIED', 'NOT_APPLIED', 'PARTIAL', 'MISMATCH', 'TESTS_DIR',
+    'load_map', 'select_series', 'series_names', 'load_series',
+    'parse_version', 'find_nova_tree', 'tree_from_path', 'installed_tree',
+    'resolve', 'status', 'check', 'apply', 'revert',
+]
+
+# Distribution packages install Nova without it; the series then goes in
+# without its changes to Nova's tests.
+TESTS_DIR = 'nova/tests/'
+
+
+class Result(object):
+    """What an action found and did; the CLI turns it into text.
+
+    ``state``: the State found first. ``patches``: names of the patches
+    applied or reverted (or that would be, with ``dry_run``). ``written``
+    and ``removed``: paths changed in the tree. ``notes``: facts worth
+    telling (files left out, leftovers reused, an interrupted run rolled
+    back, compiled files that could not be removed). ``error``: why a
+    write failed (the tree was put back as it was).
+    """
+
+    def __init__(self, action, tree, series, state, ok, patches=(),
+                 written=(), removed=(), notes=(), dry_run=False,
+                 error=''):
+        self.action = action
+        self.tree = tree
+        self.series = series
+        self.state = state
+        self.ok = ok
+        self.patches = list(patches)
+        self.written = list(written)
+        self.removed = list(removed)
+        self.notes = list(notes)
+        self.dry_run = dry_run
+        self.error = error
+
+    def __repr__(self):
+        return 'Result(%r, %r, ok=%r, %r)' % (self.action, self.state.state,
+                                              self.ok, self.patches)
+
+
+def resolve(tree, series_name=None, patches_dir=None):
+    """The Series to use for a NovaTree (series_name overrides the map).
+
+    A tree without ``nova/tests`` gets the series without those files.
+    """
+    if series_name:
+        series = load_series(series_name, patches_dir)
+    elif not tree.version:
+        raise UnknownVersion(
+            'cannot tell the Nova version of %s (no PKG-INFO, no nova '
+            'egg-info or dist-info beside the nova package); use --series '
+            'to choose a series' % tree.root)
+    else:
+        series = load_series(select_series(tree.version, patches_dir),
+                             patches_dir)
+    if not tree.has_tests:
+        series = series.without(TESTS_DIR)
+    return series
+
+
+def _notes(tree, series, state):
+    notes = []
+    if series.skipped:
+        notes.append(
+            'this Nova has no nova/tests (as distribution packages install '
+            'it): the series goes in without its changes to %d test files '
+            '(%s)' % (len(series.skipped), ', '.join(series.skipped)))
+    if state.leftovers:
+        notes.append(
+            'already present with the content the series gives them (left '
+            'by an earlier apply: reinstalling nova does not remove them): '
+            '%s' % ', '.join(state.leftovers))
+    return notes
+
+
+def status(tree, series):
+    """Find out how much of the series the tree carries (a Result)."""
+    _refuse_pending(tree)
+    state = survey(tree, series)
+    return Result('status', tree, series, state,
+                  state.state != MISMATCH, notes=_notes(tree, series, state))
+
+
+def check(tree, series):
+    """Would apply succeed (or is the series already in)?"""
+    result = status(tree, series)
+    result.action = 'check'
+    return result
+
+
+def apply(tree, series, dry_run=False):
+    """Apply what the tree lacks of the series."""
+    return _change(tree, series, 'apply', dry_run)
+
+
+def revert(tree, series, dry_run=False):
+    """Revert what the tree carries of the series."""
+    return _change(tree, series, 'revert', dry_run)
+
+
+def _refuse_pending(tree):
+    if journal.pending(tree.root):
+        raise PatchError(
+            'an interrupted apply or revert left %s in %s; run "nova-imgmeta '
+            'patch apply" or "revert" (without --dry-run) to roll it back '
+            'first' % (journal.JOURNAL_NAME, tree.root))
+
+
+def _change(tree, series, action, dry_run):
+    notes = []
+    if dry_run:
+        _refuse_pending(tree)
+    else:
+        recovered = journal.recover(tree.root)
+        if recovered:
+            notes.append('an interrupted earlier run was %s first'
+                         % recovered)
+    state = survey(tree, series)
+    notes += _notes(tree, series, state)
+    if state.state == MISMATCH:
+        return Result(action, tree, series, state, False, notes=notes,
+                      dry_run=dry_run)
+    if action == 'apply':
+        target = state.full
+        patches = series.files[state.applied_count:]
+    else:
+        target = state.pristine
+        patches = list(reversed(series.files[:state.applied_count]))
+    changes = [journal.Change(path, target[path], series.mode_of(path))
+               for path in series.touched_files()
+               if target[path] != state.original[path]]
+    result = Result(action, tree, series, state, True,
+                    [patch.name for patch in patches],
+                    [c.path for c in changes if c.data is not None],
+                    [c.path for c in changes if c.data is None],
+                    notes, dry_run)
+    if changes and not dry_run:
+        try:
+            journal.commit(tree.root, changes, state.original)
+        except RollbackFailed:
+            raise
+        except PatchError as exc:
+            result.ok, result.error = False, str(exc)
+            result.written, result.removed = [], []
+            return result
+        result.notes += _remove_compiled(tree.root,
+                                         [c.path for c in changes])
+        _prune_dirs(tree.root, result.removed)
+    return result
+
+
+def _prune_dirs(root, removed):
+    """Remove the directories that apply created for files now removed."""
+    for path in removed:
+        parts = path.split('/')[:-1]
+        while len(parts) > 1:
+            try:
+                os.rmdir(os.path.join(root, *parts))
+            except OSError:
+                break                  # not empty (or not ours to remove)
+            parts.pop()
+
+
+def _remove_compiled(root, paths):
+    """Remove the compiled files of changed modules; notes on failures.
+
+    Python rebuilds them; a stale one of a removed module could still be
+    imported (Python 2 imports a lone .pyc), and a hash-based one of a
+    changed module would never be checked again.
+    """
+    problems = []
+    for path in paths:
+        if not path.endswith('.py'):
+            continue
+        directory, name = os.path.split(os.path.join(root, path))
+        stem = name[:-3]
+        candidates = [os.path.join(directory, name + 'c'),
+                      os.path.join(directory, name + 'o')]
+        cache = os.path.join(directory, '__pycache__')
+        pattern = re.compile(r'^%s\.[^.]+(\.opt-\d+)?\.py[co]$'
+                             % re.escape(stem))
+        try:
+            candidates += [os.path.join(cache, entry)
+                           for entry in os.listdir(cache)
+                           if pattern.match(entry)]
+        except OSError:
+            pass
+        for candidate in candidates:
+            try:
+                os.unlink(candidate)
+            except OSError as exc:
+                if exc.errno != errno.ENOENT:
+                    problems.append('%s: %s' % (candidate, exc.strerror))
+        try:
+            os.rmdir(cache)            # only if nothing else is cached there
+        except OSError:
+            pass
+    if problems:
+        return ['stale compiled files could not be removed (remove them by '
+                'hand): %s' % ', '.join(problems)]
+    return []

@@ -1,0 +1,76 @@
+"""The backfill journal: records, folding, torn lines."""
+
+import json
+
+import pytest
+
+from nova_imgmeta.catalogue import journal
+
+
+def _journal(tmpdir):
+    return journal.Journal(str(tmpdir.join('j.jsonl'))).open()
+
+
+def test_records_are_json_lines_with_the_required_fields(tmpdir):
+    j = _journal(tmpdir)
+    j.write(journal.BEGIN, 'img', 'base_image_ref', old=None, new='root')
+    j.write(journal.DONE, 'img', 'base_image_ref', old=None, new='root')
+    j.close()
+    lines = tmpdir.join('j.jsonl').read().splitlines()
+    first = json.loads(lines[0])
+    assert set(['image_id', 'key', 'old', 'new', 'time', 'event']) <= \
+        set(first)
+    assert first['old'] is None and first['new'] == 'root'
+    changes = journal.changes(journal.read(j.path))
+    change = changes[('img', 'base_image_ref')]
+    assert change.state == journal.DONE and change.old is None
+
+
+def test_torn_last_line_is_ignored_but_not_a_middle_one(tmpdir):
+    path = tmpdir.join('j.jsonl')
+    path.write('{"event": "begin", "image_id": "a", "key": "k"}\n{"ev')
+    assert len(journal.read(str(path))) == 1
+    path.write('{"ev\n{"event": "begin", "image_id": "a", "key": "k"}\n')
+    with pytest.raises(journal.JournalError):
+        journal.read(str(path))
+
+
+def test_chained_changes_keep_the_first_old_value(tmpdir):
+    j = _journal(tmpdir)
+    j.write(journal.BEGIN, 'i', 'k', old='x', new='y')
+    j.write(journal.DONE, 'i', 'k', old='x', new='y')
+    j.write(journal.BEGIN, 'i', 'k', old='y', new='z')
+    j.write(journal.FAILED, 'i', 'k', old='y', new='z')
+    j.write(journal.BEGIN, 'i', 'k', old='y', new='w')
+    j.write(journal.DONE, 'i', 'k', old='y', new='w')
+    j.close()
+    change = journal.changes(journal.read(j.path))[('i', 'k')]
+    assert (change.old, change.new, change.state) == ('x', 'w', 'done')
+
+
+def test_undone_change_starts_afresh(tmpdir):
+    j = _journal(tmpdir)
+    j.write(journal.BEGIN, 'i', 'k', old=None, new='y')
+    j.write(journal.DONE, 'i', 'k', old=None, new='y')
+    j.write(journal.UNDO_BEGIN, 'i', 'k', old='y', new=None)
+    j.write(journal.UNDONE, 'i', 'k', old='y', new=None)
+    j.write(journal.BEGIN, 'i', 'k', old='q', new='y')
+    j.close()
+    change = journal.changes(journal.read(j.path))[('i', 'k')]
+    assert (change.old, change.state) == ('q', journal.BEGIN)
+
+
+def test_second_writer_is_refused(tmpdir):
+    j = _journal(tmpdir)
+    try:
+        with pytest.raises(journal.JournalError):
+            journal.Journal(j.path).open()
+    finally:
+        j.close()
+
+
+def test_unknown_event_is_refused(tmpdir):
+    j = _journal(tmpdir)
+    with pytest.raises(ValueError):
+        j.write('bogus', 'i', 'k')
+    j.close()

@@ -1,0 +1,58 @@
+"""Glance checksums of a file, streamed."""
+
+import hashlib
+import json
+
+import pytest
+
+from nova_imgmeta.cli import main as cli_main
+from nova_imgmeta.imagefiles import checksum
+
+
+def test_file_hashes_streamed_in_small_chunks(tmpdir):
+    data = b'0123456789' * 10001
+    path = tmpdir.join('f')
+    path.write_binary(data)
+    digests, size = checksum.file_hashes(str(path), chunk_size=7)
+    assert size == len(data)
+    assert digests['md5'] == hashlib.md5(data).hexdigest()
+    assert digests['sha512'] == hashlib.sha512(data).hexdigest()
+
+
+def test_compare_with_an_image():
+    digests = {'md5': 'a', 'sha512': 'b'}
+    rows = checksum.compare(digests, 3, {'checksum': 'a',
+                                         'os_hash_algo': 'sha512',
+                                         'os_hash_value': 'c', 'size': 3})
+    assert rows == [('checksum', 'a', 'a', True),
+                    ('os_hash_value', 'b', 'c', False),
+                    ('size', 3, 3, True)]
+
+
+def test_cli_checksum_without_image_needs_no_client(tmpdir, capsys):
+    path = tmpdir.join('f')
+    path.write_binary(b'abc')
+    code = cli_main.main(['checksum', str(path), '--format', 'json'])
+    out = json.loads(capsys.readouterr()[0])
+    assert code == 0
+    assert out['checksum'] == hashlib.md5(b'abc').hexdigest()
+    assert out['os_hash_value'] == hashlib.sha512(b'abc').hexdigest()
+
+
+def test_cli_checksum_missing_file(tmpdir, capsys):
+    code = cli_main.main(['checksum', str(tmpdir.join('nope'))])
+    assert code == 2
+    assert 'nope' in capsys.readouterr()[1]
+
+
+@pytest.mark.parametrize('size', ['0', '-1', '-65536', 'lots',
+                                  str(2 ** 40)])
+def test_cli_checksum_bad_chunk_size_is_refused(tmpdir, capsys, size):
+    path = tmpdir.join('f')
+    path.write_binary(b'abc')
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main.main(['checksum', str(path), '--chunk-size', size])
+    out, err = capsys.readouterr()
+    assert exit_info.value.code == 2
+    assert 'argument --chunk-size' in err
+    assert out == '' and 'Traceback' not in err

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Create the Python 2.7 virtualenv of Pike's Glance 15.0.2 (from PyPI) that
+# the glance-15 tier starts as its server, pinned by Pike's
+# upper-constraints (tests/nova/constraints/upper-constraints-pike.txt).
+# virtualenv<20.22 (the last release that creates Python 2.7 venvs) comes
+# from the tier's Python 3.11 venv. Idempotent.
+#
+#   tools/glance-tier/setup-glance15.sh [VENV]   (default: .venv-glance15)
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+TEST_VENV=${NOVA_IMGMETA_GLANCE_VENV:-$ROOT/.venv-glance}
+VENV=${1:-${NOVA_IMGMETA_GLANCE_SERVER:-$ROOT/.venv-glance15}}
+PY27=${PYTHON27:-}
+if [ -z "$PY27" ]; then
+    if command -v pyenv >/dev/null 2>&1 && pyenv prefix 2.7.18 >/dev/null 2>&1; then
+        PY27="$(pyenv prefix 2.7.18)/bin/python2.7"
+    else
+        PY27=python2.7
+    fi
+fi
+if [ ! -x "$VENV/bin/glance-api" ]; then
+    "$TEST_VENV/bin/pip" install -q "virtualenv<20.22"
+    rm -rf "$VENV"
+    "$TEST_VENV/bin/virtualenv" -q -p "$PY27" "$VENV"
+    "$VENV/bin/pip" install -q \
+        -c "$ROOT/tests/nova/constraints/upper-constraints-pike.txt" \
+        "glance==15.0.2"
+fi
+"$VENV/bin/python" -c "import glance.api.v2.router, pbr.version; print('glance 15 server venv ready: %s' % pbr.version.VersionInfo('glance').version_string())"

@@ -1,0 +1,70 @@
+"""The real-Nova tier's table: one entry per Nova release line.
+
+A new series is one more entry here (plus its constraints file in
+tests/nova/constraints/ and its patches with their MAP rule). The series
+applied to the tree is not named here: ``nova-imgmeta patch apply`` picks it
+from MAP for the Nova version, as it does for operators.
+"""
+
+import collections
+
+__all__ = ['Line', 'LINES', 'NOVA_TESTS', 'line']
+
+# Nova's own test modules run with the series applied, with and without
+# nova-imgmeta installed: the API code the series changes (rebuild,
+# createImage, createBackup, shelve) and its controllers. The test modules
+# the series adds or changes are added to these by the runner.
+NOVA_TESTS = (
+    'nova.tests.unit.compute.test_compute_api',
+    'nova.tests.unit.compute.test_compute',
+    'nova.tests.unit.compute.test_shelve',
+    'nova.tests.unit.api.openstack.compute.test_shelve',
+    'nova.tests.unit.api.openstack.compute.test_create_backup',
+    'nova.tests.unit.api.openstack.compute.test_server_actions',
+)
+
+# Test requirements left out: they do not install in these environments
+# (bandit: no Python 2.7 release left) or are not needed (docs, the
+# PostgreSQL driver, gabbi for the placement API tests). hacking stays, at
+# the release's own pin: test discovery imports nova/tests/unit/
+# test_hacking.py, which needs it.
+DROPPED_TEST_REQUIREMENTS = (
+    'bandit', 'sphinx', 'sphinxcontrib-*', 'os-api-ref', 'openstackdocstheme',
+    'reno', 'whereto', 'psycopg2', 'gabbi',
+)
+
+
+class Line(collections.namedtuple('Line', [
+        'series', 'nova', 'python', 'extra_packages', 'extra_tests'])):
+    """One Nova release line.
+
+    series: name (also of tests/nova/constraints/upper-constraints-NAME.txt);
+    nova: the release tested (the newest of the line); python: the pyenv
+    version of the interpreter (2.x: a virtualenv, 3.x: ``-m venv``);
+    extra_packages: installed with the requirements (same constraints);
+    extra_tests: Nova test modules run on top of NOVA_TESTS.
+    """
+
+    @property
+    def constraints(self):
+        return 'upper-constraints-%s.txt' % self.series
+
+    @property
+    def nova_tests(self):
+        return NOVA_TESTS + tuple(self.extra_tests)
+
+
+LINES = collections.OrderedDict((entry.series, entry) for entry in [
+    Line('pike', nova='16.1.8', python='2.7.18', extra_packages=(),
+         extra_tests=()),
+    Line('queens', nova='17.0.13', python='2.7.18', extra_packages=(),
+         extra_tests=()),
+])
+
+
+def line(series):
+    try:
+        return LINES[series]
+    except KeyError:
+        raise SystemExit('unknown series %r: the real-Nova tier knows %s'
+                         % (series, ', '.join(LINES)))
