@@ -22,6 +22,11 @@ touches, once with ``git apply --check`` + ``git apply`` and once with
 the tree the previous ones produced). Exit status 0 only when every
 release has a series and both tools apply it without fuzz.
 
+An ``<line>-eol`` tag is no release (MAP cannot name it): it is checked with
+the series directory ``<line>-eol`` when there is one (``train-eol``), else
+with the series of the line's newest release in MAP. The line of a series is
+its name up to the first ``-`` (``rocky-pre-18.2.2`` is a Rocky series).
+
 Python 2.7 or 3 (--pypi: 3); needs git, patch and tar. Imports
 nova_imgmeta from the checkout this script lives in.
 """
@@ -57,6 +62,32 @@ def served(versions):
     return sorted(set(found), key=patching.parse_version)
 
 
+def line_of(series_name):
+    """'rocky-pre-18.2.2' -> 'rocky'."""
+    return series_name.split('-', 1)[0]
+
+
+def has_series(name):
+    """Whether nova_imgmeta/patches/<name> is a series directory."""
+    try:
+        patching.load_series(name)
+    except patching.PatchError:
+        return False
+    return True
+
+
+def eol_series(tag, rules):
+    """Series for a line's "<line>-eol" tag (see the module docstring)."""
+    if has_series(tag):
+        return tag
+    line = tag[:-len('-eol')]
+    newest = None
+    for _first, last, name in rules:
+        if line_of(name) == line and (newest is None or last > newest[0]):
+            newest = (last, name)
+    return newest[1] if newest else None
+
+
 def _run(cmd, cwd, stdin=None):
     proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -72,9 +103,10 @@ def release_tags(git_dir, eol=False):
     tags = out.split()
     found = [(tag, tag, None) for tag in served(tags)]
     if eol:
-        names = patching.series_names()
-        found += [(tag, None, tag[:-len('-eol')]) for tag in tags
-                  if tag.endswith('-eol') and tag[:-len('-eol')] in names]
+        rules = patching.load_map()
+        lines = set(line_of(name) for _first, _last, name in rules)
+        found += [(tag, None, eol_series(tag, rules)) for tag in tags
+                  if tag.endswith('-eol') and tag[:-len('-eol')] in lines]
     return found
 
 
@@ -247,6 +279,10 @@ def main(argv=None):
     for _first, _last, name in rules:
         if name not in series_names:
             series_names.append(name)
+    for name in list(series_names):
+        eol = line_of(name) + '-eol'
+        if eol not in series_names and has_series(eol):
+            series_names.append(eol)
     all_series = dict((name, patching.load_series(name))
                       for name in series_names)
     paths = []
@@ -328,7 +364,7 @@ def _check(args, releases, cleanups, paths, series_names, all_series):
                                              patch_result))
     else:
         for label, name, git_result, patch_result, note in rows:
-            print('%-22s %-8s git=%-4s patch=%-4s %s' % (
+            print('%-22s %-17s git=%-4s patch=%-4s %s' % (
                 label, name, git_result, patch_result, note))
     checked = sum(1 for row in rows if row[4] == 'mapped')
     print('%d release(s), %d mapped check(s), %d failure(s)'

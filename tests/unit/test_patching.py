@@ -574,7 +574,23 @@ def test_shipped_map_covers_pike_and_queens():
     assert patching.select_series('16.1.8') == 'pike'
     assert patching.select_series('17.0.0') == 'queens'
     assert patching.select_series('17.0.13') == 'queens'
-    for version in ('15.1.5', '16.1.9', '17.0.14'):
+    for version in ('15.1.5', '16.1.9', '17.0.14', '23.0.0'):
+        with pytest.raises(patching.UnknownVersion):
+            patching.select_series(version)
+
+
+def test_shipped_map_covers_rocky_to_victoria():
+    expected = [('18.0.0', 'rocky-pre-18.2.2'), ('18.2.1', 'rocky-pre-18.2.2'),
+                ('18.2.2', 'rocky'), ('18.3.0', 'rocky'),
+                ('19.0.0', 'stein'), ('19.3.2', 'stein'),
+                ('20.0.0', 'train'), ('20.6.1', 'train'),
+                ('21.0.0', 'ussuri-pre-21.2.1'),
+                ('21.2.0', 'ussuri-pre-21.2.1'),
+                ('21.2.1', 'ussuri'), ('21.2.4', 'ussuri'),
+                ('22.0.0', 'victoria'), ('22.4.0', 'victoria')]
+    for version, series in expected:
+        assert patching.select_series(version) == series, version
+    for version in ('18.3.1', '19.3.3', '20.6.2', '21.2.5', '22.4.1'):
         with pytest.raises(patching.UnknownVersion):
             patching.select_series(version)
 
