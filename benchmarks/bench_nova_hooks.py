@@ -29,8 +29,8 @@ Two functions are timed, both taken from the trees themselves:
         --pristine TREE --patched TREE [--calls 2000] [--rounds 15]
 
 Prints microseconds per call, the fastest round and the median round, and
-their ratios to the pristine function. doc/benchmarks.md has the figures
-and how they were taken.
+their ratios to the pristine function. doc/source/benchmarks.rst has the
+figures and how they were taken.
 """
 
 from __future__ import print_function

@@ -65,7 +65,7 @@ def remove(properties, keys):
 
     The built-in policies decide first which keys go, then call this: it
     cannot fail half way, so a built-in policy that raises has changed
-    nothing (the dispatcher relies on it, doc/plugins.md section 1).
+    nothing (the dispatcher relies on it, doc/source/plugins.rst section 1).
     """
     return [Change(key, properties.pop(key), ABSENT) for key in keys]
 

@@ -7,7 +7,7 @@ Usage:
     tools/check-patch-tags.py --pypi CACHE_DIR        # every PyPI sdist
         [--versions V...]                             # or only these
     options: --all-series (also try each series on the releases it is not
-             mapped to), --markdown (print a table for doc/patches.md)
+             mapped to), --markdown (print a table for doc/source/patches.rst)
 
 The releases checked are those of the lines MAP serves (the major versions
 of its rules): every git tag X.Y.Z of those lines (beta and rc tags are

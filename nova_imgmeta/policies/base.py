@@ -6,7 +6,7 @@ kind (:data:`KINDS`). The dispatcher builds it once per process with
 only the ones ``apply`` declares (all of them if it takes ``**kwargs``), so
 that a later release can offer more without breaking any policy. A
 required parameter that the hook does not offer is a load error. How to
-write one: doc/plugins.md, "Writing a policy".
+write one: doc/source/plugins.rst, "Writing a policy".
 """
 
 import abc
@@ -28,7 +28,7 @@ class Policy(object):
     """
 
     #: One line for operators: the help of ``<kind>_policies``, the sample
-    #: configuration and doc/plugins.md show it.
+    #: configuration and doc/source/plugins.rst show it.
     summary = ''
     #: Options of a built-in policy, registered by nova-imgmeta in
     #: ``[nova_imgmeta]``. A policy of another package registers its own

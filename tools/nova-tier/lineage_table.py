@@ -17,7 +17,7 @@ STEPS = ('boot from image A, createImage',
          'rebuild onto the first snapshot, createImage')
 
 # Image A's properties that must never reach a snapshot, and an ordinary
-# one that every snapshot keeps (grouped as in doc/plugins.md).
+# one that every snapshot keeps (grouped as in doc/source/plugins.rst).
 WATCHED = (
     ('cinder_encryption_key_id', ('cinder_encryption_key_id',)),
     ('cinder_encryption_key_deletion_policy',

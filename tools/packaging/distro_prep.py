@@ -19,7 +19,7 @@
 For the newest PyPI sdist of every series of nova_imgmeta/patches/MAP, in a
 package that already carries one patch of the distribution's own (a line
 added to README.rst), with the recipe of contrib/ dropped in as
-doc/packaging.md says:
+doc/source/packaging.rst says:
 
 * RPM: ``rpmbuild -bp`` of a spec with the PatchNNNN lines of
   contrib/rpm/SERIES/patches.spec after the distro's Patch0001 and its
@@ -74,7 +74,7 @@ DISTRO_PATCH = '0001-Distro-own-change-to-README.patch'
 PACKAGER = 'nova-imgmeta packaging check <packaging-check@example.invalid>'
 
 # A stand-in for a distribution's openstack-nova spec: its own patch, then
-# the lines of contrib/rpm/SERIES/patches.spec where doc/packaging.md says.
+# the lines of contrib/rpm/SERIES/patches.spec where doc/source/packaging.rst says.
 SPEC = """\
 Name:           openstack-nova
 Version:        {version}
@@ -270,7 +270,7 @@ def debian_source(series, version, sdist, work, patch_text):
         with open(os.path.join(debian, name), 'w') as handle:
             handle.write(content)
     os.chmod(os.path.join(debian, 'rules'), 0o755)
-    # As doc/packaging.md says: the distro's series, then ours appended.
+    # As doc/source/packaging.rst says: the distro's series, then ours appended.
     text, listed = debian_recipe(series)
     with open(os.path.join(patches, 'series'), 'w') as handle:
         handle.write(DISTRO_PATCH + '\n' + text)

@@ -26,7 +26,7 @@ patches (the check runs in CI):
 * ``contrib/debian/<series>/series``: the lines to append to
   ``debian/patches/series`` after the distribution's own patches.
 
-How to use them: doc/packaging.md.
+How to use them: doc/source/packaging.rst.
 """
 
 import argparse
@@ -76,7 +76,7 @@ def _header(name, ranges, comment):
             comment, name, ', '.join(ranges)),
         '%s Generated from nova_imgmeta/patches/%s/series by %s:'
         % (comment, name, GENERATOR),
-        '%s do not edit. How to use it: doc/packaging.md.' % comment,
+        '%s do not edit. How to use it: doc/source/packaging.rst.' % comment,
     ]
 
 

@@ -13,7 +13,7 @@
 #    under the License.
 """The first release's tag, rehearsed in a throw-away clone.
 
-The tag itself is made by hand (doc/packaging.md, "Releasing"); CI only
+The tag itself is made by hand (doc/source/packaging.rst, "Releasing"); CI only
 checks, in a clone of the checkout's HEAD, that an annotated tag there gives
 the planned version to pbr (tox -e dist) and files every release note under
 it (tox -e releasenotes). Once the tag exists, the clone checks out the real

@@ -17,7 +17,7 @@ test policies (tests/nova/integration/testplugin) installed. Every REST
 action that builds snapshot metadata is driven: createImage, createBackup,
 shelve and createImage of a volume-backed server.
 
-The failure contract of doc/design.md, checked where users meet it:
+The failure contract of doc/source/design.rst, checked where users meet it:
 
 * a refusal (``snapshot_on_error = closed`` with a failing policy, or a
   policy refusing on purpose) answers 400 with the refusal's message,

@@ -1,6 +1,6 @@
 # An operator's own nova-imgmeta policy, packaged on its own: installing this
 # distribution next to nova-imgmeta is all it takes (no fork). See
-# doc/plugins.md. nova-imgmeta's unit tests install it (tox.ini) and load it
+# doc/source/plugins.rst. nova-imgmeta's unit tests install it (tox.ini) and load it
 # through its real entry point.
 import setuptools
 

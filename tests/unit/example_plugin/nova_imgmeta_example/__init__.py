@@ -1,1 +1,1 @@
-"""Example operator policies for nova-imgmeta (see doc/plugins.md)."""
+"""Example operator policies for nova-imgmeta (see doc/source/plugins.rst)."""

@@ -1,0 +1,41 @@
+"""The documentation's policy and option reference is made from the code.
+
+``tox -e docs`` renders it (``.. nova-imgmeta-policies::`` and
+``.. show-options:: nova_imgmeta``) and checks the HTML names every
+built-in policy and option (tools/check-docs.py); here, that the documents
+use the generated reference and write none of it by hand.
+"""
+
+import io
+import os
+import re
+
+from nova_imgmeta import opts
+from nova_imgmeta.policies import catalog
+
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir,
+                      os.pardir, 'doc', 'source')
+
+
+def _read(name):
+    with io.open(os.path.join(SOURCE, name), encoding='utf-8') as doc:
+        return doc.read()
+
+
+def test_plugins_page_uses_the_generated_reference():
+    text = _read('plugins.rst')
+    assert '.. nova-imgmeta-policies::' in text
+    assert '.. show-options:: nova_imgmeta' in text
+
+
+def test_no_option_or_policy_table_written_by_hand():
+    names = ([policy.name for policy in catalog.builtin_policies()] +
+             [opt.name for opt in opts.all_opts()])
+    for document in os.listdir(SOURCE):
+        if not document.endswith('.rst'):
+            continue
+        for line in _read(document).splitlines():
+            # a table row (grid or list-table) that starts with a name
+            cell = re.match(r'^\s*(?:\|\s*|\*\s+-\s+)``([a-z_-]+)``', line)
+            assert not (cell and cell.group(1) in names), (
+                '%s: %s' % (document, line))
