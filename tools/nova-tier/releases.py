@@ -85,7 +85,7 @@ LINES = collections.OrderedDict((entry.series, entry) for entry in [
 
 
 def line(series):
-    """The entry of ``series`` (``nova-SERIES``, a tox env name, also works)."""
+    """The entry of ``series`` (or ``nova-SERIES``, its tox env)."""
     if series.startswith('nova-'):
         series = series[len('nova-'):]
     try:

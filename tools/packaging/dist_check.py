@@ -202,7 +202,8 @@ def install_check(python, archive, version, constraints, trees, work):
     for series, tree in sorted(trees.items()):
         copy = os.path.join(work, 'nova-' + series)
         shutil.copytree(tree, copy, symlinks=True)
-        # Exit codes of doc/source/patches.rst: status 1 not applied, 0 applied.
+        # Exit codes (doc/source/patches.rst): status 1 not applied, 0
+        # applied.
         for action, code in (('status', 1), ('apply', 0), ('status', 0)):
             _code, out = run([command, 'patch', action, '--nova-tree', copy],
                              cwd=outside, expect=(code,))

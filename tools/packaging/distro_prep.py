@@ -74,7 +74,8 @@ DISTRO_PATCH = '0001-Distro-own-change-to-README.patch'
 PACKAGER = 'nova-imgmeta packaging check <packaging-check@example.invalid>'
 
 # A stand-in for a distribution's openstack-nova spec: its own patch, then
-# the lines of contrib/rpm/SERIES/patches.spec where doc/source/packaging.rst says.
+# the lines of contrib/rpm/SERIES/patches.spec where
+# doc/source/packaging.rst says.
 SPEC = """\
 Name:           openstack-nova
 Version:        {version}
@@ -270,7 +271,7 @@ def debian_source(series, version, sdist, work, patch_text):
         with open(os.path.join(debian, name), 'w') as handle:
             handle.write(content)
     os.chmod(os.path.join(debian, 'rules'), 0o755)
-    # As doc/source/packaging.rst says: the distro's series, then ours appended.
+    # As doc/source/packaging.rst says: the distro's series, then ours.
     text, listed = debian_recipe(series)
     with open(os.path.join(patches, 'series'), 'w') as handle:
         handle.write(DISTRO_PATCH + '\n' + text)

@@ -1,7 +1,7 @@
 # An operator's own nova-imgmeta policy, packaged on its own: installing this
 # distribution next to nova-imgmeta is all it takes (no fork). See
-# doc/source/plugins.rst. nova-imgmeta's unit tests install it (tox.ini) and load it
-# through its real entry point.
+# doc/source/plugins.rst. nova-imgmeta's unit tests install it (tox.ini)
+# and load it through its real entry point.
 import setuptools
 
 setuptools.setup(
