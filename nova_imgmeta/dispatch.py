@@ -3,7 +3,8 @@
 ``rebuild_hook`` and ``snapshot_hook`` are the entry points that the
 patched Nova calls; what it passes them and what it does with their errors
 is the hook contract of doc/source/design.rst, section 1. Here, how
-nova-imgmeta runs its chains (loaded once per process by :mod:`nova_imgmeta.registry`):
+nova-imgmeta runs its chains (loaded once per process by
+:mod:`nova_imgmeta.registry`):
 
 * each policy is called with the keyword arguments its ``apply`` declares;
 * when a policy raises (anything but KeyboardInterrupt, GeneratorExit and

@@ -2,8 +2,9 @@
 
 setup.cfg is the one list of built-in policies. The option help, the sample
 configuration, the generated part of doc/source/plugins.rst, the
-registration of the policies' own options and the trust the dispatcher gives built-in
-policies (their change lists are used as they are) all come from here.
+registration of the policies' own options and the trust the dispatcher
+gives built-in policies (their change lists are used as they are) all come
+from here.
 Entry points of other distributions in the same namespaces are operators'
 policies, not built-in ones.
 """
