@@ -1,4 +1,18 @@
 #!/bin/bash
+# Copyright nova-imgmeta contributors
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
 # The Glance test tier: operator CLI tests against a real Glance API server
 # (Glance 33.0.0 from PyPI under Python 3.11, or Pike's 15.0.2 under Python
 # 2.7; SQLite, filesystem store) started by the tests on 127.0.0.1, plus
