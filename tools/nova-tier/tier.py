@@ -317,16 +317,22 @@ def cmd_demo(env, as_json):
     return 0 if ok else 1
 
 
+def _series(name):
+    return name[len('nova-'):] if name.startswith('nova-') else name
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description='The real-Nova tier (tools/nova-tier/README.md).')
     sub = parser.add_subparsers(dest='command')
     run = sub.add_parser('run', help='the whole tier for one series')
-    run.add_argument('series', choices=list(releases.LINES))
+    # also as its tox env name, nova-SERIES
+    run.add_argument('series', type=_series, choices=list(releases.LINES))
     run.add_argument('--stages', default=os.environ.get('NOVA_TIER_STAGES'),
                      help='comma-separated subset of: %s' % ', '.join(STAGES))
     build_parser = sub.add_parser('build', help='the environment only')
-    build_parser.add_argument('series', choices=list(releases.LINES))
+    build_parser.add_argument('series', type=_series,
+                              choices=list(releases.LINES))
     demo = sub.add_parser('demo', help='the demo scenario, side by side')
     demo.add_argument('series', nargs='?', default='queens',
                       choices=list(releases.LINES))
