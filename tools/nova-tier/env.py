@@ -142,6 +142,13 @@ class Env(object):
     """One series' environment and the commands run in it."""
 
     def __init__(self, line, cache=None):
+        # NOVA_TIER_PYTHON: another interpreter for the line (for instance
+        # Queens on 3.6.15 for the benchmarks), in an environment of its own.
+        python = os.environ.get('NOVA_TIER_PYTHON')
+        name = 'nova-' + line.series
+        if python and python != line.python:
+            line = line._replace(python=python)
+            name += '-py' + python
         self.line = line
         self.series = line.series
         self.version = os.environ.get('NOVA_VERSION') or line.nova
@@ -150,7 +157,7 @@ class Env(object):
         self.sdists = os.environ.get('NOVA_SDIST_CACHE') or \
             os.path.join(self.cache, 'sdists')
         self.bootstrap = os.path.join(self.cache, 'bootstrap')
-        self.root = os.path.join(self.cache, 'nova-' + self.series)
+        self.root = os.path.join(self.cache, name)
         self.venv = os.path.join(self.root, 'venv')
         self.pristine = os.path.join(self.root, 'pristine',
                                      'nova-' + self.version)

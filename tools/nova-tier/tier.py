@@ -18,6 +18,8 @@
     tier.py run SERIES [--stages STAGE,...]   the tier (tox -e nova-SERIES)
     tier.py build SERIES                      the environment only
     tier.py demo [SERIES] [--json]            what tools/demo runs
+    tier.py bench SERIES [-- BENCH ARGS]      benchmarks/bench_nova_hooks.py
+                                              in the series' environment
 
 SERIES is an entry of releases.py. Stages of ``run``, in order:
 
@@ -49,6 +51,7 @@ says more.
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -272,6 +275,19 @@ def cmd_run(env, stages):
     return report.close()
 
 
+def cmd_bench(env, bench_args):
+    """The real-Nova benchmark: the patched against the pristine tree."""
+    report = Report(env)
+    if not build(env, report):
+        return 1
+    env.install_plugin(check_freeze=False)
+    env.log('bench: %s' % ' '.join(bench_args or ['(defaults)']))
+    return subprocess.call(
+        [env.python, os.path.join(REPO, 'benchmarks', 'bench_nova_hooks.py'),
+         '--pristine', env.pristine, '--patched', env.patched] +
+        list(bench_args), env=dict(os.environ, **env.venv_env()))
+
+
 def cmd_demo(env, as_json):
     started = time.time()
     print('==> nova-imgmeta demo: Nova %s %s' % (env.series, env.version))
@@ -337,15 +353,24 @@ def main(argv=None):
     demo.add_argument('series', nargs='?', default='queens',
                       choices=list(releases.LINES))
     demo.add_argument('--json', action='store_true')
+    bench = sub.add_parser(
+        'bench', help='benchmarks/bench_nova_hooks.py in the environment '
+        '(NOVA_TIER_PYTHON=3.6.15 for another interpreter)')
+    bench.add_argument('series', type=_series, choices=list(releases.LINES))
+    bench.add_argument('bench_args', nargs=argparse.REMAINDER,
+                       help='passed on, e.g. -- --calls 500 --rounds 40')
     args = parser.parse_args(argv)
     if not args.command:
-        parser.error('give a command: run, build or demo')
+        parser.error('give a command: run, build, demo or bench')
     env = tier_env.Env(releases.line(args.series))
     for path in (env.logs, env.results, env.runs):
         if not os.path.isdir(path):
             os.makedirs(path)
     if args.command == 'demo':
         return cmd_demo(env, args.json)
+    if args.command == 'bench':
+        return cmd_bench(env, [arg for arg in args.bench_args
+                               if arg != '--'])
     if args.command == 'build':
         report = Report(env)
         build(env, report)
