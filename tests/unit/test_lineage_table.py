@@ -76,3 +76,26 @@ def test_verdict(pair):
     del pair[1]['steps'][0]['snapshot_properties']['img_signature']
     ok, lines = lineage_table.verdict(pair[0], pair[1], ['img_signature'])
     assert ok and [len(line) <= 80 for line in lines] == [True, True]
+
+
+def test_verdict_on_upstream_rule_lines():
+    """Ussuri 21.2.1+, Victoria: the pristine bug is the root image lost
+    on the rollback, not a missing base after the rebuild.
+    """
+    snap1 = '5a5a5a5a-0000-4000-8000-000000000001'
+    pristine = _results([A, B, snap1], {'hw_qemu_guest_agent': 'yes'})
+    patched = _results([A, B, A], {'hw_qemu_guest_agent': 'yes'})
+    ok, lines = lineage_table.verdict(pristine, patched)
+    assert ok and 'root image lost' in lines[0]
+    ok, lines = lineage_table.verdict(patched, patched)
+    assert not ok and 'UNEXPECTED' in lines[0]
+
+
+def test_a_property_of_a_later_snapshot_counts():
+    """Stein 19.2.0+: the key reaches the server, hence a snapshot, late."""
+    pristine = _results([A, None, A], {})
+    pristine['steps'][2]['snapshot_properties'] = dict(IMAGE_A)
+    patched = _results([A, B, A], {'hw_qemu_guest_agent': 'yes'})
+    rows = [line for line in lineage_table.render(pristine, patched, IMAGE_A)
+            if line.startswith('cinder_encryption_key_id')]
+    assert rows[0].split()[1:] == ['copied', 'dropped']
