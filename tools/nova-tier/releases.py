@@ -22,7 +22,7 @@ from MAP for the Nova version, as it does for operators.
 
 import collections
 
-__all__ = ['Line', 'LINES', 'NOVA_TESTS', 'line']
+__all__ = ['Line', 'LINES', 'NOVA_TESTS', 'WITH_PLUGIN_ONLY', 'line']
 
 # Nova's own test modules run with the series applied, with and without
 # nova-imgmeta installed: the API code the series changes (rebuild,
@@ -36,6 +36,17 @@ NOVA_TESTS = (
     'nova.tests.unit.api.openstack.compute.test_create_backup',
     'nova.tests.unit.api.openstack.compute.test_server_actions',
 )
+
+# With nova-imgmeta installed, the tier runs the same tests but for these
+# modules, of which it runs only the classes that drive the API code the
+# series changes and the hooks run in: the compute manager's tests of
+# test_compute (ComputeTestCase and the like, 2/3 of its time) cannot reach a
+# hook. NOVA_TIER_FULL=1 runs the whole modules in both stages; they pass
+# that way too (doc/source/patches.rst has the counts).
+WITH_PLUGIN_ONLY = {
+    'nova.tests.unit.compute.test_compute': (
+        'nova.tests.unit.compute.test_compute.ComputeAPITestCase',),
+}
 
 # Test requirements left out: they do not install in these environments
 # (bandit: no Python 2.7 release left) or are not needed (docs, the

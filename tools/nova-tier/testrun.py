@@ -84,7 +84,12 @@ def module_groups(modules):
     """
     groups = collections.OrderedDict()
     for module in modules:
-        directory = './' + '/'.join(module.split('.')[:-1])
+        # "pkg.test_mod" or "pkg.test_mod.TestClass": the directory is the
+        # package of the test_* module.
+        parts = module.split('.')
+        last = max(i for i, part in enumerate(parts)
+                   if part.startswith('test_'))
+        directory = './' + '/'.join(parts[:last])
         groups.setdefault(directory, []).append(module)
     return groups
 

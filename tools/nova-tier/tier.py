@@ -138,6 +138,9 @@ def nova_tests(env, report, stage, with_plugin):
     started = time.time()
     modules = list(env.line.nova_tests)
     modules += [m for m in series_test_modules(env) if m not in modules]
+    if with_plugin and os.environ.get('NOVA_TIER_FULL') != '1':
+        modules = [narrowed for module in modules for narrowed in
+                   releases.WITH_PLUGIN_ONLY.get(module, (module,))]
     env.log('%s: Nova\'s tests, series applied, nova-imgmeta %s: %s' % (
         stage, 'installed' if with_plugin else 'NOT installed',
         ' '.join(modules)))
