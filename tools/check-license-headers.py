@@ -24,6 +24,10 @@ Apache License 2.0 notice that OpenStack projects use (as hacking's H103
 compares it: comment signs and line breaks do not matter) or an
 "SPDX-License-Identifier: Apache-2.0" line.
 
+A header must not push the encoding declaration down: a *.py file with
+non-ASCII bytes needs "# -*- coding: utf-8 -*-" on line 1 or 2 (PEP 263),
+or Python 2.7 refuses to compile it. Such files are listed as well.
+
 Exit status: 0 every source file has it, 1 some lack it (listed), 2 error.
 """
 
@@ -48,6 +52,7 @@ WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 License for the specific language governing permissions and limitations
 under the License.""".split())
 SPDX = re.compile(r'SPDX-License-Identifier:\s*Apache-2\.0\b')
+CODING = re.compile(br'^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)')
 
 
 def tracked_files(top):
@@ -75,20 +80,32 @@ def has_header(text):
     return NOTICE in flat
 
 
+def declares_encoding(data):
+    """PEP 263: ASCII files need nothing; others a declaration on line 1-2."""
+    try:
+        data.decode('ascii')
+        return True
+    except UnicodeDecodeError:
+        return any(CODING.match(line) for line in data.splitlines()[:2])
+
+
 def lacking(top, paths):
     """(source files checked, those without the header), sorted."""
-    checked, missing = [], []
+    checked, missing, undeclared = [], [], []
     for path in sorted(paths):
         if not is_source(top, path):
             continue
         with open(os.path.join(top, path), 'rb') as handle:
-            text = handle.read().decode('utf-8', 'replace')
+            data = handle.read()
+        text = data.decode('utf-8', 'replace')
         if not text.strip():
             continue
         checked.append(path)
         if not has_header(text):
             missing.append(path)
-    return checked, missing
+        if path.endswith('.py') and not declares_encoding(data):
+            undeclared.append(path)
+    return checked, missing, undeclared
 
 
 def main(argv=None):
@@ -99,12 +116,16 @@ def main(argv=None):
         print('check-license-headers: cannot list the files git tracks: %s'
               % exc, file=sys.stderr)
         return 2
-    checked, missing = lacking(TOP, paths)
+    checked, missing, undeclared = lacking(TOP, paths)
     for path in missing:
         print(path)
-    print('%d of %d source files lack the Apache-2.0 license header'
-          % (len(missing), len(checked)), file=sys.stderr)
-    return 1 if missing else 0
+    for path in undeclared:
+        print('%s: non-ASCII but no encoding declaration on line 1 or 2'
+              % path)
+    print('%d of %d source files lack the Apache-2.0 license header, '
+          '%d the encoding declaration they need'
+          % (len(missing), len(checked), len(undeclared)), file=sys.stderr)
+    return 1 if missing or undeclared else 0
 
 
 if __name__ == '__main__':

@@ -46,7 +46,7 @@ def tree(tmpdir):
 
 
 def test_python_and_shell_files_with_and_without_the_header(tree):
-    checked, missing = tree({
+    checked, missing, _undeclared = tree({
         'pkg/good.py': '#!/usr/bin/env python\n' + HEADER + 'import os\n',
         'pkg/bad.py': '"""Docstring."""\nimport os\n',
         'tools/run.sh': 'set -e\n',
@@ -72,7 +72,7 @@ def test_python_and_shell_files_with_and_without_the_header(tree):
     ('# Licensed under the Apache License 2.0.\n', False),
 ])
 def test_what_counts_as_the_header(tree, text, ok):
-    _checked, missing = tree({'f.py': text + 'x = 1\n'})
+    _checked, missing, _undeclared = tree({'f.py': text + 'x = 1\n'})
     assert missing == ([] if ok else ['f.py'])
 
 
@@ -85,5 +85,34 @@ def test_exit_status_and_listing(monkeypatch, tmpdir, capsys):
     out, err = capsys.readouterr()
     assert out == 'bad.sh\n'
     assert err.splitlines() == [
-        '0 of 1 source files lack the Apache-2.0 license header',
-        '1 of 2 source files lack the Apache-2.0 license header']
+        '0 of 1 source files lack the Apache-2.0 license header, 0 the '
+        'encoding declaration they need',
+        '1 of 2 source files lack the Apache-2.0 license header, 0 the '
+        'encoding declaration they need']
+
+
+CODING = '# -*- coding: utf-8 -*-\n'
+
+
+@pytest.mark.parametrize('text, ok', [
+    (HEADER + 'x = 1\n', True),                      # ASCII: nothing needed
+    (CODING + HEADER + 'x = "\u00e9"\n', True),
+    ('#!/usr/bin/env python\n' + CODING + HEADER + 'x = "\u00e9"\n', True),
+    # the header pushed the declaration to line 15: Python 2.7 refuses it
+    (HEADER + '\n' + CODING + 'x = "\u00e9"\n', False),
+    (HEADER + 'x = "\u00e9"\n', False),
+])
+def test_non_ascii_python_needs_its_encoding_on_line_1_or_2(tree, text, ok):
+    _checked, missing, undeclared = tree({'f.py': text})
+    assert missing == []
+    assert undeclared == ([] if ok else ['f.py'])
+
+
+def test_an_undeclared_encoding_fails_the_check(monkeypatch, tmpdir, capsys):
+    tmpdir.join('late.py').write_text(HEADER + CODING + 'x = "\u00e9"\n',
+                                      encoding='utf-8')
+    monkeypatch.setattr(check, 'TOP', str(tmpdir))
+    assert check.main(['late.py']) == 1
+    out, _err = capsys.readouterr()
+    assert out == ('late.py: non-ASCII but no encoding declaration on line '
+                   '1 or 2\n')

@@ -49,7 +49,8 @@ def _series(patches_dir, name, patch_names):
     directory = patches_dir.join(name)
     directory.ensure(dir=True)
     for patch in patch_names:
-        directory.join(patch).write('diff --git a/x b/x\n')
+        directory.join(patch).write(
+            'diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n')
     directory.join('series').write('\n'.join(patch_names) + '\n')
 
 
@@ -126,7 +127,7 @@ def test_recipes_of_a_series_gone_from_map_are_stale_then_removed(tree):
 def test_check_mode_exits_1_on_a_stale_recipe(monkeypatch, tree, capsys):
     contrib, patches_dir = tree
     monkeypatch.setattr(recipes, 'CONTRIB', contrib)
-    monkeypatch.setattr(patching, 'PATCHES_DIR', str(patches_dir))
+    monkeypatch.setattr(patching.series, 'PATCHES_DIR', str(patches_dir))
     assert recipes.main(['--check']) == 0
     with open(os.path.join(contrib, 'debian', 'one', 'series'), 'a') as fh:
         fh.write('nova-imgmeta/0002-local-edit.patch\n')

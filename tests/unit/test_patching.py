@@ -1,3 +1,4 @@
+# -*- coding: utf-8 -*-
 # Copyright nova-imgmeta contributors
 #
 #    Licensed under the Apache License, Version 2.0 (the "License"); you may
@@ -12,7 +13,6 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-# -*- coding: utf-8 -*-
 """Tests of nova_imgmeta.patching and ``nova-imgmeta patch``: the logic.
 
 A small synthetic tree and series are built in tmpdir, so that every rule

@@ -54,6 +54,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, TOP)
 
 from nova_imgmeta import patching  # noqa: E402
+from nova_imgmeta.patching.series import PATCHES_DIR  # noqa: E402
 import nova_sdists  # noqa: E402
 import release_plan  # noqa: E402
 import workdir  # noqa: E402
@@ -87,11 +88,17 @@ def run(cmd, cwd=None, expect=(0,)):
 
 
 def expected_patch_files():
-    """{path inside the package: bytes} of MAP and every series of it."""
+    """{path inside the package: bytes} of MAP and every series directory.
+
+    The series MAP names, and those only --series reaches (train-eol).
+    """
     files = {}
-    with open(os.path.join(patching.PATCHES_DIR, 'MAP'), 'rb') as handle:
+    with open(os.path.join(PATCHES_DIR, 'MAP'), 'rb') as handle:
         files[PATCHES + 'MAP'] = handle.read()
-    for _first, _last, name in patching.load_map():
+    names = set(patching.series_names())
+    names.update(name for name in os.listdir(PATCHES_DIR)
+                 if os.path.isfile(os.path.join(PATCHES_DIR, name, 'series')))
+    for name in sorted(names):
         series = patching.load_series(name)
         for path in series.patches + [os.path.join(series.directory,
                                                    'series')]:
@@ -175,7 +182,12 @@ print(sys.prefix)
 def install_check(python, archive, version, constraints, trees, work):
     """One virtualenv: install archive, then run the package from it."""
     venv = os.path.join(work, 'venv')
-    run([sys.executable, '-m', 'virtualenv', '--quiet', '-p', python, venv])
+    # The wheels virtualenv embeds, never newer ones its periodic update
+    # fetched into the app-data ("bundle" takes those: wheel 0.48 there
+    # breaks Python 3.6).
+    run([sys.executable, '-m', 'virtualenv', '--quiet', '--no-periodic-update',
+         '--pip', 'embed', '--setuptools', 'embed', '--wheel', 'embed',
+         '-p', python, venv])
     cmd = [os.path.join(venv, 'bin', 'python'), '-m', 'pip', 'install',
            '--quiet', '--disable-pip-version-check']
     if constraints:

@@ -224,7 +224,7 @@ def rpm_prep(series, version, sdist, work, patch_text):
     shutil.copy(sdist, os.path.join(sources, 'nova-%s.tar.gz' % version))
     with open(os.path.join(sources, DISTRO_PATCH), 'w') as handle:
         handle.write(patch_text)
-    series_dir = os.path.join(patching.PATCHES_DIR, series)
+    series_dir = os.path.join(patching.series.PATCHES_DIR, series)
     for line in patch_lines:
         shutil.copy(os.path.join(series_dir, line.split(':', 1)[1].strip()),
                     sources)
@@ -275,7 +275,7 @@ def debian_source(series, version, sdist, work, patch_text):
     text, listed = debian_recipe(series)
     with open(os.path.join(patches, 'series'), 'w') as handle:
         handle.write(DISTRO_PATCH + '\n' + text)
-    series_dir = os.path.join(patching.PATCHES_DIR, series)
+    series_dir = os.path.join(patching.series.PATCHES_DIR, series)
     for path in listed:
         shutil.copy(os.path.join(series_dir, os.path.basename(path)),
                     os.path.join(patches, path))
