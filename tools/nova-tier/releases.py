@@ -41,8 +41,9 @@ NOVA_TESTS = (
 # modules, of which it runs only the classes that drive the API code the
 # series changes and the hooks run in: the compute manager's tests of
 # test_compute (ComputeTestCase and the like: 366 of its 506 tests on
-# Queens) cannot reach a hook. NOVA_TIER_FULL=1 runs the whole modules in both stages; they pass
-# that way too (doc/source/patches.rst has the counts).
+# Queens) cannot reach a hook. NOVA_TIER_FULL=1 runs the whole modules in
+# both stages; they pass that way too (doc/source/patches.rst has the
+# counts).
 WITH_PLUGIN_ONLY = {
     'nova.tests.unit.compute.test_compute': (
         'nova.tests.unit.compute.test_compute.ComputeAPITestCase',),

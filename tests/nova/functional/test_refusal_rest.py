@@ -34,10 +34,12 @@ differences it absorbs are marked "release lines" below.
 """
 
 import os
+import time
 
 from oslo_config import cfg
 
 from nova.compute import api as compute_api
+from nova.compute import instance_actions
 from nova import context as nova_context
 from nova import objects
 from nova.tests import fixtures as nova_fixtures
@@ -114,6 +116,42 @@ class _HarnessMixin(object):
         if _wants_api(self._wait_for_server_parameter):
             return self._wait_for_server_parameter(self.api, server, params)
         return self._wait_for_server_parameter(server, params)
+
+    def _wait_for_action_done(self, server, name, timeout=30):
+        """Wait until the compute manager has finished the action's work.
+
+        The server's status and task_state are final before the manager
+        returns: backup rotation and shelve offload still run after them.
+        A test ending in that window lets the harness stop the services
+        under the running greenthread, which then fails the test's cleanup
+        (NoEngineContextEstablished). The action's compute event gets its
+        finish time when the manager's method returns. Release lines: Pike
+        records no action for createImage and createBackup, so there is
+        nothing to wait for there (what remains after their task_state is
+        cleared is notifications and, for a backup, the rotation).
+        """
+        recorded = set(value for value in vars(instance_actions).values()
+                       if isinstance(value, str))
+        if name not in recorded:
+            return
+        context = nova_context.get_admin_context()
+        deadline = time.time() + timeout
+        while True:
+            actions = [action for action in
+                       objects.InstanceActionList.get_by_instance_uuid(
+                           context, server['id'])
+                       if action.action == name]
+            if actions:
+                newest = max(actions, key=lambda action: action.id)
+                events = objects.InstanceActionEventList.get_by_action(
+                    context, newest.id)
+                if len(events) and all(event.finish_time
+                                       for event in events):
+                    return
+            if time.time() > deadline:
+                self.fail('the compute manager did not finish %s of %s in '
+                          '%d s' % (name, server['id'], timeout))
+            time.sleep(0.1)
 
     def _system_metadata(self, server):
         return dict(objects.Instance.get_by_uuid(
@@ -204,6 +242,7 @@ class SnapshotRefusalRestTest(integrated_helpers._IntegratedTestBase,
             server['id'], {'createImage': {'name': 'snap'}})
         self._wait_for_params(
             server, {'status': 'ACTIVE', 'OS-EXT-STS:task_state': None})
+        self._wait_for_action_done(server, 'createImage')
         return self.images.show(None, body['image_id'])
 
     def _create_backup(self, server):
@@ -215,6 +254,7 @@ class SnapshotRefusalRestTest(integrated_helpers._IntegratedTestBase,
                                             'rotation': 99}})
         self._wait_for_params(
             server, {'status': 'ACTIVE', 'OS-EXT-STS:task_state': None})
+        self._wait_for_action_done(server, 'createBackup')
         return self.images.show(None, body['image_id'])
 
     def _shelve(self, server):
@@ -223,6 +263,7 @@ class SnapshotRefusalRestTest(integrated_helpers._IntegratedTestBase,
         server = self._wait_for_params(
             server, {'OS-EXT-STS:task_state': None})
         self.assertIn(server['status'], ('SHELVED', 'SHELVED_OFFLOADED'))
+        self._wait_for_action_done(server, 'shelve')
         self.assertIn('shelve', self._action_names(server))
         new = self._image_ids() - images
         self.assertEqual(1, len(new), 'shelve creates one image')
