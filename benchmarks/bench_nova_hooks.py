@@ -19,10 +19,11 @@ per series), pointing at two trees unpacked from the same Nova sdist: one
 pristine, one with the patch series applied. Everything runs in ONE process,
 the variants alternating round by round:
 
-* ``pristine``: the pristine tree's ``nova/compute/api.py``, loaded under
-  another module name beside the patched package (the two trees differ only
-  in the files the series touches, and of those the timed code uses only
-  ``api.py``);
+* ``pristine``: the pristine tree's ``nova/compute/api.py`` (from Stein
+  on also its ``nova/compute/utils.py``, where the snapshot metadata is
+  built), loaded under another module name beside the patched package (the
+  two trees differ only in the files the series touches, and of those the
+  timed code uses only these);
 * ``patched``: the patched tree's ``nova.compute.api`` with no hook
   installed (``image_metadata_hooks`` given empty managers);
 * ``patched+plugin``: the same with the hooks loaded from the installed entry
@@ -31,9 +32,10 @@ the variants alternating round by round:
 
 Two functions are timed, both taken from the trees themselves:
 
-* snapshot: ``API._initialize_instance_snapshot_metadata`` on an instance
-  with ``--keys`` system-metadata keys and nothing for the policies to
-  change;
+* snapshot: ``API._initialize_instance_snapshot_metadata`` (Stein on:
+  ``nova.compute.utils.initialize_instance_snapshot_metadata``) on an
+  instance with ``--keys`` system-metadata keys and nothing for the
+  policies to change;
 * rebuild: the ``_reset_image_metadata`` closure of ``API.rebuild``, built
   from each tree's own code object with the closure's variables bound
   (instance, image, flavor, image_id, context); ``instance.save`` does
@@ -236,16 +238,39 @@ def main(argv=None):
     extra = {'instance_uuid': instance.uuid, 'user_id': 'demo',
              'image_type': 'snapshot'}
 
-    def snapshot_call(module):
-        method = module.API._initialize_instance_snapshot_metadata
-        api = module.API.__new__(module.API)
+    def snapshot_call(api_module, utils_module):
+        """The tree's snapshot metadata builder, called as Nova calls it."""
+        method = getattr(api_module.API,
+                         '_initialize_instance_snapshot_metadata', None)
+        if method is None:   # Stein on: a function of nova.compute.utils
+            function = utils_module().initialize_instance_snapshot_metadata
+            return lambda: function(context, instance, 'snap', extra)
+        api = api_module.API.__new__(api_module.API)
+        code = getattr(method, '__func__', method).__code__
+        if code.co_varnames[1] == 'context':   # Rocky 18.2.2 on
+            return lambda: method(api, context, instance, 'snap', extra)
         return lambda: method(api, instance, 'snap', extra)
 
+    def pristine_utils():
+        module = load_source(
+            PRISTINE_MODULE + '_utils',
+            os.path.join(args.pristine, 'nova', 'compute', 'utils.py'))
+        if hasattr(module, 'image_metadata_hooks'):
+            raise SystemExit('%s is patched' % args.pristine)
+        return module
+
+    def patched_utils():
+        from nova.compute import utils
+        return utils
+
     timed = {
-        'snapshot': {'pristine': (None, snapshot_call(pristine_api)),
-                     'patched': (no_hooks, snapshot_call(patched_api)),
+        'snapshot': {'pristine': (None, snapshot_call(pristine_api,
+                                                      pristine_utils)),
+                     'patched': (no_hooks, snapshot_call(patched_api,
+                                                         patched_utils)),
                      'patched+plugin': (installed_hooks,
-                                        snapshot_call(patched_api))},
+                                        snapshot_call(patched_api,
+                                                      patched_utils))},
         'rebuild': {'pristine': (None, reset_image_metadata(pristine_api,
                                                             bindings)),
                     'patched': (no_hooks, reset_image_metadata(patched_api,

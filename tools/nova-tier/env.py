@@ -243,6 +243,23 @@ class Env(object):
 
     # --------------------------------------------------------------- build
 
+    def _upgrade_old_pip(self):
+        """Python 3.6's venv seeds pip 18.1, older than the options of PIP.
+
+        pip 20.3 is the first with --use-deprecated; 21.3.1 the last that
+        runs on 3.6. Newer interpreters seed a newer pip, left alone.
+        """
+        _code, out = self.run([self.python, '-c',
+                               'import pip; print(pip.__version__)'])
+        version = tuple(int(part) for part in
+                        re.findall(r'\d+', out.strip().splitlines()[-1])[:2])
+        if version < (20, 3):
+            self.log('upgrading pip %s of the venv to 21.3.1'
+                     % out.strip().splitlines()[-1])
+            self.run([self.python, '-m', 'pip', 'install',
+                      '--disable-pip-version-check', 'pip==21.3.1'],
+                     log_name='venv-pip')
+
     def ensure_bootstrap(self):
         stamp_file = os.path.join(self.bootstrap, '.nova-tier-stamp')
         stamp = 'builder=%d requirements=%s' % (
@@ -346,6 +363,7 @@ class Env(object):
                       '-q', '-p', python, self.venv], log_name='venv')
         else:
             self.run([python, '-m', 'venv', self.venv], log_name='venv')
+            self._upgrade_old_pip()
         self.log('Nova %s\'s requirements and test requirements, pinned by '
                  '%s' % (self.version, self.line.constraints))
         progress = PipProgress(self.series, 'pip')
