@@ -38,6 +38,7 @@ _COLUMNS = ('id', 'name', 'status', 'image_type', 'base', 'instance_uuid',
             'created_at', 'owner', 'source', 'listed')
 #: rounds of look-ups for chains that leave the listing
 MAX_ROUNDS = 64
+_STRINGS = (type(u''), str)
 
 
 class Row(object):
@@ -103,8 +104,9 @@ class ImageIndex(object):
 
     def _source(self, image):
         for key in self.source_properties:
-            if image.get(key):
-                return image[key]
+            value = image.get(key)
+            if value and isinstance(value, _STRINGS):
+                return value
         return None
 
     def flush(self):

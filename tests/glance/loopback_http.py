@@ -18,6 +18,7 @@ counts requests and can drop connections, and a base for the Nova fake."""
 import http.client
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
+import json
 import socket
 import threading
 import time
@@ -63,8 +64,15 @@ class Counter(object):
 
 class ProxyHandler(BaseHTTPRequestHandler):
     """Forwards to ``target`` (host, port). ``faults`` is a dict shared
-    with the test: {'drop_after': {'PATCH': n}} closes the connection
-    without an answer once n such requests went through.
+    with the test:
+
+    * {'drop_after': {'PATCH': n}} closes the connection without an answer
+      once n such requests went through;
+    * {'lose_reply_after': {'PATCH': n}}: the same, after the server
+      answered;
+    * {'delay': {'PATCH': seconds}} before forwarding;
+    * {'answers': [Answer, ...]}: the first answer that matches the
+      request is sent instead of the server's (see :class:`Answer`).
     """
     target = None
     counter = None
@@ -91,6 +99,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         delay = (self.faults or {}).get('delay', {}).get(method)
         if delay:
             time.sleep(delay)
+        answer = self._answer(method)
+        if answer is not None and not answer.after_forward:
+            return self._send(answer.status, answer.headers, answer.body)
         conn = http.client.HTTPConnection(*self.target, timeout=300)
         headers = dict((k, v) for k, v in self.headers.items()
                        if k.lower() not in ('host', 'connection'))
@@ -106,8 +117,22 @@ class ProxyHandler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
-        self.send_response(response.status)
-        for name, value in response.getheaders():
+        conn.close()
+        if answer is not None:   # the server did the work; its answer
+            return self._send(answer.status, answer.headers, answer.body)
+        self._send(response.status, response.getheaders(), data)
+
+    def _answer(self, method):
+        with self.counter.lock:
+            for answer in (self.faults or {}).get('answers', ()):
+                if answer.matches(method, self.path):
+                    answer.used += 1
+                    return answer
+        return None
+
+    def _send(self, status, headers, data):
+        self.send_response(status)
+        for name, value in headers:
             if name.lower() in ('transfer-encoding', 'connection',
                                 'content-length'):
                 continue
@@ -115,9 +140,44 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.send_header('Content-Length', str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        conn.close()
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _forward
+
+
+class Answer(object):
+    """An answer the proxy sends instead of the server's.
+
+    :param method: the request method it answers.
+    :param path: a string the request's path (with its query) contains.
+    :param status: the HTTP status sent.
+    :param body: bytes, or an object sent as JSON.
+    :param content_type: the Content-Type header (None: no such header).
+    :param after_forward: forward the request first (the server does the
+        work) and send this answer instead of the server's.
+    :param times: answer this many requests (None: every one).
+    :param headers: more headers, e.g. {'Retry-After': '1'}.
+    """
+
+    def __init__(self, method, path, status=200, body=b'',
+                 content_type='application/json', after_forward=False,
+                 times=None, headers=None):
+        self.method = method
+        self.path = path
+        self.status = status
+        if not isinstance(body, bytes):
+            body = json.dumps(body).encode('utf-8')
+        self.body = body
+        self.headers = list((headers or {}).items())
+        if content_type is not None:
+            self.headers.append(('Content-Type', content_type))
+        self.after_forward = after_forward
+        self.times = times
+        self.used = 0
+
+    def matches(self, method, path):
+        if self.times is not None and self.used >= self.times:
+            return False
+        return method == self.method and self.path in path
 
 
 def start_proxy(target_url, faults=None):
