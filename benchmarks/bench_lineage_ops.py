@@ -12,34 +12,47 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Benchmark of ``nova-imgmeta audit`` and ``backfill`` (not a test).
+"""Benchmark of ``nova-imgmeta audit`` and ``backfill --apply`` on a real
+Glance (not a test; doc/source/benchmarks.rst, "Operator CLI").
 
-Starts a real Glance API server on loopback (tests/glance/glance_server.py,
-the Glance tier's venv), seeds N images straight into its SQLite database
-(30 % base images, 70 % snapshots, 5 % of the snapshots without
-base_image_ref, their servers split between live and deleted ones in the
-Nova stand-in of tests/glance/fake_nova.py), then measures, in the same
-run and against the same servers:
+For each size N a real Glance API server (tests/glance/glance_server.py,
+the Glance tier's venv) is seeded with N images straight into its SQLite
+database: 30 % base images, 70 % snapshots, 5 % of the snapshots without
+base_image_ref, their servers (one in forty deleted) in the Nova stand-in
+of tests/glance/fake_nova.py.
 
-* audit: the CLI vs the naive approach (list, then one GET per image);
-* backfill (dry run, then --apply): the CLI vs the naive approach (list,
-  one GET per image, one Nova GET per snapshot to fix; the writes are the
-  same one PATCH per change for both and are counted apart).
+* **audit vs the floor**: the floor is the whole catalogue listed page by
+  page (the two listings that hold every image on this Glance: every
+  visibility, and the hidden images) with the same keystoneauth session
+  the command builds, each page's JSON decoded, and nothing else. Floor
+  and audit run in turns (interleaved, so that other load on the machine
+  falls on both), each in a child process whose modules are imported
+  before the clock starts; the command's whole process time is shown
+  apart. Memory: tracemalloc peak (a run of its own, tracemalloc slows
+  Python down) and peak RSS.
+* **backfill --apply, today vs now** (``--part backfill``): the same
+  catalogue, the same snapshots to fix, with this tree's code and with the
+  code of ``--baseline-ref`` (the tree before the parallel writes),
+  interleaved; the base_image_ref values written are removed from the
+  database between runs. ``--workers-sweep`` times the write phase for
+  several ``--workers``. ``--rtt MS`` puts a proxy in front of Glance that
+  delays every request by MS milliseconds (Glance farther away than
+  loopback).
 
-Requests are counted by a loopback proxy in front of Glance and by the Nova
-stand-in. Each CLI run is a child process reporting its wall time, its
-tracemalloc peak and its peak RSS, so memory is the command's own.
+Requests are counted inside each child (keystoneauth's Session.request).
 
-    .venv-glance/bin/python benchmarks/bench_lineage_ops.py \
-        [--sizes 1000,10000] [--bases-elsewhere] [--nova-max-limit 100]
+    .venv-glance/bin/python benchmarks/bench_lineage_ops.py \\
+        [--sizes 1000,10000,100000] [--rounds 3] [--part audit|backfill|all]
 """
 
 from __future__ import print_function
 
 import argparse
 import json
-import math
 import os
+import shutil
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,252 +61,441 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, 'tests', 'glance'))
-sys.path.insert(0, REPO)
+
+#: the tree before issue 20's work (sequential writes, a GET per change)
+BASELINE_REF = 'bdd461a'
+#: Glance 33's listings that together hold every image (as the CLI lists
+#: them on this Glance: API v2.7 and visibility=all)
+FLOOR_SCOPES = ('visibility=all', 'visibility=all&os_hidden=true')
 
 
-def child(argv):
-    """Run one CLI command in this process; print its measurements."""
+# -- children ------------------------------------------------------------
+
+def _count_requests():
+    """Count keystoneauth's requests by method (in this process)."""
+    from keystoneauth1 import session
+    counts = {}
+    real = session.Session.request
+
+    def request(self, url, method, *args, **kwargs):
+        counts[method] = counts.get(method, 0) + 1
+        return real(self, url, method, *args, **kwargs)
+    session.Session.request = request
+    return counts
+
+
+def _preimport():
+    """Import what the command imports, before the clock starts."""
+    import keystoneauth1.adapter  # noqa: F401
+    import keystoneauth1.loading  # noqa: F401
+    import keystoneauth1.session  # noqa: F401
+    for name in ('glanceclient', 'glanceclient.v2.client',
+                 'novaclient.client', 'nova_imgmeta.cloud.http',
+                 'nova_imgmeta.cloud.glance', 'nova_imgmeta.cloud.compute',
+                 'nova_imgmeta.cli.audit', 'nova_imgmeta.cli.backfill'):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+
+
+class _FirstWrite(object):
+    """A /dev/null stream that notes when it was first written to."""
+
+    def __init__(self, start):
+        self.start = start
+        self.first = None
+        self.handle = open(os.devnull, 'w')
+
+    def write(self, text):
+        if self.first is None and text.strip():
+            self.first = time.time() - self.start
+        self.handle.write(text)
+
+    def flush(self):
+        pass
+
+
+def child_floor(argv):
+    from nova_imgmeta.cli import main as cli_main
+    from nova_imgmeta.cloud import auth
+    import resource
+    _preimport()
+    counts = _count_requests()
+    args = cli_main.build_parser().parse_args(['audit'] + argv)
+    start = time.time()
+    connection = auth.connect(args)
+    images = 0
+    for scope in FLOOR_SCOPES:
+        url = '%s/v2/images?limit=1000&%s' % (connection.image_endpoint,
+                                              scope)
+        while url:
+            body = connection.session.get(url).json()
+            images += len(body['images'])
+            url = body.get('next') and connection.image_endpoint + \
+                body['next']
+    wall = time.time() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {'wall': wall, 'requests': counts, 'images': images,
+            'maxrss_kb': rss}
+
+
+def child_cli(argv, trace=False):
     from nova_imgmeta.cli import main as cli_main
     import resource
     import tracemalloc
-    tracemalloc.start()
+    _preimport()
+    counts = _count_requests()
+    phases = {}
+    try:
+        from nova_imgmeta.catalogue import writer
+        real_apply = writer.apply_changes
+
+        def apply_changes(*args, **kwargs):
+            began = time.time()
+            try:
+                return real_apply(*args, **kwargs)
+            finally:
+                phases['write'] = time.time() - began
+        writer.apply_changes = apply_changes
+    except ImportError:
+        pass
+    if trace:
+        tracemalloc.start()
     start = time.time()
-    devnull = open(os.devnull, 'w')
-    real_stdout = sys.stdout
-    sys.stdout = devnull
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = out = _FirstWrite(start)
+    sys.stderr = err = _FirstWrite(start)
     try:
         code = cli_main.main(argv)
     finally:
-        sys.stdout = real_stdout
+        sys.stdout, sys.stderr = stdout, stderr
     wall = time.time() - start
-    _current, peak = tracemalloc.get_traced_memory()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({'code': code, 'wall': wall, 'peak_bytes': peak,
-                      'maxrss_kb': rss}))
+    result = {'code': code, 'wall': wall, 'requests': counts,
+              'first_stdout': out.first, 'first_stderr': err.first,
+              'maxrss_kb': resource.getrusage(
+                  resource.RUSAGE_SELF).ru_maxrss}
+    result.update(phases)
+    if trace:
+        result['peak_bytes'] = tracemalloc.get_traced_memory()[1]
+    return result
 
 
-def run_child(argv):
+def run_child(mode, argv, tree=REPO, trace=False):
+    """Run one measured child in ``tree``'s code; its result dict, with
+    the process's whole wall time (interpreter start and imports).
+    """
     env = dict((k, v) for k, v in os.environ.items()
                if not k.startswith('OS_'))
-    env['PYTHONPATH'] = REPO
-    out = subprocess.check_output(
-        [sys.executable, os.path.abspath(__file__), '--child', '--'] + argv,
-        env=env, stderr=subprocess.DEVNULL)
-    return json.loads(out.decode('utf-8').strip().splitlines()[-1])
+    env['PYTHONPATH'] = tree
+    command = [sys.executable, os.path.abspath(__file__), '--child', mode]
+    if trace:
+        command.append('--trace')
+    start = time.time()
+    process = subprocess.run(command + ['--'] + argv, env=env, cwd=tree,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process_wall = time.time() - start
+    if process.returncode != 0:
+        raise RuntimeError('child %s failed: %s' % (
+            mode, process.stderr.decode('utf-8', 'replace')[-2000:]))
+    result = json.loads(process.stdout.decode('utf-8').splitlines()[-1])
+    result['process_wall'] = process_wall
+    return result
 
 
-def seed(server, nova, owner, n, bases_elsewhere=False):
-    """N images; with ``bases_elsewhere`` the base images are public
-    images of another project (the usual cloud), so that ``--owner``
-    lists only the snapshots and the bases are looked up.
+# -- the catalogue ---------------------------------------------------------
+
+def seed(server, nova, n, owner='bench'):
+    """N images in one project; returns (seconds, ids of the snapshots
+    without base_image_ref).
     """
     import glance_server as gs
     images, bases = [], []
-    n_base = int(n * 0.3)
+    n_base = max(1, int(n * 0.3))
     for number in range(n_base):
         image_id = gs.new_id()
         bases.append(image_id)
-        base = {'id': image_id, 'name': 'base-%d' % number, 'owner': owner}
-        if bases_elsewhere:
-            base.update(owner=owner + '-admin', visibility='public')
-        images.append(base)
+        images.append({'id': image_id, 'name': 'base-%d' % number,
+                       'owner': owner})
     missing = []
     for number in range(n - n_base):
         uuid = gs.new_id()
+        image_id = gs.new_id()
         base = bases[number % n_base]
         props = {'image_type': 'snapshot', 'instance_uuid': uuid}
         if number % 20 == 0:
-            missing.append(uuid)
+            missing.append(image_id)
         else:
             props['base_image_ref'] = base
         nova.state.add(uuid, base, project=owner, deleted=number % 40 == 0,
                        updated='2099-01-01T00:00:00Z')
-        images.append({'id': gs.new_id(), 'name': 'snap-%d' % number,
+        images.append({'id': image_id, 'name': 'snap-%d' % number,
                        'owner': owner, 'properties': props})
     start = time.time()
     gs.bulk_insert(server.db_path, images)
     return time.time() - start, missing
 
 
-class Naive(object):
-    """The naive tool: list, then a GET per image and a Nova GET per
-    snapshot to fix, with one keystoneauth session (keep-alive).
-
-    Its request counts are exact; with ``sample`` < N only that many
-    per-image GETs are made and their wall time is scaled to N (said so in
-    the report).
-    """
-
-    def __init__(self, glance_url, nova_url, headers, sample):
-        from keystoneauth1 import session
-        self.session = session.Session(additional_headers=headers)
-        self.glance_url = glance_url
-        self.nova_url = nova_url
-        self.sample = sample
-        self.requests = 0
-
-    def get(self, url):
-        self.requests += 1
-        return self.session.get(url, raise_exc=False).json()
-
-    def audit(self, owner):
-        start = time.time()
-        url = self.glance_url + '/v2/images?limit=1000&owner=' + owner
-        ids = []
-        while url:
-            body = self.get(url)
-            ids.extend(image['id'] for image in body['images'])
-            url = body.get('next') and self.glance_url + body['next']
-        list_wall = time.time() - start
-        pages = self.requests
-        sample = ids[:self.sample]
-        start = time.time()
-        for image_id in sample:
-            self.get(self.glance_url + '/v2/images/' + image_id)
-        per_get = (time.time() - start) / max(1, len(sample))
-        return {'glance': pages + len(ids), 'sampled_gets': len(sample),
-                'wall': list_wall + per_get * len(ids),
-                'extrapolated': len(sample) < len(ids)}
-
-    def nova_lookups(self, uuids):
-        start = time.time()
-        for uuid in uuids:
-            self.get(self.nova_url + '/servers/' + uuid)
-        return time.time() - start
-
-
-def measure(args):
-    from fake_nova import start_fake_nova
-    import glance_server as gs
-    from loopback_http import start_proxy
-    workdir = tempfile.mkdtemp(prefix='bench-lineage-')
-    server = gs.GlanceServer(workdir).start()
-    nova = start_fake_nova()
-    nova.state.max_limit = args.nova_max_limit
-    proxy = start_proxy(server.url)
-    headers = gs.headers()
-    results = []
+def unfix(db_path, ids):
+    """Remove the base_image_ref values a backfill wrote (between runs)."""
+    db = sqlite3.connect(db_path, timeout=60)
     try:
-        for n in args.sizes:
-            owner = 'bench-%d' % n
-            seconds, missing = seed(server, nova, owner, n,
-                                    args.bases_elsewhere)
-            auth = (['--os-auth-type', 'none',
-                     '--os-image-endpoint-override', proxy.url,
-                     '--os-compute-endpoint-override', nova.compute_url] +
-                    gs.cli_headers())
-            row = {'n': n, 'seed_seconds': round(seconds, 2),
-                   'snapshots_missing': len(missing)}
-
-            def counted(func):
-                proxy.counter.reset()
-                nova.state.counter.reset()
-                value = func()
-                return (value, dict(proxy.counter.by_method),
-                        nova.state.counter.total)
-
-            audit, glance_req, _ = counted(lambda: run_child(
-                ['audit', '--owner', owner, '--quiet', '--format', 'json'] +
-                auth))
-            row['audit'] = dict(audit, glance=sum(glance_req.values()))
-            dry, glance_req, nova_req = counted(lambda: run_child(
-                ['backfill', '--owner', owner, '--quiet', '--format',
-                 'json'] + auth))
-            row['backfill_dry'] = dict(dry, glance=sum(glance_req.values()),
-                                       nova=nova_req)
-            naive = Naive(proxy.url, nova.compute_url, headers,
-                          args.naive_sample)
-            row['naive_audit'] = naive.audit(owner)
-            nova.state.counter.reset()
-            wall = naive.nova_lookups(missing)
-            row['naive_backfill'] = {
-                'glance': row['naive_audit']['glance'],
-                'nova': nova.state.counter.total,
-                'wall': row['naive_audit']['wall'] + wall}
-            if not args.no_apply:
-                journal = os.path.join(workdir, 'journal-%d.jsonl' % n)
-                applied, glance_req, nova_req = counted(lambda: run_child(
-                    ['backfill', '--owner', owner, '--quiet', '--apply',
-                     '--journal', journal] + auth))
-                row['backfill_apply'] = dict(applied, glance=glance_req,
-                                             nova=nova_req)
-            row['page_bound'] = int(math.ceil(n / 1000.0)) + 1
-            results.append(row)
-            print(json.dumps(row, sort_keys=True), file=sys.stderr)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            db.execute('DELETE FROM image_properties WHERE name = '
+                       "'base_image_ref' AND image_id IN (%s)"
+                       % ','.join('?' * len(chunk)), chunk)
+        db.commit()
     finally:
-        proxy.shutdown()
-        nova.shutdown()
-        server.stop()
-    return results
+        db.close()
 
 
-def report(results):
-    lines = ['| N | command | Glance requests | Nova requests | wall (s) '
-             '| tracemalloc peak | peak RSS |',
-             '| --- | --- | --- | --- | --- | --- | --- |']
-    for row in results:
-        n = row['n']
-        a, d = row['audit'], row['backfill_dry']
-        na, nb = row['naive_audit'], row['naive_backfill']
-        lines.append('| %d | audit | %d | 0 | %.2f | %.1f MiB | %.0f MiB |'
-                     % (n, a['glance'], a['wall'], a['peak_bytes'] / 2.0**20,
-                        a['maxrss_kb'] / 1024.0))
-        lines.append('| %d | naive audit (list + GET each) | %d | 0 | %.2f%s '
-                     '| | |' % (n, na['glance'], na['wall'],
-                                ' (a)' if na['extrapolated'] else ''))
-        lines.append('| %d | backfill (dry run, %d to fix) | %d | %d | %.2f '
-                     '| %.1f MiB | %.0f MiB |' % (
-                         n, row['snapshots_missing'], d['glance'], d['nova'],
-                         d['wall'], d['peak_bytes'] / 2.0**20,
-                         d['maxrss_kb'] / 1024.0))
-        lines.append('| %d | naive backfill look-ups | %d | %d | %.2f%s | | |'
-                     % (n, nb['glance'], nb['nova'], nb['wall'],
-                        ' (a)' if na['extrapolated'] else ''))
-        if 'backfill_apply' in row:
-            p = row['backfill_apply']
-            lines.append('| %d | backfill --apply | %s | %d | %.2f | %.1f MiB '
-                         '| %.0f MiB |' % (
-                             n, ' + '.join('%d %s' % (v, k) for k, v in
-                                           sorted(p['glance'].items())),
-                             p['nova'], p['wall'], p['peak_bytes'] / 2.0**20,
-                             p['maxrss_kb'] / 1024.0))
-        ratio_a = na['glance'] / float(a['glance'])
-        ratio_b = (nb['glance'] + nb['nova']) / float(d['glance'] + d['nova'])
-        lines.append('| %d | ratio naive / CLI | audit %.0fx | backfill '
-                     'look-ups %.0fx | | | |' % (n, ratio_a, ratio_b))
-    lines.append('')
-    lines.append('(a) per-image GET time measured on the first %d images '
-                 'and scaled to N; the request counts are exact.'
-                 % results[0]['naive_audit']['sampled_gets'])
+def baseline_tree(ref, workdir):
+    """The nova_imgmeta package of ``ref``, extracted into workdir."""
+    target = os.path.join(workdir, 'baseline-' + ref)
+    if not os.path.isdir(target):
+        os.makedirs(target)
+        archive = subprocess.check_output(
+            ['git', '-C', REPO, 'archive', ref, 'nova_imgmeta'])
+        subprocess.run(['tar', '-x', '-C', target], input=archive,
+                       check=True)
+    return target
+
+
+class Servers(object):
+    """Glance (and a proxy in front when --rtt) and the Nova stand-in."""
+
+    def __init__(self, workdir, rtt_ms=0.0):
+        from fake_nova import start_fake_nova
+        import glance_server as gs
+        from loopback_http import start_proxy
+        self.glance = gs.GlanceServer(workdir).start()
+        self.nova = start_fake_nova()
+        self.proxy = None
+        self.url = self.glance.url
+        if rtt_ms:
+            delay = rtt_ms / 1000.0
+            self.proxy = start_proxy(self.glance.url, {'delay': dict(
+                (m, delay) for m in ('GET', 'PATCH'))})
+            self.url = self.proxy.url
+        self.auth = (['--os-auth-type', 'none',
+                      '--os-image-endpoint-override', self.url,
+                      '--os-compute-endpoint-override',
+                      self.nova.compute_url] + gs.cli_headers())
+
+    def stop(self):
+        if self.proxy is not None:
+            self.proxy.shutdown()
+        self.nova.shutdown()
+        self.glance.stop()
+
+
+# -- the measurements ------------------------------------------------------
+
+def _median(values):
+    return statistics.median(values) if values else None
+
+
+def measure_audit(args, n, workdir):
+    servers = Servers(os.path.join(workdir, 'glance-%d' % n))
+    try:
+        seconds, missing = seed(servers.glance, servers.nova, n)
+        audit_argv = ['audit'] + servers.auth
+        row = {'n': n, 'seed_seconds': round(seconds, 2),
+               'missing': len(missing), 'floor': [], 'audit': []}
+        for number in range(args.rounds):
+            order = ('floor', 'audit') if number % 2 == 0 else (
+                'audit', 'floor')
+            for which in order:
+                if which == 'floor':
+                    row['floor'].append(run_child('floor', servers.auth))
+                else:
+                    row['audit'].append(run_child('cli', audit_argv))
+                print(json.dumps({'n': n, which: row[which][-1]}),
+                      file=sys.stderr)
+        row['audit_traced'] = run_child('cli', audit_argv, trace=True)
+        if args.baseline_audit:
+            tree = baseline_tree(args.baseline_ref, workdir)
+            row['baseline_audit'] = run_child('cli', audit_argv, tree)
+            row['baseline_audit_traced'] = run_child('cli', audit_argv,
+                                                     tree, trace=True)
+        return row
+    finally:
+        servers.stop()
+
+
+def measure_backfill(args, workdir):
+    n = args.backfill_size
+    servers = Servers(os.path.join(workdir, 'glance-backfill-%d' % n),
+                      args.rtt)
+    tree = baseline_tree(args.baseline_ref, workdir)
+    try:
+        seconds, missing = seed(servers.glance, servers.nova, n)
+        row = {'n': n, 'fixes': len(missing), 'rtt_ms': args.rtt,
+               'today': [], 'now': [], 'sweep': {}}
+
+        def backfill(code_tree, extra=()):
+            journal = os.path.join(workdir, 'journal-%f.jsonl' % time.time())
+            result = run_child('cli', ['backfill', '--apply', '--quiet',
+                                       '--journal', journal] +
+                               list(extra) + servers.auth, code_tree)
+            assert result['code'] == 0, result
+            unfix(servers.glance.db_path, missing)
+            return result
+        for number in range(args.backfill_rounds):
+            order = ('today', 'now')
+            if number % 2:
+                order = ('now', 'today')
+            for which in order:
+                row[which].append(backfill(tree if which == 'today'
+                                           else REPO))
+                print(json.dumps({'backfill': which,
+                                  'result': row[which][-1]}),
+                      file=sys.stderr)
+        for workers in args.workers_sweep:
+            row['sweep'][workers] = backfill(REPO, ['--workers',
+                                                    str(workers)])
+            print(json.dumps({'workers': workers,
+                              'result': row['sweep'][workers]}),
+                  file=sys.stderr)
+        return row
+    finally:
+        servers.stop()
+
+
+# -- the report -------------------------------------------------------------
+
+def _requests(counts):
+    return ' + '.join('%d %s' % (v, k) for k, v in sorted(counts.items()))
+
+
+def _mib(kb):
+    return '%.0f MiB' % (kb / 1024.0)
+
+
+def report_audit(rows):
+    lines = ['N        what        requests  wall (s)  ratio  command (s)  '
+             'first line (s)  tracemalloc peak  peak RSS']
+    for row in rows:
+        floor = _median([r['wall'] for r in row['floor']])
+        audit = _median([r['wall'] for r in row['audit']])
+        ratios = [a['wall'] / f['wall']
+                  for a, f in zip(row['audit'], row['floor'])]
+        first = row['audit'][0]
+        traced = row['audit_traced']
+        lines.append('%-8d floor       %-9s %-9.2f %-6s %-12.2f %-15s %-17s'
+                     ' %s' % (row['n'], _requests(row['floor'][0]
+                                                  ['requests']),
+                              floor, '1', _median([
+                                  r['process_wall'] for r in row['floor']]),
+                              '', '', _mib(max(r['maxrss_kb']
+                                               for r in row['floor']))))
+        lines.append('%-8d audit       %-9s %-9.2f %-6.2f %-12.2f %-15s '
+                     '%-17s %s' % (
+                         row['n'], _requests(first['requests']), audit,
+                         audit / floor, _median([r['process_wall']
+                                                 for r in row['audit']]),
+                         '%.2f / %.2f' % (_median([
+                             r['first_stderr'] for r in row['audit']]),
+                             _median([r['first_stdout']
+                                      for r in row['audit']])),
+                         '%.1f MiB' % (traced['peak_bytes'] / 2.0 ** 20),
+                         _mib(max(r['maxrss_kb'] for r in row['audit']))))
+        lines.append('         (audit / floor per round: %s)' % ', '.join(
+            '%.2f' % r for r in ratios))
+        if 'baseline_audit' in row:
+            base = row['baseline_audit']
+            lines.append('%-8d audit before  %-9s %-9.2f %-6.2f  tracemalloc '
+                         '%.1f MiB, RSS %s' % (
+                             row['n'], _requests(base['requests']),
+                             base['wall'], base['wall'] / floor,
+                             row['baseline_audit_traced']['peak_bytes'] /
+                             2.0 ** 20, _mib(base['maxrss_kb'])))
+    return '\n'.join(lines)
+
+
+def report_backfill(row):
+    lines = ['backfill --apply, N=%d, %d fixes, rtt %s ms' % (
+        row['n'], row['fixes'], row['rtt_ms'])]
+    for which in ('today', 'now'):
+        runs = row[which]
+        lines.append('%-6s requests %s; wall %s s (median %.1f); write '
+                     'phase %s s; peak RSS %s' % (
+                         which, _requests(runs[0]['requests']),
+                         ', '.join('%.1f' % r['wall'] for r in runs),
+                         _median([r['wall'] for r in runs]),
+                         ', '.join('%.1f' % r.get('write', 0)
+                                   for r in runs),
+                         _mib(max(r['maxrss_kb'] for r in runs))))
+    if row['today'] and row['now']:
+        lines.append('today / now: whole command %.2fx, write phase %.2fx'
+                     % (_median([r['wall'] for r in row['today']]) /
+                        _median([r['wall'] for r in row['now']]),
+                        _median([r['write'] for r in row['today']]) /
+                        _median([r['write'] for r in row['now']])))
+    for workers, result in sorted(row['sweep'].items()):
+        lines.append('--workers %-3d wall %.1f s, write phase %.1f s'
+                     % (workers, result['wall'], result['write']))
     return '\n'.join(lines)
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('--sizes', default='1000,10000')
-    parser.add_argument('--no-apply', action='store_true')
-    parser.add_argument('--naive-sample', type=int, default=1000,
-                        help='per-image GETs the naive run really makes '
-                             '(its wall time is scaled to N)')
-    parser.add_argument('--bases-elsewhere', action='store_true',
-                        help='base images public in another project: '
-                             '--owner lists the snapshots only and the '
-                             'bases are looked up')
-    parser.add_argument('--nova-max-limit', type=int, default=1000,
-                        help="the Nova stand-in's [api] max_limit")
+    parser.add_argument('--sizes', default='1000,10000,100000')
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='floor/audit pairs per size')
+    parser.add_argument('--part', choices=('audit', 'backfill', 'all'),
+                        default='all')
+    parser.add_argument('--baseline-ref', default=BASELINE_REF)
+    parser.add_argument('--baseline-audit', action='store_true',
+                        help="also time the baseline's audit")
+    parser.add_argument('--backfill-size', type=int, default=100000,
+                        help='catalogue of the backfill runs (5 %% of its '
+                             'snapshots to fix: 3,500 at 100,000)')
+    parser.add_argument('--backfill-rounds', type=int, default=2)
+    parser.add_argument('--workers-sweep', default='',
+                        help='e.g. 1,2,4,8,16')
+    parser.add_argument('--rtt', type=float, default=0.0,
+                        help='ms added to every Glance request (backfill)')
     parser.add_argument('--json', metavar='FILE')
-    parser.add_argument('--child', action='store_true')
+    parser.add_argument('--child', choices=('floor', 'cli'))
+    parser.add_argument('--trace', action='store_true')
     parser.add_argument('rest', nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.child:
         rest = args.rest[1:] if args.rest[:1] == ['--'] else args.rest
-        return child(rest)
-    args.sizes = [int(s) for s in args.sizes.split(',')]
-    results = measure(args)
-    if args.json:
-        with open(args.json, 'w') as handle:
-            json.dump(results, handle, indent=1, sort_keys=True)
-    print(report(results))
+        if args.child == 'floor':
+            result = child_floor(rest)
+        else:
+            result = child_cli(rest, args.trace)
+        print(json.dumps(result))
+        return
+    args.sizes = [int(s) for s in args.sizes.split(',') if s]
+    args.workers_sweep = [int(s) for s in args.workers_sweep.split(',')
+                          if s]
+    workdir = tempfile.mkdtemp(prefix='bench-lineage-')
+    results = {'audit': [], 'backfill': None,
+               'started': time.strftime('%Y-%m-%d %H:%M:%S'),
+               'load_before': os.getloadavg()}
+    try:
+        if args.part in ('audit', 'all'):
+            for n in args.sizes:
+                results['audit'].append(measure_audit(args, n, workdir))
+        if args.part in ('backfill', 'all'):
+            results['backfill'] = measure_backfill(args, workdir)
+    finally:
+        results['load_after'] = os.getloadavg()
+        if args.json:
+            with open(args.json, 'w') as handle:
+                json.dump(results, handle, indent=1, sort_keys=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+    print('load average before %s, after %s' % (
+        ' '.join('%.1f' % x for x in results['load_before']),
+        ' '.join('%.1f' % x for x in results['load_after'])))
+    if results['audit']:
+        print(report_audit(results['audit']))
+    if results['backfill']:
+        print(report_backfill(results['backfill']))
 
 
 if __name__ == '__main__':

@@ -30,6 +30,7 @@ The last three are problems. Results live in the index's SQLite file.
 import json
 
 from nova_imgmeta.catalogue.index import Row
+from nova_imgmeta.catalogue.index import SNAPSHOT_TYPES
 
 OK = 'ok'
 INDIRECT = 'indirect'
@@ -61,9 +62,6 @@ def walk(index, row):
         current = found.base
 
 
-_SNAPSHOT = "image_type IN ('snapshot', 'backup')"
-
-
 class Audit(object):
     """The verdict of every snapshot, in the index's SQLite file.
 
@@ -89,19 +87,19 @@ class Audit(object):
         # path NULL: [id] for missing, [id, root] for ok (see findings)
         db.execute(
             "INSERT INTO results SELECT id, ?, id, NULL, NULL FROM images "
-            "WHERE listed = 1 AND " + _SNAPSHOT +  # nosec B608
-            " AND (base IS NULL OR base = '')", (MISSING,))
+            "WHERE listed = 1 AND image_type IN (?, ?) "
+            "AND (base IS NULL OR base = '')", (MISSING,) + SNAPSHOT_TYPES)
         db.execute(
             "INSERT INTO results SELECT s.id, ?, s.base, s.base, NULL "
             "FROM images s JOIN images b ON b.id = s.base "
-            "WHERE s.listed = 1 AND s." + _SNAPSHOT +  # nosec B608
-            " AND s.base != '' AND s.base != s.id "
-            "AND (b.base IS NULL OR b.base = '')", (OK,))
+            "WHERE s.listed = 1 AND s.image_type IN (?, ?) "
+            "AND s.base != '' AND s.base != s.id "
+            "AND (b.base IS NULL OR b.base = '')", (OK,) + SNAPSHOT_TYPES)
         cur = db.cursor()
         cur.execute(
-            'SELECT * FROM images WHERE listed = 1 AND ' +  # nosec B608
-            _SNAPSHOT + ' AND id NOT IN (SELECT id FROM results) '
-            'ORDER BY id')
+            'SELECT * FROM images WHERE listed = 1 AND image_type IN (?, ?) '
+            'AND id NOT IN (SELECT id FROM results) ORDER BY id',
+            SNAPSHOT_TYPES)
         batch = []
         for values in cur:
             row = Row(values)

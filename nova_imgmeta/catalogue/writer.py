@@ -51,6 +51,7 @@ class Outcome(object):
     def __init__(self):
         self.changed = 0
         self.already = 0
+        self.confirmed = 0      # an earlier run's open change, confirmed
         self.skipped = 0
         self.failed = 0
         self.messages = []
@@ -177,20 +178,26 @@ def _write(glance, journal, outcome, image_id, key, old, new, events,
     return True
 
 
+def open_changes(records, key):
+    """{image id: Change} of the changes a cut-short run began and did not
+    finish (a ``begin`` without its ``done`` or ``failed``).
+    """
+    return dict((change.image_id, change)
+                for change in journal_mod.changes(records).values()
+                if change.key == key and change.state == journal_mod.BEGIN)
+
+
 def close_open_changes(journal, records, index, key):
     """Journal ``done`` for changes a cut-short run made without saying so
-    (the listing shows their new value). Returns their number.
+    (the listing shows their new value). Returns the records written.
     """
-    closed = 0
-    for change in journal_mod.changes(records).values():
-        if change.key != key or change.state != journal_mod.BEGIN:
-            continue
+    closed = []
+    for change in open_changes(records, key).values():
         row = index.get(change.image_id)
         if row is not None and row.base == change.new:
-            journal.write(journal_mod.DONE, change.image_id, key,
-                          old=change.old, new=change.new,
-                          verified='listing')
-            closed += 1
+            closed.append(journal.write(
+                journal_mod.DONE, change.image_id, key, old=change.old,
+                new=change.new, verified='listing'))
     return closed
 
 
@@ -200,10 +207,16 @@ _UNDO = (journal_mod.UNDO_BEGIN, journal_mod.UNDONE,
 
 
 def apply_changes(glance, journal, rows, key, force=False, report=None,
-                  workers=1, chunk=CHUNK):
-    """Write each row's ``new`` value; return an :class:`Outcome`."""
+                  workers=1, chunk=CHUNK, records=()):
+    """Write each row's ``new`` value; return an :class:`Outcome`.
+
+    :param records: the journal's records before this run: a change an
+        earlier run began whose value Glance now shows (its answer was
+        lost, or it landed after the listing) is journaled ``done``.
+    """
     outcome = Outcome()
     report = _serialized(report or (lambda message: None))
+    began = open_changes(records, key)
 
     def unit(batch):
         current = _read_again(glance, [r['image_id'] for r in batch],
@@ -212,18 +225,25 @@ def apply_changes(glance, journal, rows, key, force=False, report=None,
             if outcome.stop.is_set():
                 return
             _apply_one(glance, journal, row, current[row['image_id']], key,
-                       force, outcome, report)
+                       force, outcome, report, began.get(row['image_id']))
     pool.run(unit, _chunks(rows, chunk), workers, outcome.stop)
     return outcome
 
 
-def _apply_one(glance, journal, row, image, key, force, outcome, report):
+def _apply_one(glance, journal, row, image, key, force, outcome, report,
+               began=None):
     image_id, new = row['image_id'], row['new']
     if _failed_read(image, outcome):
         return
     old = current_value(image, key)
     if old == new:
-        outcome.count('already')
+        if began is not None and began.new == new:
+            # an earlier run's write, which the listing did not show yet
+            journal.write(journal_mod.DONE, image_id, key, old=began.old,
+                          new=new, verified='read-back')
+            outcome.count('confirmed')
+        else:
+            outcome.count('already')
         return
     if old not in (None, '') and old != row['old'] and not force:
         outcome.count('skipped')

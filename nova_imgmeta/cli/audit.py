@@ -60,7 +60,8 @@ def run(args, glance=None, out=None):
 
     def on_image(image):
         """A snapshot listed without base_image_ref is missing whatever
-        else is listed: said at once."""
+        else is listed: said at once.
+        """
         if image.get('image_type') in SNAPSHOT_TYPES and \
                 not image.get(lineage.BASE_IMAGE_REF) and \
                 image['id'] not in streamed:
@@ -103,7 +104,8 @@ LABELS = {lineage_audit.MISSING: 'MISSING',
 
 class TextReport(object):
     """Problems one line each as they are known, then the trees, then the
-    summary."""
+    summary.
+    """
 
     def __init__(self, out, trees=True):
         self.out = out
@@ -145,7 +147,8 @@ class TextReport(object):
 
 class JsonReport(object):
     """One JSON document, written as it is known: ``problems`` first (as
-    found), then ``trees``, then ``summary``."""
+    found), then ``trees``, then ``summary``.
+    """
 
     def __init__(self, out, trees=True):
         self.out = out

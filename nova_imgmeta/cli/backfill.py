@@ -140,15 +140,16 @@ def _act(args, plan, index, glance, records, out, report):
     except (journal_mod.JournalError, OSError, IOError) as exc:
         raise CommandError('journal %s: %s' % (path, exc))
     try:
-        resumed = writer.close_open_changes(journal, records, index,
-                                            lineage.BASE_IMAGE_REF)
+        closed = writer.close_open_changes(journal, records, index,
+                                           lineage.BASE_IMAGE_REF)
         done_before = sum(
             1 for c in journal_mod.changes(records).values()
             if c.state == journal_mod.DONE)
         outcome = writer.apply_changes(glance, journal, changes,
                                        lineage.BASE_IMAGE_REF,
                                        force=args.force, report=report,
-                                       workers=args.workers)
+                                       workers=args.workers,
+                                       records=records + closed)
     finally:
         journal.close()
     for message in outcome.messages:
@@ -157,7 +158,8 @@ def _act(args, plan, index, glance, records, out, report):
                'skipped': skipped + outcome.skipped,
                'unresolved': unresolved, 'failed': outcome.failed,
                'bad_image_ids': bad_ids,
-               'done_in_earlier_runs': done_before + resumed,
+               'done_in_earlier_runs': done_before + len(closed) +
+               outcome.confirmed,
                'journal': os.path.abspath(path), 'applied': True}
     if outcome.aborted is not None:
         summary['aborted'] = str(outcome.aborted)

@@ -42,6 +42,7 @@ try:  # Python 3
 except ImportError:  # Python 2.7
     from urllib import urlencode
 
+from nova_imgmeta.cloud.ahead import ahead
 from nova_imgmeta.cloud.failures import ApiError
 from nova_imgmeta.cloud.failures import describe
 from nova_imgmeta.cloud.http import garbage
@@ -125,8 +126,8 @@ def _check_listing(body):
                    'an object without "images"'))
     following = body.get('next')
     if following is not None and not isinstance(following, _STRINGS):
-        return '"next" is %s (%s), not a link' % (_kind(following),
-                                                 _quote(following))
+        return '"next" is %s (%s), not a link' % (
+            _kind(following), _quote(following))
     for image in body['images']:
         problem = check_image(image)
         if problem:
@@ -252,7 +253,8 @@ class GlanceAPI(object):
             query = dict(filters or {})
             query.update(scope)
             try:
-                for image in self.iter_images(page_size, query, on_page):
+                for image in self.iter_images(page_size, query, on_page,
+                                              read_ahead=True):
                     yield image
             except ApiError as exc:
                 if scope.get('visibility') == 'all' and exc.status == 400:
@@ -265,32 +267,38 @@ class GlanceAPI(object):
                 raise
 
     def iter_images(self, page_size=DEFAULT_PAGE_SIZE, filters=None,
-                    on_page=None):
+                    on_page=None, read_ahead=False):
         """Yield every image of one listing (a dict), following Glance's
         ``next`` links, one page in memory at a time.
 
         :param filters: query parameters, e.g. {'owner': ...} or
             {'visibility': 'community'}.
         :param on_page: called with the number of images of each page.
+        :param read_ahead: read the next page in a thread while this one
+            is worked on (:mod:`nova_imgmeta.cloud.ahead`).
         """
         params = [('limit', int(page_size))]
         for key in sorted(filters or {}):
             params.append((key, filters[key]))
-        url = '/v2/images?' + urlencode(params)
-        seen = set()
-        while url:
-            if url in seen:
-                raise ApiError('list images: Glance sent the same "next" '
-                               'page twice (%s): its pagination goes round '
-                               'in circles; stopping' % url)
-            seen.add(url)
-            body = self._call('list images', 'get', url,
-                              check=_check_listing)
-            images = body['images']
+        pages = self._pages('/v2/images?' + urlencode(params))
+        for images in ahead(pages) if read_ahead else pages:
             if on_page is not None:
                 on_page(len(images))
             for image in images:
                 yield image
+
+    def _pages(self, url):
+        """Each page's list of images, checked."""
+        seen = set()
+        while url:
+            if url in seen:
+                raise garbage('Glance', 'GET', url, None,
+                              'the same "next" link twice: its pagination '
+                              'goes round in circles', 'list images')
+            seen.add(url)
+            body = self._call('list images', 'get', url,
+                              check=_check_listing)
+            yield body['images']
             url = body.get('next')
 
     def find_images(self, image_ids, search=True, batch=LOOKUP_BATCH):

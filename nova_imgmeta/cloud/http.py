@@ -57,7 +57,8 @@ def _text(data):
 
 def _short(text, limit):
     """One line, control characters escaped, at most ``limit`` characters
-    (and "...")."""
+    (and "...").
+    """
     text = ' '.join(_text(text).split())
     text = u''.join(c if c >= u' ' else u'\\x%02x' % ord(c) for c in text)
     if len(text) > limit:
