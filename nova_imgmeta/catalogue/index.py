@@ -112,10 +112,14 @@ class ImageIndex(object):
     def flush(self):
         if self._pending:
             # a listed row wins over a looked-up one, never the reverse
-            self.db.executemany(
-                'INSERT OR REPLACE INTO images SELECT ?,?,?,?,?,?,?,?,?,'
-                'MAX(?, COALESCE((SELECT listed FROM images WHERE id = ?), '
-                '0))', [row + (row[0],) for row in self._pending])
+            listed = [row for row in self._pending if row[-1]]
+            looked_up = [row for row in self._pending if not row[-1]]
+            if listed:
+                self.db.executemany('INSERT OR REPLACE INTO images VALUES '
+                                    '(?,?,?,?,?,?,?,?,?,?)', listed)
+            if looked_up:
+                self.db.executemany('INSERT OR IGNORE INTO images VALUES '
+                                    '(?,?,?,?,?,?,?,?,?,?)', looked_up)
             self._pending = []
 
     def unknown(self, extra_ids=()):
