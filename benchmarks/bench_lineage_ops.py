@@ -16,33 +16,42 @@
 Glance (not a test; doc/source/benchmarks.rst, "Operator CLI").
 
 For each size N a real Glance API server (tests/glance/glance_server.py,
-the Glance tier's venv) is seeded with N images straight into its SQLite
-database: 30 % base images, 70 % snapshots, 5 % of the snapshots without
-base_image_ref, their servers (one in forty deleted) in the Nova stand-in
-of tests/glance/fake_nova.py.
+the Glance tier's venv: Glance 33.0.0, gunicorn with one worker, SQLite)
+is seeded with N images straight into its database: 30 % base images,
+70 % snapshots, one snapshot in 20 (``--part audit``) or in
+``--fix-every`` (``--part backfill``) without base_image_ref, their
+servers (one in forty deleted) in the Nova stand-in of
+tests/glance/fake_nova.py.
 
 * **audit vs the floor**: the floor is the whole catalogue listed page by
   page (the two listings that hold every image on this Glance: every
-  visibility, and the hidden images) with the same keystoneauth session
-  the command builds, each page's JSON decoded, and nothing else. Floor
-  and audit run in turns (interleaved, so that other load on the machine
-  falls on both), each in a child process whose modules are imported
-  before the clock starts; the command's whole process time is shown
-  apart. Memory: tracemalloc peak (a run of its own, tracemalloc slows
-  Python down) and peak RSS.
-* **backfill --apply, today vs now** (``--part backfill``): the same
+  visibility, and the hidden images) with the same kind of keystoneauth
+  session the command builds (``nova_imgmeta.cloud.auth.connect``), each
+  page's JSON decoded, and nothing else. Floor and audit run in turns
+  (interleaved, so that other load on the machine falls on both), each in
+  a child process whose modules are imported before the clock starts; the
+  whole process time is shown apart. The audit writes its default output
+  (problems, trees, summary) to /dev/null, noting when its first line
+  came. Memory: tracemalloc peak (in a run of its own: tracemalloc slows
+  Python down) and peak RSS (VmHWM).
+* **backfill --apply, before and now** (``--part backfill``): the same
   catalogue, the same snapshots to fix, with this tree's code and with the
-  code of ``--baseline-ref`` (the tree before the parallel writes),
-  interleaved; the base_image_ref values written are removed from the
-  database between runs. ``--workers-sweep`` times the write phase for
-  several ``--workers``. ``--rtt MS`` puts a proxy in front of Glance that
-  delays every request by MS milliseconds (Glance farther away than
-  loopback).
+  code of ``--baseline-ref`` (the tree before the parallel writes: one
+  GET and one PATCH per change, one after the other), in turns; the
+  base_image_ref values written are removed from the database between
+  runs. ``--workers-sweep 1,2,4,16`` times other ``--workers`` counts (each
+  round in another order). ``--rtt MS`` puts a proxy in front of Glance
+  that delays every request by MS milliseconds: a Glance farther away
+  than loopback (a load balancer, TLS, token validation, a database on
+  another node, the operator's own network).
 
 Requests are counted inside each child (keystoneauth's Session.request).
 
-    .venv-glance/bin/python benchmarks/bench_lineage_ops.py \\
-        [--sizes 1000,10000,100000] [--rounds 3] [--part audit|backfill|all]
+    .venv-glance/bin/python benchmarks/bench_lineage_ops.py --part audit \
+        [--sizes 1000,10000,100000] [--rounds 5] [--baseline-audit]
+    .venv-glance/bin/python benchmarks/bench_lineage_ops.py --part backfill \
+        [--backfill-size 10000 --fix-every 2] [--rtt 25] \
+        [--workers-sweep 1,2,4,16]
 """
 
 from __future__ import print_function
@@ -70,6 +79,21 @@ FLOOR_SCOPES = ('visibility=all', 'visibility=all&os_hidden=true')
 
 
 # -- children ------------------------------------------------------------
+
+def peak_rss_kb():
+    """This process's peak RSS in KiB: VmHWM, whose count starts at exec
+    (getrusage's ru_maxrss would include the parent's size at fork).
+    """
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1])
+    except (IOError, OSError, ValueError):
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
 
 def _count_requests():
     """Count keystoneauth's requests by method (in this process)."""
@@ -119,7 +143,6 @@ class _FirstWrite(object):
 def child_floor(argv):
     from nova_imgmeta.cli import main as cli_main
     from nova_imgmeta.cloud import auth
-    import resource
     _preimport()
     counts = _count_requests()
     args = cli_main.build_parser().parse_args(['audit'] + argv)
@@ -135,14 +158,12 @@ def child_floor(argv):
             url = body.get('next') and connection.image_endpoint + \
                 body['next']
     wall = time.time() - start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {'wall': wall, 'requests': counts, 'images': images,
-            'maxrss_kb': rss}
+            'maxrss_kb': peak_rss_kb()}
 
 
 def child_cli(argv, trace=False):
     from nova_imgmeta.cli import main as cli_main
-    import resource
     import tracemalloc
     _preimport()
     counts = _count_requests()
@@ -173,8 +194,7 @@ def child_cli(argv, trace=False):
     wall = time.time() - start
     result = {'code': code, 'wall': wall, 'requests': counts,
               'first_stdout': out.first, 'first_stderr': err.first,
-              'maxrss_kb': resource.getrusage(
-                  resource.RUSAGE_SELF).ru_maxrss}
+              'maxrss_kb': peak_rss_kb()}
     result.update(phases)
     if trace:
         result['peak_bytes'] = tracemalloc.get_traced_memory()[1]
@@ -205,9 +225,9 @@ def run_child(mode, argv, tree=REPO, trace=False):
 
 # -- the catalogue ---------------------------------------------------------
 
-def seed(server, nova, n, owner='bench'):
-    """N images in one project; returns (seconds, ids of the snapshots
-    without base_image_ref).
+def seed(server, nova, n, owner='bench', every=20):
+    """N images in one project, one snapshot in ``every`` without
+    base_image_ref; returns (seconds, ids of those snapshots).
     """
     import glance_server as gs
     images, bases = [], []
@@ -223,7 +243,7 @@ def seed(server, nova, n, owner='bench'):
         image_id = gs.new_id()
         base = bases[number % n_base]
         props = {'image_type': 'snapshot', 'instance_uuid': uuid}
-        if number % 20 == 0:
+        if number % every == 0:
             missing.append(image_id)
         else:
             props['base_image_ref'] = base
@@ -330,7 +350,8 @@ def measure_backfill(args, workdir):
                       args.rtt)
     tree = baseline_tree(args.baseline_ref, workdir)
     try:
-        seconds, missing = seed(servers.glance, servers.nova, n)
+        seconds, missing = seed(servers.glance, servers.nova, n,
+                                every=args.fix_every)
         row = {'n': n, 'fixes': len(missing), 'rtt_ms': args.rtt,
                'today': [], 'now': [], 'sweep': {}}
 
@@ -352,12 +373,17 @@ def measure_backfill(args, workdir):
                 print(json.dumps({'backfill': which,
                                   'result': row[which][-1]}),
                       file=sys.stderr)
-        for workers in args.workers_sweep:
-            row['sweep'][workers] = backfill(REPO, ['--workers',
-                                                    str(workers)])
-            print(json.dumps({'workers': workers,
-                              'result': row['sweep'][workers]}),
-                  file=sys.stderr)
+        sweep = list(args.workers_sweep)
+        for number in range(args.backfill_rounds if sweep else 0):
+            # each round in another order: load that comes and goes
+            # falls on every count
+            shift = number % len(sweep)
+            for workers in sweep[shift:] + sweep[:shift]:
+                row['sweep'].setdefault(str(workers), []).append(backfill(
+                    REPO, ['--workers', str(workers)]))
+                print(json.dumps({'workers': workers, 'result':
+                                  row['sweep'][str(workers)][-1]}),
+                      file=sys.stderr)
         return row
     finally:
         servers.stop()
@@ -373,70 +399,83 @@ def _mib(kb):
     return '%.0f MiB' % (kb / 1024.0)
 
 
+def _rst(header, rows):
+    """An RST simple table."""
+    widths = [max(len(str(r[i])) for r in [header] + rows)
+              for i in range(len(header))]
+    rule = ' '.join('=' * w for w in widths)
+    lines = [rule, ' '.join(str(h).ljust(w) for h, w in zip(header, widths)),
+             rule]
+    for row in rows:
+        lines.append(' '.join(str(c).ljust(w) for c, w in zip(row, widths)))
+    lines.append(rule)
+    return '\n'.join(line.rstrip() for line in lines)
+
+
 def report_audit(rows):
-    lines = ['N        what        requests  wall (s)  ratio  command (s)  '
-             'first line (s)  tracemalloc peak  peak RSS']
+    """One line per size: audit, with the floor beside each figure."""
+    header = ('N', 'requests (floor)', 'wall s (floor)', 'audit / floor',
+              'range', 'command s (floor)', 'first line s',
+              'tracemalloc peak', 'peak RSS (floor)', 'before: wall s, peak')
+    table = []
     for row in rows:
         floor = _median([r['wall'] for r in row['floor']])
         audit = _median([r['wall'] for r in row['audit']])
-        ratios = [a['wall'] / f['wall']
-                  for a, f in zip(row['audit'], row['floor'])]
-        first = row['audit'][0]
-        traced = row['audit_traced']
-        lines.append('%-8d floor       %-9s %-9.2f %-6s %-12.2f %-15s %-17s'
-                     ' %s' % (row['n'], _requests(row['floor'][0]
-                                                  ['requests']),
-                              floor, '1', _median([
-                                  r['process_wall'] for r in row['floor']]),
-                              '', '', _mib(max(r['maxrss_kb']
-                                               for r in row['floor']))))
-        lines.append('%-8d audit       %-9s %-9.2f %-6.2f %-12.2f %-15s '
-                     '%-17s %s' % (
-                         row['n'], _requests(first['requests']), audit,
-                         audit / floor, _median([r['process_wall']
-                                                 for r in row['audit']]),
-                         '%.2f / %.2f' % (_median([
-                             r['first_stderr'] for r in row['audit']]),
-                             _median([r['first_stdout']
-                                      for r in row['audit']])),
-                         '%.1f MiB' % (traced['peak_bytes'] / 2.0 ** 20),
-                         _mib(max(r['maxrss_kb'] for r in row['audit']))))
-        lines.append('         (audit / floor per round: %s)' % ', '.join(
-            '%.2f' % r for r in ratios))
+        ratios = sorted(a['wall'] / f['wall']
+                        for a, f in zip(row['audit'], row['floor']))
+        before = '-'
         if 'baseline_audit' in row:
-            base = row['baseline_audit']
-            lines.append('%-8d audit before  %-9s %-9.2f %-6.2f  tracemalloc '
-                         '%.1f MiB, RSS %s' % (
-                             row['n'], _requests(base['requests']),
-                             base['wall'], base['wall'] / floor,
-                             row['baseline_audit_traced']['peak_bytes'] /
-                             2.0 ** 20, _mib(base['maxrss_kb'])))
-    return '\n'.join(lines)
+            before = '%.2f, %.1f MiB' % (
+                row['baseline_audit']['wall'],
+                row['baseline_audit_traced']['peak_bytes'] / 2.0 ** 20)
+        table.append((
+            '{:,}'.format(row['n']),
+            '%s (%s)' % (_requests(row['audit'][0]['requests']),
+                         _requests(row['floor'][0]['requests'])),
+            '%.2f (%.2f)' % (audit, floor),
+            '%.2f' % _median(ratios),
+            '%.2f-%.2f' % (ratios[0], ratios[-1]),
+            '%.2f (%.2f)' % (
+                _median([r['process_wall'] for r in row['audit']]),
+                _median([r['process_wall'] for r in row['floor']])),
+            '%.2f' % _median([r['first_stdout'] for r in row['audit']]),
+            '%.1f MiB' % (row['audit_traced']['peak_bytes'] / 2.0 ** 20),
+            '%s (%s)' % (_mib(max(r['maxrss_kb'] for r in row['audit'])),
+                         _mib(max(r['maxrss_kb'] for r in row['floor']))),
+            before))
+    return _rst(header, table)
 
 
 def report_backfill(row):
-    lines = ['backfill --apply, N=%d, %d fixes, rtt %s ms' % (
-        row['n'], row['fixes'], row['rtt_ms'])]
-    for which in ('today', 'now'):
-        runs = row[which]
-        lines.append('%-6s requests %s; wall %s s (median %.1f); write '
-                     'phase %s s; peak RSS %s' % (
-                         which, _requests(runs[0]['requests']),
-                         ', '.join('%.1f' % r['wall'] for r in runs),
-                         _median([r['wall'] for r in runs]),
-                         ', '.join('%.1f' % r.get('write', 0)
-                                   for r in runs),
-                         _mib(max(r['maxrss_kb'] for r in runs))))
-    if row['today'] and row['now']:
-        lines.append('today / now: whole command %.2fx, write phase %.2fx'
-                     % (_median([r['wall'] for r in row['today']]) /
-                        _median([r['wall'] for r in row['now']]),
-                        _median([r['write'] for r in row['today']]) /
-                        _median([r['write'] for r in row['now']])))
-    for workers, result in sorted(row['sweep'].items()):
-        lines.append('--workers %-3d wall %.1f s, write phase %.1f s'
-                     % (workers, result['wall'], result['write']))
-    return '\n'.join(lines)
+    """Today's code and this tree's, the same catalogue, in turns."""
+    header = ('code', 'workers', 'requests', 'wall s (runs)',
+              'median s', 'write phase s', 'today / this', 'peak RSS')
+    table = []
+    today = _median([r['wall'] for r in row['today']])
+    for which, runs in (('before', row['today']), ('this', row['now'])):
+        if not runs:
+            continue
+        median = _median([r['wall'] for r in runs])
+        table.append((which, '1' if which == 'before' else 'default',
+                      _requests(runs[0]['requests']),
+                      ', '.join('%.1f' % r['wall'] for r in runs),
+                      '%.1f' % median,
+                      '%.1f' % _median([r['write'] for r in runs]),
+                      '%.2f' % (today / median) if today else '',
+                      _mib(max(r['maxrss_kb'] for r in runs))))
+    for workers, runs in sorted(row['sweep'].items(),
+                                key=lambda item: int(item[0])):
+        runs = runs if isinstance(runs, list) else [runs]
+        median = _median([r['wall'] for r in runs])
+        table.append(('this', str(workers), _requests(runs[0]['requests']),
+                      ', '.join('%.1f' % r['wall'] for r in runs),
+                      '%.1f' % median,
+                      '%.1f' % _median([r['write'] for r in runs]),
+                      '%.2f' % (today / median) if today else '',
+                      _mib(max(r['maxrss_kb'] for r in runs))))
+    return ('backfill --apply: %d images, %d to fix, %s ms added to each '
+            'Glance request\n' % (row['n'], row['fixes'], row['rtt_ms']) +
+            _rst(header, table))
 
 
 def main():
@@ -449,15 +488,22 @@ def main():
     parser.add_argument('--baseline-ref', default=BASELINE_REF)
     parser.add_argument('--baseline-audit', action='store_true',
                         help="also time the baseline's audit")
-    parser.add_argument('--backfill-size', type=int, default=100000,
-                        help='catalogue of the backfill runs (5 %% of its '
-                             'snapshots to fix: 3,500 at 100,000)')
+    parser.add_argument('--backfill-size', type=int, default=10000,
+                        help='catalogue of the backfill runs')
+    parser.add_argument('--fix-every', type=int, default=2,
+                        help='one snapshot in so many to fix in the '
+                             'backfill runs (2: 3,500 of the 7,000 '
+                             'snapshots of 10,000 images; 20: 3,500 of '
+                             '100,000)')
     parser.add_argument('--backfill-rounds', type=int, default=2)
     parser.add_argument('--workers-sweep', default='',
                         help='e.g. 1,2,4,8,16')
     parser.add_argument('--rtt', type=float, default=0.0,
                         help='ms added to every Glance request (backfill)')
-    parser.add_argument('--json', metavar='FILE')
+    parser.add_argument('--json', metavar='FILE',
+                        help='write the measurements to FILE')
+    parser.add_argument('--report', metavar='FILE',
+                        help='only print the tables of a --json FILE')
     parser.add_argument('--child', choices=('floor', 'cli'))
     parser.add_argument('--trace', action='store_true')
     parser.add_argument('rest', nargs=argparse.REMAINDER)
@@ -469,6 +515,11 @@ def main():
         else:
             result = child_cli(rest, args.trace)
         print(json.dumps(result))
+        return
+    if args.report:
+        with open(args.report) as handle:
+            results = json.load(handle)
+        _print(results)
         return
     args.sizes = [int(s) for s in args.sizes.split(',') if s]
     args.workers_sweep = [int(s) for s in args.workers_sweep.split(',')
@@ -489,6 +540,10 @@ def main():
             with open(args.json, 'w') as handle:
                 json.dump(results, handle, indent=1, sort_keys=True)
         shutil.rmtree(workdir, ignore_errors=True)
+    _print(results)
+
+
+def _print(results):
     print('load average before %s, after %s' % (
         ' '.join('%.1f' % x for x in results['load_before']),
         ' '.join('%.1f' % x for x in results['load_after'])))

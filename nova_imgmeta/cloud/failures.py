@@ -14,10 +14,11 @@
 
 """Failed API calls, and the sentence an operator sees for each.
 
-HTTP and network failures from glanceclient, novaclient and keystoneauth1
+Error answers and answers that are not the API's (see
+:mod:`nova_imgmeta.cloud.http`) and network failures from keystoneauth1
 are turned into :class:`ApiError` (a
-:class:`nova_imgmeta.exceptions.CommandError`) with one clear sentence
-each, without importing any of those libraries here.
+:class:`nova_imgmeta.exceptions.CommandError`, exit code 2) with one clear
+sentence each, without importing any OpenStack library here.
 """
 
 from __future__ import absolute_import
