@@ -67,8 +67,8 @@ def test_huge_backing_offset_is_corrupt_not_a_crash(tmpdir, offset):
     assert 'past the end of the file' in str(info.value)
 
 
+@pytest.mark.requires_tool('qemu-img')
 def test_matches_qemu_img(tmpdir):
-    # run-tests installs qemu-img (qemu-utils) for this comparison
     base = str(tmpdir.join('base'))
     subprocess.check_call(['qemu-img', 'create', '-f', 'raw', base, '1M'],
                           stdout=subprocess.PIPE)
