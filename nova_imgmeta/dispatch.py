@@ -25,7 +25,10 @@ nova-imgmeta runs its chains (loaded once per process by
   GreenletExit), its changes, and only those, are undone, and the chain
   goes on: a built-in policy changes nothing unless it succeeds, another
   package's policy is saved before it runs (:mod:`nova_imgmeta.rollback`);
-* the rebuild hook never raises;
+* the rebuild hook never raises, except when a failing policy's changes
+  cannot be undone (then Nova's hook runner puts the dict back);
+* what each failure left of the metadata is logged
+  (:mod:`nova_imgmeta.outcome`);
 * the snapshot hook refuses the snapshot (raises
   :func:`~nova_imgmeta.exceptions.snapshot_rejected_class`, a
   ``nova.exception.Invalid`` inside Nova, with ``image_meta`` as Nova built
@@ -167,7 +170,11 @@ def _rebuild_failed(name, exc, instance, stage):
 
 def rebuild_hook(context=None, instance=None, image_id=None, image=None,
                  new_sys_metadata=None, **kwargs):
-    """Rebuild extension point: apply the rebuild chain. Never raises."""
+    """Rebuild extension point: apply the rebuild chain.
+
+    Raises only when the changes of a failing policy cannot be undone:
+    Nova's hook runner then puts ``new_sys_metadata`` back.
+    """
     if not isinstance(new_sys_metadata, dict):
         LOG.debug('nova-imgmeta: rebuild hook called without a '
                   'new_sys_metadata dict; nothing to do')
