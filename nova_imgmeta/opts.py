@@ -199,7 +199,7 @@ def register_opts(conf):
     """
     shared = group()
     conf.register_group(cfg.OptGroup(shared.name, title=shared.title,
-                                      help=shared.help))
+                                     help=shared.help))
     conf.register_opts(all_opts(), group=shared.name)
 
 

@@ -133,7 +133,8 @@ def keywords(apply, spec):
 
 def _code(function):
     """The code object that calling ``function`` runs first, or None (not
-    Python code: a builtin, a class...)."""
+    Python code: a builtin, a class...).
+    """
     for _ in range(8):   # partials of partials, methods of callables...
         if isinstance(function, functools.partial):
             function = function.func
@@ -201,9 +202,10 @@ def unrun(result):
     """
     close = getattr(result, 'close', None)
     if close is not None:
+        # It never ran: a failure to close it has nothing to report.
         try:
             close()
-        except Exception:   # nosec B110: it never ran; nothing to report
+        except Exception:   # nosec B110
             pass
     kind = _UNRUN.get(type(result), 'a generator')
     return TypeError('apply() returned %s instead of running: nova-imgmeta '

@@ -74,7 +74,8 @@ def _passes(selectors, active):
 
 def applies(selectors, active):
     """Whether a rule with ``selectors`` applies for ``active`` (the
-    chosen profiles and this platform's ``platform:`` atoms)."""
+    chosen profiles and this platform's ``platform:`` atoms).
+    """
     platform = [s for s in selectors if s[1].startswith('platform:')]
     user = [s for s in selectors if not s[1].startswith('platform:')]
     votes = (_passes(platform, active), _passes(user, active))
@@ -83,7 +84,8 @@ def applies(selectors, active):
 
 def platform_atoms(os_release='/etc/os-release'):
     """``platform:`` atoms of this machine: the distribution's ID (and
-    ID_LIKE) and its package manager (dpkg or rpm)."""
+    ID_LIKE) and its package manager (dpkg or rpm).
+    """
     ids = []
     try:
         with open(os_release) as handle:

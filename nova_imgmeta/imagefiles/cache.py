@@ -104,7 +104,8 @@ def cache_files(instances_path, image_id, unreadable=None):
 
 def _note(unreadable, path, exc):
     """Add ``path`` to ``unreadable``: ``what`` could not be done to it
-    (``read``, or ``interpret`` its backing file name) and why."""
+    (``read``, or ``interpret`` its backing file name) and why.
+    """
     if unreadable is not None:
         what = 'interpret' if isinstance(
             exc, backing_names.Uninterpretable) else 'read'

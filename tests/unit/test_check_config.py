@@ -256,7 +256,8 @@ def test_async_policy_is_reported(tmp_path, capsys):
 def test_check_config_reports_a_loader_that_breaks(tmp_path, capsys,
                                                    monkeypatch):
     """Whatever escapes the loader is reported, not a traceback with the
-    "problems" status: the chains could not be checked (exit 2)."""
+    "problems" status: the chains could not be checked (exit 2).
+    """
     from nova_imgmeta import loader
 
     def explode(kind, conf, manager=None):

@@ -877,7 +877,8 @@ def test_closed_refusal_names_the_broken_policy(config):
 
 class ReturnsAGenerator(base.SnapshotPolicy):
     """A plain apply that hands back a generator: its work never runs.
-    (One that cannot be told at load: a plain function.)"""
+    (One that cannot be told at load: a plain function.)
+    """
 
     def apply(self, image_meta, **kwargs):
         image_meta['properties']['half_done'] = 'yes'

@@ -92,7 +92,8 @@ def test_group_help_names_the_supported_range():
 
 def test_static_texts_name_no_release_line():
     """What cannot be generated (setup.cfg's summary, the package
-    docstring) names no line at all, so it cannot go stale."""
+    docstring) names no line at all, so it cannot go stale.
+    """
     summary = re.search(r'^summary = (.*)$', _read('setup.cfg'),
                         re.M).group(1)
     for name in _line_names():

@@ -55,7 +55,8 @@ class SystemExitSnapshotPolicy(base.SnapshotPolicy):
 
 class IdleRaisesPolicy(base.SnapshotPolicy, base.RebuildPolicy):
     """``idle`` reads an option its package forgot to register
-    (cfg.NoSuchOptError when the loader reads it)."""
+    (cfg.NoSuchOptError when the loader reads it).
+    """
 
     @property
     def idle(self):
