@@ -17,5 +17,5 @@
 Nova calls this package through two stevedore entry points (see
 ``nova_imgmeta.dispatch``); operators use the ``nova-imgmeta`` command
 (``nova_imgmeta.cli``). The release lines it supports are those of
-``nova_imgmeta/patches/MAP`` (``nova_imgmeta.releases``).
+``nova_imgmeta/patches/MAP`` (``nova_imgmeta.supported``).
 """

@@ -172,14 +172,14 @@ def all_opts():
 
 
 def _group_help():
-    from nova_imgmeta import releases
+    from nova_imgmeta import supported
     return '\n' + textwrap.fill(
-        _GROUP_HELP % releases.supported_range(), width=76) + '\n'
+        _GROUP_HELP % supported.range_text(), width=76) + '\n'
 
 
 def group():
     """The ``[nova_imgmeta]`` OptGroup; its help names the release lines
-    of nova_imgmeta/patches/MAP (:mod:`nova_imgmeta.releases`). Built on
+    of nova_imgmeta/patches/MAP (:mod:`nova_imgmeta.supported`). Built on
     first use (reading MAP) and kept.
     """
     if not _GROUP:

@@ -14,7 +14,7 @@
 import os
 import sys
 
-from nova_imgmeta import releases
+from nova_imgmeta import supported
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '_exts'))
@@ -34,9 +34,9 @@ extensions = [
 ]
 
 # |supported_range|: the release lines of nova_imgmeta/patches/MAP, in
-# words (nova_imgmeta.releases), never written by hand.
+# words (nova_imgmeta.supported), never written by hand.
 rst_epilog = '.. |supported_range| replace:: %s\n' % (
-    releases.supported_range())
+    supported.range_text())
 
 config_generator_config_file = os.path.join(
     HERE, '..', '..', 'etc', 'nova-imgmeta-config-generator.conf')

@@ -35,8 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def _tox_envs():
     """``nova-pike ... nova-victoria``: one tox env per line of MAP."""
     try:
-        from nova_imgmeta import releases
-        oldest, newest = releases.supported_lines()
+        from nova_imgmeta import supported
+        oldest, newest = supported.lines()
     except Exception:
         return 'nova-<line> (one per line of nova_imgmeta/patches/MAP)'
     return 'nova-%s ... nova-%s (one per line of nova_imgmeta/patches/MAP)' \

@@ -24,7 +24,7 @@ import sys
 
 import pytest
 
-from nova_imgmeta import releases
+from nova_imgmeta import supported
 
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir,
                    os.pardir)
@@ -43,7 +43,7 @@ def _pytest(tmp_path, *paths):
 
 
 def test_nova_tests_not_collected_are_named_with_their_tox_envs(tmp_path):
-    oldest, newest = releases.supported_lines()
+    oldest, newest = supported.lines()
     out = _pytest(tmp_path, 'tests/nova')
     assert 'NOT RUN: the real-Nova tests' in out, out
     assert 'Nova is not importable in this Python' in out

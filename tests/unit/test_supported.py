@@ -29,7 +29,7 @@ import nova_imgmeta
 from nova_imgmeta.cli import main
 from nova_imgmeta import opts
 from nova_imgmeta.patching import series
-from nova_imgmeta import releases
+from nova_imgmeta import supported
 
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir,
                    os.pardir)
@@ -51,9 +51,9 @@ def _line_names():
 
 def test_the_range_is_the_oldest_and_newest_rule_of_map():
     rules = sorted(series.load_map())
-    oldest, newest = releases.supported_lines()
+    oldest, newest = supported.lines()
     assert (oldest.major, newest.major) == (rules[0][0][0], rules[-1][0][0])
-    assert releases.supported_range() == '%s (%d.x) to %s (%d.x)' % (
+    assert supported.range_text() == '%s (%d.x) to %s (%d.x)' % (
         oldest.name, oldest.major, newest.name, newest.major)
     assert oldest.name == rules[0][2].split('-')[0].capitalize()
 
@@ -62,31 +62,31 @@ def test_a_line_added_to_map_is_named(tmp_path):
     text = _read('nova_imgmeta', 'patches', 'MAP')
     (tmp_path / 'MAP').write_text(
         text + u'# a line added later\n23.0.0 23.2.2 wallaby-pre-23.1.0\n')
-    assert releases.supported_range(str(tmp_path)).endswith(
+    assert supported.range_text(str(tmp_path)).endswith(
         'to Wallaby (23.x)')
     (tmp_path / 'MAP').write_text(u'17.0.0 17.0.13 queens\n')
-    assert releases.supported_range(str(tmp_path)) == 'Queens (17.x)'
+    assert supported.range_text(str(tmp_path)) == 'Queens (17.x)'
 
 
 def test_without_map_the_words_say_where_to_look(tmp_path):
-    assert releases.supported_range(str(tmp_path)) == releases.FALLBACK
+    assert supported.range_text(str(tmp_path)) == supported.FALLBACK
     (tmp_path / 'MAP').write_text(u'# no rule\n')
-    assert releases.supported_range(str(tmp_path)) == releases.FALLBACK
+    assert supported.range_text(str(tmp_path)) == supported.FALLBACK
 
 
 def test_help_names_the_supported_range(capsys):
     """It said "OpenStack Nova Pike and Queens"."""
     parser = main.build_parser()
-    assert releases.supported_range() in _squash(parser.description)
+    assert supported.range_text() in _squash(parser.description)
     try:
         main.main(['--help'])
     except SystemExit:
         pass
-    assert releases.supported_range() in _squash(capsys.readouterr()[0])
+    assert supported.range_text() in _squash(capsys.readouterr()[0])
 
 
 def test_group_help_names_the_supported_range():
-    assert releases.supported_range() in _squash(opts.group().help)
+    assert supported.range_text() in _squash(opts.group().help)
     assert 'Pike and Queens' not in opts.group().help
 
 
@@ -113,7 +113,7 @@ def test_documentation_uses_the_generated_range():
 def test_readme_states_the_supported_range():
     """The README is written by hand: it must say what MAP says."""
     first = _squash(_read('README.md').split('\n\n')[1])
-    assert releases.supported_range() in first, first
+    assert supported.range_text() in first, first
 
 
 def test_both_sample_files_are_the_same():
@@ -125,9 +125,9 @@ def test_both_sample_files_are_the_same():
 def test_help_does_not_need_map_to_work(tmp_path):
     """A packaging fault that loses MAP still gives a working --help."""
     code = ('import sys\n'
-            'from nova_imgmeta import releases\n'
+            'from nova_imgmeta import supported\n'
             'from nova_imgmeta.cli import main\n'
-            'releases.supported_range.__defaults__ = (%r,)\n'
+            'supported.range_text.__defaults__ = (%r,)\n'
             'sys.exit(main.main(["--help"]))\n' % str(tmp_path))
     out = subprocess.check_output([sys.executable, '-c', code])
-    assert releases.FALLBACK in _squash(out.decode('utf-8'))
+    assert supported.FALLBACK in _squash(out.decode('utf-8'))

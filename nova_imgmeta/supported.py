@@ -17,21 +17,21 @@
 
 ``nova_imgmeta/patches/MAP`` is the one list of supported releases: the
 range that ``nova-imgmeta --help``, the ``[nova_imgmeta]`` group help
-(hence the sample configuration), the package docstring and the
-documentation state ("Pike (16.x) to Victoria (22.x)") is made here from
-its oldest and newest rule, so that a line added to MAP is named
-everywhere at once. The line of a series is its name up to the first
-``-`` (as in MAP).
+(hence the sample configuration) and the documentation state ("Pike
+(16.x) to Victoria (22.x)") is made here from its oldest and newest rule,
+so that a line added to MAP is named everywhere at once; texts that cannot
+be generated (setup.cfg's summary, the package docstring) name no line.
+The line of a series is its name up to the first ``-`` (as in MAP).
 """
 
 import collections
 
-__all__ = ['Line', 'supported_lines', 'supported_range', 'FALLBACK']
+__all__ = ['Line', 'lines', 'range_text', 'FALLBACK']
 
 #: A release line: its name (``Pike``) and its major version (16).
 Line = collections.namedtuple('Line', ['name', 'major'])
 
-#: What :func:`supported_range` says when MAP cannot be read.
+#: What :func:`range_text` says when MAP cannot be read.
 FALLBACK = 'the releases listed in nova_imgmeta/patches/MAP'
 
 
@@ -40,7 +40,7 @@ def _line(rule):
     return Line(series.split('-', 1)[0].capitalize(), first[0])
 
 
-def supported_lines(patches_dir=None):
+def lines(patches_dir=None):
     """``(oldest, newest)`` :class:`Line` of MAP.
 
     :raises nova_imgmeta.patching.PatchError: MAP cannot be read or has no
@@ -54,12 +54,12 @@ def supported_lines(patches_dir=None):
     return _line(rules[0]), _line(rules[-1])
 
 
-def supported_range(patches_dir=None):
+def range_text(patches_dir=None):
     """``'Pike (16.x) to Victoria (22.x)'``; never raises (a packaging
     fault that loses MAP gives :data:`FALLBACK`).
     """
     try:
-        oldest, newest = supported_lines(patches_dir)
+        oldest, newest = lines(patches_dir)
     except Exception:
         return FALLBACK
     if oldest == newest:
