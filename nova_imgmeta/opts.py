@@ -35,7 +35,8 @@ from nova_imgmeta import exceptions
 from nova_imgmeta.policies import base
 
 __all__ = [
-    'GROUP',
+    'GROUP_NAME',
+    'group',
     'DEFAULT_POLICIES',
     'all_opts',
     'register_opts',
@@ -45,16 +46,15 @@ __all__ = [
 
 LOG = logging.getLogger(__name__)
 
-GROUP = cfg.OptGroup(
-    'nova_imgmeta',
-    title='nova-imgmeta image metadata policies',
-    help="""
-Options of the nova-imgmeta plugin, which fixes how Nova Pike and Queens
-carry image properties across rebuild and snapshot (bugs 1893618 and
-1852106). They are read from nova.conf on the nova-api nodes, once per
-process, when the plugin is first called. Check them with
-``nova-imgmeta check-config --config-file /etc/nova/nova.conf``.
-""")
+GROUP_NAME = 'nova_imgmeta'
+GROUP_TITLE = 'nova-imgmeta image metadata policies'
+_GROUP_HELP = (
+    'Options of the nova-imgmeta plugin, which fixes how Nova carries '
+    'image properties across rebuild and snapshot (bugs 1893618 and '
+    '1852106) on the release lines %s. They are read from nova.conf on '
+    'the nova-api nodes, once per process, when the plugin is first '
+    'called. Check them with ``nova-imgmeta check-config --config-file '
+    '/etc/nova/nova.conf``.')
 
 #: The chains used when nova.conf names none, in order. Kept explicit:
 #: turning a new built-in policy on for every deployment is a decision of
@@ -100,6 +100,7 @@ Related options:
 
 _LOCK = threading.Lock()
 _ALL_OPTS = []
+_GROUP = []
 # oslo.config 10 puts "from LocationInfo(location=..., detail='<file>')" in
 # its messages; keep only the file.
 _LOCATION = re.compile(
@@ -170,6 +171,25 @@ def all_opts():
     return _ALL_OPTS[0]
 
 
+def _group_help():
+    from nova_imgmeta import supported
+    return '\n' + textwrap.fill(
+        _GROUP_HELP % supported.range_text(), width=76) + '\n'
+
+
+def group():
+    """The ``[nova_imgmeta]`` OptGroup; its help names the release lines
+    of nova_imgmeta/patches/MAP (:mod:`nova_imgmeta.supported`). Built on
+    first use (reading MAP) and kept.
+    """
+    if not _GROUP:
+        with _LOCK:
+            if not _GROUP:
+                _GROUP.append(cfg.OptGroup(GROUP_NAME, title=GROUP_TITLE,
+                                           help=_group_help()))
+    return _GROUP[0]
+
+
 def register_opts(conf):
     """Register the group and its options on ``conf`` (idempotent).
 
@@ -177,14 +197,15 @@ def register_opts(conf):
     overrides in the group it registers, and its shallow copy of a shared
     OptGroup would share them between every ConfigOpts of the process.
     """
-    conf.register_group(cfg.OptGroup(GROUP.name, title=GROUP.title,
-                                     help=GROUP.help))
-    conf.register_opts(all_opts(), group=GROUP.name)
+    shared = group()
+    conf.register_group(cfg.OptGroup(shared.name, title=shared.title,
+                                     help=shared.help))
+    conf.register_opts(all_opts(), group=shared.name)
 
 
 def list_opts():
     """Return ``[(group, options)]`` for oslo-config-generator."""
-    return [(GROUP, all_opts())]
+    return [(group(), all_opts())]
 
 
 def get_option(conf, name):

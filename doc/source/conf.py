@@ -14,6 +14,8 @@
 import os
 import sys
 
+from nova_imgmeta import supported
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '_exts'))
 
@@ -30,6 +32,11 @@ extensions = [
     # .. nova-imgmeta-policies::, the built-in policies from the code
     'policy_table',
 ]
+
+# |supported_range|: the release lines of nova_imgmeta/patches/MAP, in
+# words (nova_imgmeta.supported), never written by hand.
+rst_epilog = '.. |supported_range| replace:: %s\n' % (
+    supported.range_text())
 
 config_generator_config_file = os.path.join(
     HERE, '..', '..', 'etc', 'nova-imgmeta-config-generator.conf')

@@ -85,8 +85,8 @@ class SnapshotPolicy(Policy):
     def apply(self, context, instance, image_meta, extra_properties):
         """Change ``image_meta`` (mostly its ``properties``) in place.
 
-        :param context: the request context, or None (Nova Pike and Queens
-            have none there).
+        :param context: the request context, or None (Nova Pike, Queens
+            and Rocky before 18.2.2 have none there).
         :param instance: the instance being snapshotted.
         :param image_meta: the new image's metadata as Nova built it.
         :param extra_properties: the properties the API request added

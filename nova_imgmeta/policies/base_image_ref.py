@@ -14,9 +14,9 @@
 
 """Rebuild policy ``base-image-ref``: fix for bug 1893618.
 
-Nova Pike and Queens drop every ``image_*`` key from the system metadata on
-rebuild and copy in the new image's properties, but never set
-``image_base_image_ref`` again (at boot ``_populate_instance_for_create``
+Nova up to Ussuri 21.2.0 drops every ``image_*`` key from the system
+metadata on rebuild and copies in the new image's properties, but never
+sets ``image_base_image_ref`` again (at boot ``_populate_instance_for_create``
 sets it with ``setdefault``). Later snapshots then lack ``base_image_ref``.
 Upstream fixed it in Victoria (commit fe52b6c).
 """

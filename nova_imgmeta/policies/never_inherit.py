@@ -14,14 +14,14 @@
 
 """Snapshot policy ``never-inherit`` (bug 1852106).
 
-Nova Pike and Queens copy every image property of the server to its
-snapshots, minus ``[DEFAULT] non_inheritable_image_properties``. The
-encryption key id of the original volume image (deleting the snapshot may
-then delete the original's key: data loss), Glance's internal ``os_glance*``
-properties and the image signature properties (wrong for the snapshot's
-data; dropped only while that option keeps its default list) must never be
-inherited. Upstream made them never-inheritable in Ussuri (commit bc29084)
-and Wallaby (commit dda179d). As upstream does, a property that the API
+Nova copies every image property of the server to its snapshots, minus
+``[DEFAULT] non_inheritable_image_properties``. The encryption key id of
+the original volume image (deleting the snapshot may then delete the
+original's key: data loss), Glance's internal ``os_glance*`` properties
+and the image signature properties (wrong for the snapshot's data; dropped
+only while that option keeps its default list) must never be inherited.
+Upstream made them never-inheritable in Ussuri (commit bc29084) and
+Wallaby (commit dda179d). As upstream does, a property that the API
 request itself supplies (extra properties) is kept.
 """
 

@@ -39,18 +39,12 @@ from nova_imgmeta.patching import series as series_module
 from nova_imgmeta.patching.series import PatchFile
 from nova_imgmeta.patching import tree as tree_module
 
-try:
-    from shutil import which
-except ImportError:  # Python 2.7
-    from distutils.spawn import find_executable as which
-
 if sys.version_info[0] >= 3:
     _Buffer = io.StringIO
 else:  # print() of a native str into io.StringIO fails on Python 2.7
     from StringIO import StringIO as _Buffer
 
-needs_patch = pytest.mark.skipif(which('patch') is None,
-                                 reason='the patch program is not installed')
+needs_patch = pytest.mark.requires_tool('patch')
 
 API_OLD = ''.join('line %d of api.py\n' % i for i in range(1, 31))
 API_1 = API_OLD.replace('line 10 of api.py\n',
@@ -273,7 +267,7 @@ def test_version_from_egg_info(tmpdir):
     assert (tree.version, tree.origin) == ('17.0.5', 'nova.egg-info/PKG-INFO')
 
 
-@pytest.mark.skipif(which('git') is None, reason='git is not installed')
+@pytest.mark.requires_tool('git')
 def test_version_from_distribution_metadata(tmpdir):
     # What installers leave beside the nova package: a distutils egg-info
     # file (distribution packages), or a wheel's dist-info directory.
@@ -308,7 +302,7 @@ def test_conflicting_versions_refused(tmpdir):
     assert '17.0.12' in str(exc.value) and '17.0.13' in str(exc.value)
 
 
-@pytest.mark.skipif(which('git') is None, reason='git is not installed')
+@pytest.mark.requires_tool('git')
 def test_no_version_from_git_or_environment(tmpdir, monkeypatch):
     # Only packaging metadata counts: a git tag or $PBR_VERSION says
     # nothing reliable about the files in the tree.

@@ -49,8 +49,7 @@ if sys.version_info[0] >= 3:
 else:  # print() of a native str into io.StringIO fails on Python 2.7
     from StringIO import StringIO as _Buffer
 
-pytestmark = pytest.mark.skipif(which('patch') is None,
-                                reason='the patch program is not installed')
+pytestmark = pytest.mark.requires_tool('patch')
 
 QUEENS = '17.0.13'
 API = 'nova/compute/api.py'

@@ -218,6 +218,17 @@ class RebuildTestCase(_RealPluginTestCase):
         self.assertNotIn('image_it_raising', inst.system_metadata)
         self.assertEqual(SNAP_1, inst.system_metadata['image_base_image_ref'])
 
+    def test_policy_whose_attribute_raises_costs_only_itself(self):
+        # Issue 17: reading its idle attribute raised NoSuchOptError, and
+        # the whole chain was lost.
+        self.configure(rebuild_policies=['it-idle-raises', 'base-image-ref'])
+        inst = self._rebuild(SNAP_1, {'base_image_ref': IMAGE_A})
+        self.assertEqual(IMAGE_A, inst.system_metadata['image_base_image_ref'])
+        chain = dispatch.get_chain('rebuild')
+        self.assertEqual(['base-image-ref'], list(chain.names))
+        self.assertEqual(['it-idle-raises'],
+                         [error.policy for error in chain.errors])
+
     def test_unicode_image_properties(self):
         inst = self._rebuild(IMAGE_B, {u'd\u00e9cor': u'\u2603',
                                        'min_vram': 64})
@@ -352,6 +363,32 @@ class SnapshotTestCase(_RealPluginTestCase):
         props = self._props()
         self.assertEqual(IMAGE_A, props['base_image_ref'])
 
+    def test_policy_whose_attribute_raises_costs_only_itself(self):
+        # Issue 17: the whole chain was lost with it, so
+        # cinder_encryption_key_id was copied into the snapshot.
+        self.configure(snapshot_policies=['heal', 'it-idle-raises',
+                                          'never-inherit'])
+        props = self._props()
+        for key in NEVER:
+            self.assertNotIn(key, props)
+        self.assertEqual(IMAGE_A, props['base_image_ref'])
+        chain = dispatch.get_chain('snapshot')
+        self.assertEqual(['heal', 'never-inherit'], list(chain.names))
+        [error] = chain.errors
+        self.assertEqual('it-idle-raises', error.policy)
+        self.assertIn('reading its idle attribute raised NoSuchOptError',
+                      str(error))
+
+    def test_generator_apply_is_refused_at_load(self):
+        self.configure(snapshot_policies=['it-generator', 'never-inherit'])
+        props = self._props()
+        self.assertNotIn('it_generator', props)
+        for key in NEVER:
+            self.assertNotIn(key, props)
+        [error] = dispatch.get_chain('snapshot').errors
+        self.assertEqual('it-generator', error.policy)
+        self.assertIn('a generator function', str(error))
+
     def test_truncated_value_warn_keeps(self):
         long_value = u'\u00e9' + 'x' * 254    # 255 characters, 256 bytes
         inst = self._instance(extra={'image_long_prop': long_value})
@@ -416,6 +453,16 @@ class SnapshotTestCase(_RealPluginTestCase):
                        snapshot_on_error='closed')
         self.assertRaises(exception.Invalid, self._snapshot_api,
                           self._instance())
+        self.assertEqual(0, self.create_calls)
+
+    def test_snapshot_api_fail_closed_broken_attribute(self):
+        # closed: refused naming the policy, as any policy that failed to
+        # load, and no image is created
+        self.configure(snapshot_policies=['never-inherit', 'it-idle-raises'],
+                       snapshot_on_error='closed')
+        error = self.assertRaises(exception.Invalid, self._snapshot_api,
+                                  self._instance())
+        self.assertIn('it-idle-raises', error.format_message())
         self.assertEqual(0, self.create_calls)
 
     def test_snapshot_api_default(self):

@@ -28,12 +28,15 @@ setuptools.setup(
     entry_points={
         'nova_imgmeta.rebuild_policies': [
             'it-raising = nova_imgmeta_itplugins:RaisingRebuildPolicy',
+            'it-idle-raises = nova_imgmeta_itplugins:IdleRaisesPolicy',
         ],
         'nova_imgmeta.snapshot_policies': [
             'it-raising = nova_imgmeta_itplugins:RaisingSnapshotPolicy',
             'it-refusing = nova_imgmeta_itplugins:RefusingSnapshotPolicy',
             'it-system-exit = nova_imgmeta_itplugins:SystemExitSnapshotPolicy',
             'it-broken-import = nova_imgmeta_itplugins.does_not_exist:Nope',
+            'it-idle-raises = nova_imgmeta_itplugins:IdleRaisesPolicy',
+            'it-generator = nova_imgmeta_itplugins:GeneratorSnapshotPolicy',
         ],
     },
 )

@@ -51,3 +51,24 @@ class SystemExitSnapshotPolicy(base.SnapshotPolicy):
     def apply(self, context, instance, image_meta, extra_properties):
         image_meta['properties']['it_system_exit'] = 'half-done'
         raise SystemExit(3)
+
+
+class IdleRaisesPolicy(base.SnapshotPolicy, base.RebuildPolicy):
+    """``idle`` reads an option its package forgot to register
+    (cfg.NoSuchOptError when the loader reads it).
+    """
+
+    @property
+    def idle(self):
+        return not self.conf.nova_imgmeta_itplugins.enabled
+
+    def apply(self, **kwargs):
+        raise AssertionError('it-idle-raises must never run')
+
+
+class GeneratorSnapshotPolicy(base.SnapshotPolicy):
+    """A generator ``apply``: calling it would only make a generator."""
+
+    def apply(self, context, instance, image_meta, extra_properties):
+        image_meta['properties']['it_generator'] = 'never'
+        yield
