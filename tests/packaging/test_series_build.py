@@ -196,7 +196,8 @@ def test_tag_without_nova_git_dir_is_skipped_loudly(standin, monkeypatch):
     problems, skipped = series_build.stale(
         sources=sources, patches_dir=patches, log=said.append)
     assert skipped == ['demo-eol']
-    assert said[0].startswith('SKIPPED demo-eol: demo-eol is a git tag')
+    assert said[0].startswith('WARNING: SKIPPED demo-eol: demo-eol is a '
+                              'git tag')
     assert [why for _path, why, _excerpt in problems] == ['missing']
 
 
