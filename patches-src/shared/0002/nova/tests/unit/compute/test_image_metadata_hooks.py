@@ -408,9 +408,7 @@ class ImageMetadataHooksCallSitesTestCase(test.NoDBTestCase):
 
     def _shelve_fails(self, instance, error=exception.Invalid,
                       create_side_effect=None):
-#@ if shelve_sysmeta_check == yes
         system_metadata = dict(instance.system_metadata)
-#@ endif
         with test.nested(
                 mock.patch.object(self.compute_api.image_api, 'create',
                                   side_effect=create_side_effect),
@@ -423,9 +421,7 @@ class ImageMetadataHooksCallSitesTestCase(test.NoDBTestCase):
                               self.context, instance)
         self.assertIsNone(instance.task_state)
         self.assertEqual(vm_states.ACTIVE, instance.vm_state)
-#@ if shelve_sysmeta_check == yes
         self.assertEqual(system_metadata, instance.system_metadata)
-#@ endif
         self.assertEqual(
             [mock.call(expected_task_state=[None]),
              mock.call(expected_task_state=[task_states.SHELVING])],
