@@ -184,6 +184,21 @@ def test_call_site_diff_that_does_not_apply_is_an_error(standin):
         str(caught.value)
 
 
+def test_tree_with_reject_keeps_what_does_not_apply(standin, tmpdir):
+    sources, patches = standin
+    with open(os.path.join(sources, 'demo', '0001.diff'), 'w') as handle:
+        handle.write(CALL_SITE.replace(' two\n', ' deux\n'))
+    tree = str(tmpdir.join('tree'))
+    series, rejected = series_build.make_tree(
+        'demo', tree, sources=sources, patches_dir=patches, reject=True)
+    assert rejected == ['.git/rejects/0001/nova/a.py.rej']
+    env = series_build._git_env(str(tmpdir))
+    log = series_build._git(['log', '--format=%s', 'nova..patches'], tree,
+                            env).stdout
+    assert log == 'Change a and add the runner\n'
+    assert os.path.isfile(os.path.join(tree, 'nova', 'runner.py'))
+
+
 def test_tag_without_nova_git_dir_is_skipped_loudly(standin, monkeypatch):
     sources, patches = standin
     monkeypatch.undo()      # the real reference_tree

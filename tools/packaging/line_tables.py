@@ -85,7 +85,7 @@ def rows(patches_dir=None, sources=None):
         series = series_sources.load(name, sources, patches_dir)
         ranges = [(_dotted(first), _dotted(last))
                   for first, last, other in rules if other == name]
-        line = releases.LINES.get(line_of(name))
+        line = releases.LINES.get(name) or releases.LINES.get(line_of(name))
         tier = bool(line) and any(
             first <= patching.parse_version(line.nova) <= last
             for first, last, other in rules if other == name)
