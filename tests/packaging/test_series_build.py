@@ -69,6 +69,17 @@ def test_map_series_without_sources_is_caught(tmpdir):
                         'patches-src/wallaby/ does not exist']
 
 
+def test_series_directory_without_sources_is_caught(tmpdir):
+    patches = tmpdir.mkdir('patches')
+    with open(os.path.join(PATCHES_DIR, 'MAP')) as handle:
+        patches.join('MAP').write(handle.read())
+    patches.mkdir('old').join('series').write('0001-x.patch\n')
+    problems = series_sources.consistency_problems(
+        patches_dir=str(patches))
+    assert problems == ['nova_imgmeta/patches/old/ is made from no sources: '
+                        'remove it, or add patches-src/old/']
+
+
 # ---------------------------------------------------------------- stand-in
 
 MESSAGE = """Change a and add the runner
