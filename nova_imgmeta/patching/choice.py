@@ -36,9 +36,9 @@ from nova_imgmeta.patching.errors import NoSeriesChoice
 from nova_imgmeta.patching.errors import PatchError
 from nova_imgmeta.patching.errors import UnknownVersion
 from nova_imgmeta.patching import scopes
+from nova_imgmeta.patching import series as series_module
 from nova_imgmeta.patching.series import load_map
 from nova_imgmeta.patching.series import load_series
-from nova_imgmeta.patching import series as series_module
 from nova_imgmeta.patching.series import parse_version
 from nova_imgmeta.patching.series import select_series
 from nova_imgmeta.patching.survey import APPLIED
@@ -153,8 +153,8 @@ def choose(tree, series_name=None, patches_dir=None, scopes_file=None):
     if parse_version(tree.version):
         name = select_series(tree.version, patches_dir)
         return Choice(_for_tree(load_series(name, patches_dir), tree), 'map',
-                      'series %s: MAP gives it Nova %s' % (name,
-                                                          tree.version))
+                      'series %s: MAP gives it Nova %s'
+                      % (name, tree.version))
     if tree.version:
         line = line_of_version(tree.version, patches_dir)
         if line is None:

@@ -27,12 +27,15 @@ changes an existing file. ``python -m nova_imgmeta.patching.scopes SERIES
 TREE REFERENCE`` prints those lines for a pristine tree of the reference;
 tests/unit/test_patching_scopes.py checks the file against the releases.
 
-The scope of a hunk is that of its first added line (of the line before
-its first removed one, for a hunk that only removes), read with
-``tokenize``: the dotted names of the ``def`` and ``class`` blocks holding
-the line (``API.rebuild._reset_image_metadata``), ``-`` at module level.
-Where a hunk went is what ``patch --verbose`` says, checked against the
-content.
+The scope of a hunk is that of its first added line of code (not blank,
+not a comment; else its first added line; for a hunk that only removes,
+the line before the removal): the dotted names of the ``def`` and
+``class`` blocks holding the line (``API.rebuild._reset_image_metadata``),
+``-`` at module level, read with ``tokenize`` (which reads the code of
+every line on Python 2.7 and 3, where ``ast`` would need the Python the
+code was written for; strings and comments do not count), up to the last
+line wanted. Where a hunk went is what ``patch --verbose`` says, checked
+against the content.
 """
 
 from __future__ import print_function
@@ -46,8 +49,9 @@ import tokenize
 from nova_imgmeta.patching.errors import PatchError
 from nova_imgmeta.patching.survey import Scratch
 
-__all__ = ['REFERENCE_FILE', 'MODULE_LEVEL', 'Hunk', 'hunks', 'line_scopes',
-           'placements', 'load_reference', 'compare', 'record']
+__all__ = ['REFERENCE_FILE', 'MODULE_LEVEL', 'Hunk', 'hunks', 'scopes_of',
+           'line_scopes', 'placements', 'load_reference', 'compare',
+           'record']
 
 REFERENCE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                               'reference-scopes.txt')
@@ -70,14 +74,20 @@ class Hunk(object):
 
     def change_offset(self):
         """Index in new_side() of the line whose scope is the hunk's."""
+        added = []
         index = 0
-        for tag, _text in self.lines:
+        for tag, text in self.lines:
             if tag == b'+':
+                added.append((index, text))
+            elif tag == b'-' and not added:
+                return max(index - 1, 0)   # a removal first: the line before
+            if tag != b'-':
+                index += 1
+        for index, text in added:
+            code = text.strip()
+            if code and not code.startswith(b'#'):
                 return index
-            if tag == b'-':
-                return max(index - 1, 0)
-            index += 1
-        return 0
+        return added[0][0] if added else 0
 
 
 def hunks(section):
@@ -113,15 +123,30 @@ def hunks(section):
 
 # --------------------------------------------------------------- scopes
 
-def line_scopes(data):
-    """[scope of line 1, of line 2, ...] of Python source bytes."""
+def scopes_of(data, lines):
+    """{line: scope} for the given line numbers of Python source bytes."""
+    lines = sorted(set(lines))
+    if not lines:
+        return {}
+    every = line_scopes(data, lines[-1])
+    return dict((line, every[line - 1] if line <= len(every)
+                 else MODULE_LEVEL) for line in lines)
+
+
+def line_scopes(data, upto=None):
+    """[scope of line 1, of line 2, ...] of Python source bytes.
+
+    upto: the last line wanted (the file is read that far only).
+    """
+    count = len(data.splitlines())
+    if upto is not None:
+        count = min(count, upto)
     if sys.version_info[0] >= 3:
         readline = io.StringIO(data.decode('utf-8', 'replace')).readline
     else:
         readline = io.BytesIO(data).readline
-    count = len(data.splitlines())
     try:
-        found = _token_scopes(readline)
+        found = _token_scopes(readline, count)
     except (tokenize.TokenError, SyntaxError):
         found = _indent_scopes(data)        # not Python we can read
     scopes = []
@@ -132,10 +157,11 @@ def line_scopes(data):
     return scopes
 
 
-def _token_scopes(readline):
+def _token_scopes(readline, upto):
     """{line: scope} from the tokens (strings and comments do not count)."""
     scopes = {}
     stack = []                 # [(indent depth, name)]
+    current = MODULE_LEVEL     # the scope the stack makes
     depth = 0
     pending = None             # a def/class whose body has not started
     want_name = False
@@ -143,16 +169,23 @@ def _token_scopes(readline):
     after_newline = False
     for token in tokenize.generate_tokens(readline):
         kind, text, start, end = token[0], token[1], token[2], token[3]
+        if start[0] > upto:
+            break
         if kind == tokenize.INDENT:
             depth += 1
             if pending is not None:
                 stack.append((depth, pending))
+                current = '.'.join(entry[1] for entry in stack)
             pending, after_newline = None, False
-        elif kind == tokenize.DEDENT:
+            continue        # INDENT and DEDENT sit on the next statement
+        if kind == tokenize.DEDENT:
             depth -= 1
-            while stack and stack[-1][0] > depth:
-                stack.pop()
-        elif kind == tokenize.NEWLINE:
+            if stack and stack[-1][0] > depth:
+                while stack and stack[-1][0] > depth:
+                    stack.pop()
+                current = '.'.join(e[1] for e in stack) or MODULE_LEVEL
+            continue
+        if kind == tokenize.NEWLINE:
             line_start, after_newline = True, True
         elif kind not in (tokenize.NL, tokenize.COMMENT):
             if after_newline:
@@ -164,11 +197,10 @@ def _token_scopes(readline):
                 want_name = True
             if not (kind == tokenize.NAME and text == 'async'):
                 line_start = False
-        if kind in (tokenize.INDENT, tokenize.DEDENT):
-            continue        # they sit on the next statement's line
-        name = '.'.join(entry[1] for entry in stack) or MODULE_LEVEL
-        for row in range(start[0], end[0] + 1):
-            scopes.setdefault(row, name)
+        if start[0] not in scopes:
+            scopes[start[0]] = current
+        for row in range(start[0] + 1, end[0] + 1):
+            scopes.setdefault(row, current)
     return scopes
 
 
@@ -240,20 +272,19 @@ def _hunk_lines(out):
 
 def _place(patch, section, content, where):
     lines = (content or b'').splitlines(True)
-    scopes = line_scopes(content or b'')
-    found = {}
+    at = {}
     for hunk in hunks(section):
         first = where.get((section.path, hunk.number))
         new = hunk.new_side()
-        if first is None or [l.rstrip(b'\r\n') for l in
-                             lines[first - 1:first - 1 + len(new)]] != \
-                [l.rstrip(b'\r\n') for l in new]:
+        there = lines[first - 1:first - 1 + len(new)] if first else []
+        if first is None or [line.rstrip(b'\r\n') for line in there] != \
+                [line.rstrip(b'\r\n') for line in new]:
             raise PatchError('cannot tell where hunk #%d of %s (%s) went'
                              % (hunk.number, section.path, patch.name))
-        line = first + hunk.change_offset()
-        found[(patch_number(patch), section.path, hunk.number)] = \
-            scopes[line - 1] if line <= len(scopes) else MODULE_LEVEL
-    return found
+        at[(patch_number(patch), section.path, hunk.number)] = \
+            first + hunk.change_offset()
+    scopes = scopes_of(content or b'', at.values())
+    return dict((key, scopes[line]) for key, line in at.items())
 
 
 # ------------------------------------------------------ reference table

@@ -159,7 +159,7 @@ def _attempt(series, original, applied_count):
                         if index >= applied_count and
                         original.get(path) is not None)
     scratch = Scratch(dict((path, data) for path, data in original.items()
-                            if path not in candidates))
+                           if path not in candidates))
     try:
         for patch in reversed(series.files[:applied_count]):
             scratch.run(patch, reverse=True)

@@ -403,7 +403,8 @@ def test_line_scopes():
 
 def test_line_scopes_of_code_tokenize_refuses():
     # An unterminated string: indentation alone then.
-    found = scopes.line_scopes(b'class A:\n    def f(self):\n        x = """\n')
+    found = scopes.line_scopes(
+        b'class A:\n    def f(self):\n        x = """\n')
     assert found == ['-', 'A', 'A.f']
 
 

@@ -27,8 +27,11 @@ are both fine.
 
 Needs a Nova git repository (gittree.git_dir: $NOVA_GIT_DIR, else the
 mirror); without one every test here skips, with a warning saying how to
-get one. NOVA_IMGMETA_GIT_TREES=all tries every pinned commit (178, a few
-minutes); by default one commit per series and every branch tip.
+get one. On Python 3.9 and later (tox -e py3) every one of the 178 commits
+gets apply and status; on the older interpreters a sample: one commit per
+series (the newest pin), every branch tip and the pin of issue 16 (12
+commits) get apply, status and revert. NOVA_IMGMETA_GIT_TREES=all or
+=sample chooses (doc/source/patches.rst gives the time each takes).
 """
 
 from __future__ import unicode_literals
@@ -36,6 +39,7 @@ from __future__ import unicode_literals
 import os
 import shutil
 import subprocess
+import sys
 import warnings
 
 import pytest
@@ -62,7 +66,8 @@ pytestmark = [
 ]
 
 ROWS = gittree.load_rows()
-ALL = os.environ.get('NOVA_IMGMETA_GIT_TREES') == 'all'
+ALL = (os.environ.get('NOVA_IMGMETA_GIT_TREES') or
+       ('all' if sys.version_info >= (3, 9) else 'sample')) == 'all'
 
 
 def _selected():
@@ -167,8 +172,10 @@ def test_apply_then_status(tmpdir, paths, source, row):
     before = realtree.snapshot(root)
     code, out, err = realtree.cli('apply', '--nova-tree', root)
     if row.expected == '-' and code == 2:
-        # a development commit no series fits: refused, nothing changed
-        assert 'were tried and' in err and out == '', err
+        # a development commit no series fits (or of no line they serve):
+        # refused, nothing changed
+        assert out == '' and ('were tried and' in err or
+                              'is of no line the series serve' in err), err
         assert realtree.snapshot(root) == before
         return
     assert code == 0, out + err
@@ -187,7 +194,8 @@ def test_apply_then_status(tmpdir, paths, source, row):
     code, sout, err = realtree.cli('status', '--nova-tree', root)
     assert code == 0 and 'series %s: applied' % chosen in sout, sout + err
     assert release or sout.splitlines()[0] == first
-    code, out, err = realtree.cli('revert', '--nova-tree', root)
-    assert code == 0, out + err
-    assert realtree.snapshot(root) == before
+    if not ALL:                 # (all: apply and status only, for time)
+        code, out, err = realtree.cli('revert', '--nova-tree', root)
+        assert code == 0, out + err
+        assert realtree.snapshot(root) == before
     shutil.rmtree(root)

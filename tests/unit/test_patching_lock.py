@@ -237,7 +237,7 @@ def test_user_who_cannot_write_reads_unlocked(readable_tree, tmpdir):
     def status():
         code, out, err = cli('status', '--nova-tree', readable_tree)
         with io.open(log, 'w') as handle:
-            handle.write(out + err)
+            handle.write('%s%s' % (out, err))
         return code
     assert _as_nobody(status) == 1
     with io.open(log) as handle:
@@ -248,7 +248,7 @@ def test_user_who_cannot_write_reads_unlocked(readable_tree, tmpdir):
     def apply():
         code, out, err = cli('apply', '--nova-tree', readable_tree)
         with io.open(log, 'w') as handle:
-            handle.write(out + err)
+            handle.write('%s%s' % (out, err))
         return code
     assert _as_nobody(apply) == 2
     with io.open(log) as handle:
@@ -267,7 +267,7 @@ def test_user_who_cannot_write_shares_a_held_lock(readable_tree, tmpdir):
         code, out, err = cli('status', '--lock-timeout', '0.3',
                              '--nova-tree', readable_tree)
         with io.open(log, 'w') as handle:
-            handle.write(out + err)
+            handle.write('%s%s' % (out, err))
         return code
     try:
         assert _as_nobody(status) == 2
