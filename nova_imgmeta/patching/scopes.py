@@ -195,7 +195,7 @@ def _token_scopes(readline, upto):
             elif line_start and kind == tokenize.NAME and \
                     text in ('def', 'class'):
                 want_name = True
-            if not (kind == tokenize.NAME and text == 'async'):
+            if text != 'async':     # a NAME, or ASYNC on Python 3.5-3.6
                 line_start = False
         if start[0] not in scopes:
             scopes[start[0]] = current

@@ -282,10 +282,10 @@ def test_unlocked_read_notices_a_change(tree_root, monkeypatch):
     # during the survey (another user's apply).
     real_open = os.open
 
-    def no_create(path, flags, *args):
-        if path.endswith(lock.LOCK_NAME) and flags & os.O_CREAT:
+    def no_create(path, flags, *args, **kwargs):
+        if str(path).endswith(lock.LOCK_NAME) and flags & os.O_CREAT:
             raise OSError(errno.EACCES, 'Permission denied', path)
-        return real_open(path, flags, *args)
+        return real_open(path, flags, *args, **kwargs)
     monkeypatch.setattr(lock.os, 'open', no_create)
     real_survey = patching.survey
 
