@@ -60,10 +60,11 @@ _local = threading.local()
 class Held(object):
     """What ``hold`` got: ``locked`` False for an unlocked read."""
 
-    def __init__(self, path, locked, note=''):
+    def __init__(self, path, locked, note='', exclusive=False):
         self.path = path
         self.locked = locked
         self.note = note
+        self.exclusive = exclusive
 
 
 def _held_roots():
@@ -98,6 +99,10 @@ class hold(object):
         roots = _held_roots()
         if key in roots:
             self._nested = True
+            if self.write and not roots[key].exclusive:
+                raise PatchError('%s is held for reading only; nova-'
+                                 'imgmeta patch %s cannot write under it'
+                                 % (self.path, self.action))
             return roots[key]
         held = self._acquire()
         roots[key] = held
@@ -180,7 +185,7 @@ class hold(object):
         self._exclusive = mode == fcntl.LOCK_EX
         if self._exclusive:
             _write_holder(fd, self.action)
-        return Held(self.path, True)
+        return Held(self.path, True, exclusive=self._exclusive)
 
     def _release(self):
         if self._fd is None:

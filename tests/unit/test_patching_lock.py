@@ -302,3 +302,19 @@ def test_unlocked_read_notices_a_change(tree_root, monkeypatch):
     code, out, err = cli('status', '--nova-tree', tree_root)
     assert code == 2, out + err
     assert 'changed while it was read without the lock' in err
+
+
+def test_no_write_under_a_read_only_hold(tree_root, monkeypatch):
+    real_open = os.open
+
+    def no_create(path, flags, *args, **kwargs):
+        if str(path).endswith(lock.LOCK_NAME) and flags & os.O_CREAT:
+            raise OSError(errno.EACCES, 'Permission denied', path)
+        return real_open(path, flags, *args, **kwargs)
+    monkeypatch.setattr(lock.os, 'open', no_create)
+    tree = patching.tree_from_path(tree_root)
+    with lock.hold(tree_root, 'status', write=False) as held:
+        assert not held.locked
+        with pytest.raises(patching.PatchError) as exc:
+            patching.apply(tree, patching.resolve(tree))
+    assert 'held for reading only' in str(exc.value)

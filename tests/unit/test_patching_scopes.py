@@ -96,3 +96,13 @@ def test_the_hooks_land_where_the_design_says():
             assert 'API._initialize_instance_snapshot_metadata' in found
         else:
             assert 'initialize_instance_snapshot_metadata' in found, name
+
+
+def test_record_command(tmpdir, capsys):
+    # python -m nova_imgmeta.patching.scopes SERIES TREE REFERENCE
+    series = patching.load_series('queens')
+    root = realtree.extract('17.0.13', str(tmpdir), series.touched_files())
+    assert scopes.main(['queens', root, '17.0.13']) == 0
+    assert capsys.readouterr()[0].splitlines() == _recorded('queens')
+    assert scopes.main(['queens']) == 2
+    assert 'usage:' in capsys.readouterr()[1]
