@@ -128,7 +128,7 @@ def readme_table(patches_dir=None, sources=None):
     for row in rows(patches_dir, sources):
         series = '`%s`' % row.name
         if not row.ranges:
-            series += ' (`--series %s`)' % row.name
+            series += ' (chosen by trying)'
         lines.append('| %s%s | %s | %s | %s | %s |' % (
             _releases(row, '`%s`'), _title(row), series,
             ', '.join(row.patches), _pythons(row), _tier(row, '`%s`')))
