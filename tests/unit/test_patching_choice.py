@@ -39,13 +39,8 @@ from nova_imgmeta.patching import scopes
 from nova_imgmeta.patching import series as series_module
 from nova_imgmeta.patching.survey import read_files
 
-try:
-    from shutil import which
-except ImportError:  # Python 2.7
-    from distutils.spawn import find_executable as which
 
-pytestmark = pytest.mark.skipif(which('patch') is None,
-                                reason='the patch program is not installed')
+pytestmark = pytest.mark.requires_tool('patch')
 
 API = 'nova/compute/api.py'
 

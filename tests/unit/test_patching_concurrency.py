@@ -40,14 +40,9 @@ import pytest
 
 from . import realtree
 
-try:
-    from shutil import which
-except ImportError:  # Python 2.7
-    from distutils.spawn import find_executable as which
 
 pytestmark = [
-    pytest.mark.skipif(which('patch') is None,
-                       reason='the patch program is not installed'),
+    pytest.mark.requires_tool('patch'),
     pytest.mark.skipif(not hasattr(os, 'fork'), reason='needs os.fork'),
 ]
 

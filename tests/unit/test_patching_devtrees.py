@@ -38,13 +38,8 @@ from . import realtree
 from nova_imgmeta import patching
 from nova_imgmeta.patching import choice
 
-try:
-    from shutil import which
-except ImportError:  # Python 2.7
-    from distutils.spawn import find_executable as which
 
-pytestmark = pytest.mark.skipif(which('patch') is None,
-                                reason='the patch program is not installed')
+pytestmark = pytest.mark.requires_tool('patch')
 
 # (release whose code it is, version the metadata says, layout, series)
 CASES = [

@@ -49,10 +49,6 @@ from . import realtree
 from nova_imgmeta import patching
 from nova_imgmeta.patching import choice
 
-try:
-    from shutil import which
-except ImportError:  # Python 2.7
-    from distutils.spawn import find_executable as which
 
 GIT_DIR = gittree.git_dir()
 if GIT_DIR is None:
@@ -61,8 +57,7 @@ if GIT_DIR is None:
 
 pytestmark = [
     pytest.mark.skipif(GIT_DIR is None, reason=gittree.skip_reason()),
-    pytest.mark.skipif(which('patch') is None or which('git') is None,
-                       reason='needs the patch and git programs'),
+    pytest.mark.requires_tool('patch', 'git'),
 ]
 
 ROWS = gittree.load_rows()

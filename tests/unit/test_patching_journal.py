@@ -37,13 +37,8 @@ from nova_imgmeta.patching import journal
 from nova_imgmeta.patching import journal_file
 from nova_imgmeta.patching import lock
 
-try:
-    from shutil import which
-except ImportError:  # Python 2.7
-    from distutils.spawn import find_executable as which
 
-pytestmark = pytest.mark.skipif(which('patch') is None,
-                                reason='the patch program is not installed')
+pytestmark = pytest.mark.requires_tool('patch')
 
 templates = realtree.templates
 make_tree = realtree.make_tree

@@ -35,14 +35,9 @@ from . import realtree
 from nova_imgmeta import patching
 from nova_imgmeta.patching import lock
 
-try:
-    from shutil import which
-except ImportError:  # Python 2.7
-    from distutils.spawn import find_executable as which
 
 pytestmark = [
-    pytest.mark.skipif(which('patch') is None,
-                       reason='the patch program is not installed'),
+    pytest.mark.requires_tool('patch'),
     pytest.mark.skipif(not hasattr(os, 'fork'), reason='needs os.fork'),
 ]
 

@@ -41,11 +41,6 @@ try:
 except ImportError:  # Python 2.7
     from distutils.spawn import find_executable as which
 
-if sys.version_info[0] >= 3:
-    _Buffer = io.StringIO
-else:  # print() of a native str into io.StringIO fails on Python 2.7
-    from StringIO import StringIO as _Buffer
-
 pytestmark = pytest.mark.requires_tool('patch')
 
 QUEENS = realtree.QUEENS
