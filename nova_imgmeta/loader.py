@@ -29,9 +29,9 @@ it, ``nova-imgmeta check-config`` prints it).
 import collections
 import inspect
 
-import six
 from stevedore import named
 
+from nova_imgmeta import compat
 from nova_imgmeta import exceptions
 from nova_imgmeta import opts
 from nova_imgmeta.policies import base
@@ -94,7 +94,7 @@ class _BadSignature(Exception):
 
 def _parameters(apply):
     """``(positional-only, other named, required, takes **kwargs)``."""
-    if six.PY2:
+    if compat.PY2:
         try:
             spec = inspect.getargspec(apply)
         except TypeError:   # not a Python function: look at __call__

@@ -83,6 +83,7 @@ def check(conf):
     from nova_imgmeta import exceptions
     from nova_imgmeta import loader
     from nova_imgmeta import opts
+    from nova_imgmeta.policies import base
     from nova_imgmeta.policies import patterns
 
     def add(problem):
@@ -107,7 +108,7 @@ def check(conf):
             patterns.compile_patterns(name, opts.get_option(conf, name))
         except exceptions.ConfigError as exc:
             add(exceptions.describe(exc))
-    for kind in ('rebuild', 'snapshot'):
+    for kind in base.KINDS:
         chain = loader.build_chain(kind, conf)
         for error in chain.errors:
             text = exceptions.describe(error)

@@ -56,7 +56,7 @@ WITH_PLUGIN_ONLY = {
 # test_hacking.py, which needs it.
 DROPPED_TEST_REQUIREMENTS = (
     'bandit', 'sphinx', 'sphinxcontrib-*', 'os-api-ref', 'openstackdocstheme',
-    'reno', 'whereto', 'psycopg2', 'gabbi',
+    'reno', 'whereto', 'psycopg2', 'psycopg2-binary', 'gabbi', 'mypy',
 )
 
 
@@ -90,6 +90,10 @@ def _line(series, nova, python, extra_packages=(), extra_tests=(),
                 tuple(extra_tests), tuple(sorted(dict(renamed_tests).items())))
 
 
+# Victoria renamed test_compute_api.
+_TEST_API = {'nova.tests.unit.compute.test_compute_api':
+             'nova.tests.unit.compute.test_api'}
+
 # From Stein on, Nova's functional harness imports the placement service,
 # which left Nova in Stein: openstack-placement, at the release of the same
 # cycle (neither test-requirements nor upper-constraints pin it).
@@ -105,8 +109,27 @@ LINES = collections.OrderedDict((entry.series, entry) for entry in [
           extra_packages=['openstack-placement~=3.0']),
     _line('victoria', nova='22.4.0', python='3.8.18',
           extra_packages=['openstack-placement~=4.0'],
-          renamed_tests={'nova.tests.unit.compute.test_compute_api':
-                         'nova.tests.unit.compute.test_api'}),
+          renamed_tests=_TEST_API),
+] + [
+    # Wallaby on: the interpreter of the distributions that ship the line
+    # (CentOS Stream 9: 3.9; Ubuntu 22.04: 3.10; Debian 12: 3.11; Ubuntu
+    # 24.04: 3.12), so that the plugin is tested on each of them.
+    _line(series, nova=nova, python=python,
+          extra_packages=['openstack-placement~=%d.0' % placement],
+          renamed_tests=_TEST_API)
+    for series, nova, python, placement in [
+        ('wallaby', '23.2.2', '3.9.18', 5),
+        ('xena', '24.2.1', '3.9.18', 6),
+        ('yoga', '25.3.0', '3.9.18', 7),
+        ('zed', '26.3.0', '3.10.13', 8),
+        ('2023.1', '27.5.1', '3.10.13', 9),
+        ('2023.2', '28.3.1', '3.11.7', 10),
+        ('2024.1', '29.4.0', '3.11.7', 11),
+        ('2024.2', '30.3.0', '3.12.1', 12),
+        ('2025.1', '31.3.1', '3.12.1', 13),
+        ('2025.2', '32.2.1', '3.12.1', 14),
+        ('2026.1', '33.0.2', '3.12.1', 15),
+    ]
 ])
 
 

@@ -46,7 +46,6 @@ import os
 
 from oslo_config import cfg
 import pkg_resources
-import six
 
 from nova.compute import api as compute_api
 from nova.compute import utils as compute_utils
@@ -59,6 +58,11 @@ try:  # added by patch 0002 of the series; absent from unpatched Nova
     from nova.compute import image_metadata_hooks
 except ImportError:
     image_metadata_hooks = None
+
+try:  # Python 2.7 (Nova up to Train)
+    _STRING_TYPES = (basestring,)  # noqa: F821
+except NameError:
+    _STRING_TYPES = (str,)
 
 UNPATCHED = os.environ.get('UNPATCHED', '0') == '1'
 RESULTS_FILE = os.environ.get('LINEAGE_RESULTS_JSON')
@@ -206,7 +210,7 @@ class ImageLineageE2ETest(integrated_helpers._IntegratedTestBase,
         # such an image then fails (500) comparing them with integers.
         numbers = dict((key, int(image[key])) for key in ('min_disk',
                                                           'min_ram')
-                       if isinstance(image.get(key), six.string_types))
+                       if isinstance(image.get(key), _STRING_TYPES))
         if numbers:
             self.images.update(None, image_id, numbers)
             image = self.images.show(None, image_id)
