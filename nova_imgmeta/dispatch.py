@@ -15,8 +15,9 @@
 """The functions Nova calls: how they run the policy chains.
 
 ``rebuild_hook``, ``resize_hook`` (Nova Wallaby and later) and
-``snapshot_hook`` are the entry points that the patched Nova calls; what it passes them and what it does with their errors
-is the hook contract of doc/source/design.rst, section 1. Here, how
+``snapshot_hook`` are the entry points that the patched Nova calls; what it
+passes them and what it does with their errors is the hook contract of
+doc/source/design.rst, section 1. Here, how
 nova-imgmeta runs its chains (loaded once per process by
 :mod:`nova_imgmeta.registry`):
 

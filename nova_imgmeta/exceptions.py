@@ -147,7 +147,8 @@ def describe(exc):
         try:
             text = u' '.join(
                 arg.decode('utf-8', 'replace')
-                if isinstance(arg, compat.binary_type) else compat.text_type(arg)
+                if isinstance(arg, compat.binary_type)
+                else compat.text_type(arg)
                 for arg in exc.args)
         except Exception:
             text = u''

@@ -21,7 +21,8 @@ every option on a ``ConfigOpts`` (the plugin does it on Nova's
 ``cfg.CONF`` on first use), :func:`list_opts` serves
 ``oslo-config-generator`` through the ``oslo.config.opts`` entry point
 ``nova_imgmeta``. The help of ``rebuild_policies``, ``resize_policies`` and
-``snapshot_policies`` lists the built-in policies, read from the installed entry points.
+``snapshot_policies`` lists the built-in policies, read from the installed
+entry points.
 """
 
 import re

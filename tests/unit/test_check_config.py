@@ -189,7 +189,8 @@ def test_non_ascii_patterns_are_fine(tmp_path, capsys):
     assert code == 0, out
 
 
-@pytest.mark.skipif(not compat.PY2, reason='Python 3 does not parse such a file')
+@pytest.mark.skipif(not compat.PY2,
+                    reason='Python 3 does not parse such a file')
 def test_pattern_that_is_not_utf8_is_an_error(tmp_path, capsys):
     path = tmp_path / 'nova.conf'
     path.write_bytes(b'[nova_imgmeta]\ndeny_patterns = cl\xe9_*\n')

@@ -331,7 +331,8 @@ def test_non_ascii_patterns_from_nova_conf_match(conf_file):
         [u'clé_ü', u'prix_€', u'hw_x'])
 
 
-@pytest.mark.skipif(not compat.PY2, reason='Python 3 does not parse such a file')
+@pytest.mark.skipif(not compat.PY2,
+                    reason='Python 3 does not parse such a file')
 def test_undecodable_pattern_names_the_option(tmp_path):
     from oslo_config import cfg
 
