@@ -160,7 +160,11 @@ def pypi_versions(pip_python):
 
 
 def download_sdists(pip_python, versions, cache, jobs=4):
-    """Paths of nova-V.tar.gz in cache, downloading the missing ones."""
+    """Paths of nova-V.tar.gz in cache, downloading the missing ones.
+
+    A version PyPI lists but serves no sdist for (29.0.0 has a wheel only)
+    gives None: it is reported, there is nothing to check.
+    """
     from concurrent import futures
 
     def fetch(version):
@@ -174,6 +178,10 @@ def download_sdists(pip_python, versions, cache, jobs=4):
                             '--no-binary', ':all:', '--no-build-isolation',
                             '--dest', work, 'nova==%s' % version], cwd=work)
             got = os.path.join(work, os.path.basename(path))
+            if not ok and 'No matching distribution found' in out:
+                print('nova==%s: PyPI serves no sdist of it (a wheel only)'
+                      % version, file=sys.stderr)
+                return None
             if not ok or not os.path.isfile(got):
                 raise SystemExit('cannot download nova==%s:\n%s'
                                  % (version, out))
@@ -308,8 +316,10 @@ def main(argv=None):
         if not versions:
             raise SystemExit('PyPI lists no nova release of the lines MAP '
                              'serves')
-        args.sdists = download_sdists(args.pip, versions, args.pypi,
-                                      args.jobs)
+        found = download_sdists(args.pip, versions, args.pypi, args.jobs)
+        args.no_sdist = [version for version, path in zip(versions, found)
+                         if path is None]
+        args.sdists = [path for path in found if path is not None]
 
     rules = patching.load_map()
     series_names = []
@@ -405,8 +415,11 @@ def _check(args, releases, cleanups, paths, series_names, all_series):
             print('%-22s %-17s git=%-4s patch=%-4s %s' % (
                 label, name, git_result, patch_result, note))
     checked = sum(1 for row in rows if row[4] == 'mapped')
-    print('%d release(s), %d mapped check(s), %d failure(s)'
-          % (len(releases), checked, failures),
+    no_sdist = getattr(args, 'no_sdist', None)
+    print('%d release(s), %d mapped check(s), %d failure(s)%s'
+          % (len(releases), checked, failures,
+             '; no sdist on PyPI (wheel only, its git tag is checked): %s'
+             % ', '.join(no_sdist) if no_sdist else ''),
           file=sys.stderr if args.markdown else sys.stdout)
     return 1 if failures else 0
 
