@@ -29,11 +29,16 @@ extensions = [
     'oslo_config.sphinxconfiggen',
     # .. nova-imgmeta-policies::, the built-in policies from the code
     'policy_table',
+    # .. nova-imgmeta-series::, the series tables from MAP, releases.py and
+    # patches-src/
+    'series_tables',
 ]
 
 config_generator_config_file = os.path.join(
     HERE, '..', '..', 'etc', 'nova-imgmeta-config-generator.conf')
-sample_config_basename = '_static/nova-imgmeta'
+# Written at build time (not committed: etc/nova-imgmeta.conf.sample is
+# the committed copy, checked by tests/unit/test_sample_config.py).
+sample_config_basename = '_generated/nova-imgmeta'
 
 html_theme = 'alabaster'
 html_static_path = ['_static']

@@ -12,17 +12,24 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The real-Nova tier's table: one entry per Nova release line.
+"""The Nova release lines: one entry per line, the one place for them.
 
-A new series is one more entry here (plus its constraints file in
-tests/nova/constraints/ and its patches with their MAP rule). The series
-applied to the tree is not named here: ``nova-imgmeta patch apply`` picks it
-from MAP for the Nova version, as it does for operators.
+A new line is one more entry here, plus its constraints file in
+tests/nova/constraints/, its series in patches-src/ with their MAP rule,
+and a release note; ``tools/regen`` derives the rest (tox.ini's env list,
+the README tables, contrib/), and ``tools/run-tests`` reads the lines CI
+runs from here. The series applied to the tree is not named here:
+``nova-imgmeta patch apply`` picks it from MAP for the Nova version, as it
+does for operators.
+
+    releases.py envs [--ci]     the tier's tox envs (CI's default set)
 """
 
 import collections
+import sys
 
-__all__ = ['Line', 'LINES', 'NOVA_TESTS', 'WITH_PLUGIN_ONLY', 'line']
+__all__ = ['Line', 'LINES', 'NOVA_TESTS', 'WITH_PLUGIN_ONLY', 'line',
+           'tox_envs']
 
 # Nova's own test modules run with the series applied, with and without
 # nova-imgmeta installed: the API code the series changes (rebuild,
@@ -62,7 +69,7 @@ DROPPED_TEST_REQUIREMENTS = (
 
 class Line(collections.namedtuple('Line', [
         'series', 'nova', 'python', 'extra_packages', 'extra_tests',
-        'renamed_tests'])):
+        'renamed_tests', 'pythons', 'eol_tag', 'ci'])):
     """One Nova release line.
 
     series: name (also of tests/nova/constraints/upper-constraints-NAME.txt);
@@ -70,8 +77,17 @@ class Line(collections.namedtuple('Line', [
     version of the interpreter (2.x: a virtualenv, 3.x: ``-m venv``);
     extra_packages: installed with the requirements (same constraints);
     extra_tests: Nova test modules run on top of NOVA_TESTS;
-    renamed_tests: ``{module of NOVA_TESTS: its name in this line}``.
+    renamed_tests: ``{module of NOVA_TESTS: its name in this line}``;
+    pythons: the Python versions ("X.Y") the line's Nova runs on, so the
+    plugin too; eol_tag: the line's end-of-life git tag (None if it has
+    none), which the series also serve; ci: whether ``tools/run-tests``
+    runs the line's tier by default (``tools/run-tests all`` runs every
+    line).
     """
+
+    @property
+    def tox_env(self):
+        return 'nova-' + self.series
 
     @property
     def constraints(self):
@@ -84,10 +100,13 @@ class Line(collections.namedtuple('Line', [
                 tuple(self.extra_tests))
 
 
-def _line(series, nova, python, extra_packages=(), extra_tests=(),
-          renamed_tests=()):
+def _line(series, nova, python, pythons, extra_packages=(), extra_tests=(),
+          renamed_tests=(), eol_tag=True, ci=True):
+    if eol_tag is True:
+        eol_tag = series + '-eol'
     return Line(series, nova, python, tuple(extra_packages),
-                tuple(extra_tests), tuple(sorted(dict(renamed_tests).items())))
+                tuple(extra_tests), tuple(sorted(dict(renamed_tests).items())),
+                tuple(pythons), eol_tag, bool(ci))
 
 
 # Victoria renamed test_compute_api.
@@ -98,16 +117,16 @@ _TEST_API = {'nova.tests.unit.compute.test_compute_api':
 # which left Nova in Stein: openstack-placement, at the release of the same
 # cycle (neither test-requirements nor upper-constraints pin it).
 LINES = collections.OrderedDict((entry.series, entry) for entry in [
-    _line('pike', nova='16.1.8', python='2.7.18'),
-    _line('queens', nova='17.0.13', python='2.7.18'),
-    _line('rocky', nova='18.3.0', python='2.7.18'),
-    _line('stein', nova='19.3.2', python='2.7.18',
+    _line('pike', nova='16.1.8', python='2.7.18', pythons=['2.7']),
+    _line('queens', nova='17.0.13', python='2.7.18', pythons=['2.7']),
+    _line('rocky', nova='18.3.0', python='2.7.18', pythons=['2.7']),
+    _line('stein', nova='19.3.2', python='2.7.18', pythons=['2.7', '3.6'],
           extra_packages=['openstack-placement~=1.0']),
-    _line('train', nova='20.6.1', python='2.7.18',
+    _line('train', nova='20.6.1', python='2.7.18', pythons=['2.7', '3.6'],
           extra_packages=['openstack-placement~=2.0']),
-    _line('ussuri', nova='21.2.4', python='3.8.18',
+    _line('ussuri', nova='21.2.4', python='3.8.18', pythons=['3.6', '3.8'],
           extra_packages=['openstack-placement~=3.0']),
-    _line('victoria', nova='22.4.0', python='3.8.18',
+    _line('victoria', nova='22.4.0', python='3.8.18', pythons=['3.6', '3.8'],
           extra_packages=['openstack-placement~=4.0'],
           renamed_tests=_TEST_API),
 ] + [
@@ -143,3 +162,21 @@ def line(series):
     except KeyError:
         raise SystemExit('unknown series %r: the real-Nova tier knows %s'
                          % (series, ', '.join(LINES)))
+
+
+def tox_envs(ci_only=False):
+    """The tier's tox envs, oldest line first (only CI's with ci_only)."""
+    return [entry.tox_env for entry in LINES.values()
+            if entry.ci or not ci_only]
+
+
+def main(argv):
+    if argv[:1] != ['envs'] or argv[1:] not in ([], ['--ci']):
+        print('usage: releases.py envs [--ci]', file=sys.stderr)
+        return 2
+    print('\n'.join(tox_envs(ci_only=argv[1:] == ['--ci'])))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
