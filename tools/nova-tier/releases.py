@@ -130,25 +130,33 @@ LINES = collections.OrderedDict((entry.series, entry) for entry in [
           extra_packages=['openstack-placement~=4.0'],
           renamed_tests=_TEST_API),
 ] + [
-    # Wallaby on: the interpreter of the distributions that ship the line
-    # (CentOS Stream 9: 3.9; Ubuntu 22.04: 3.10; Debian 12: 3.11; Ubuntu
-    # 24.04: 3.12), so that the plugin is tested on each of them.
-    _line(series, nova=nova, python=python,
+    # Wallaby on: the tier runs the interpreter of a distribution that
+    # ships the line (CentOS Stream 9: 3.9; Ubuntu 22.04: 3.10; Debian 12:
+    # 3.11; Ubuntu 24.04: 3.12), so that the plugin is tested on each. CI
+    # runs the oldest and the newest of these lines by default.
+    _line(series, nova=nova, python=python, pythons=pythons,
           extra_packages=['openstack-placement~=%d.0' % placement],
-          renamed_tests=_TEST_API)
-    for series, nova, python, placement in [
-        ('wallaby', '23.2.2', '3.9.18', 5),
-        ('xena', '24.2.1', '3.9.18', 6),
-        ('yoga', '25.3.0', '3.9.18', 7),
-        ('zed', '26.3.0', '3.10.13', 8),
-        ('2023.1', '27.5.1', '3.10.13', 9),
-        ('2023.2', '28.3.1', '3.11.7', 10),
-        ('2024.1', '29.4.0', '3.11.7', 11),
-        ('2024.2', '30.3.0', '3.12.1', 12),
-        ('2025.1', '31.3.1', '3.12.1', 13),
-        ('2025.2', '32.2.1', '3.12.1', 14),
-        ('2026.1', '33.0.2', '3.12.1', 15),
-        ('2026.2', '34.0.0', '3.12.1', 16),
+          renamed_tests=_TEST_API, eol_tag=eol_tag,
+          ci=series in ('wallaby', '2026.1'))
+    for series, nova, python, pythons, placement, eol_tag in [
+        ('wallaby', '23.2.2', '3.9.18', ['3.6', '3.8', '3.9'], 5,
+         'wallaby-eol'),
+        ('xena', '24.2.1', '3.9.18', ['3.6', '3.8', '3.9'], 6, 'xena-eol'),
+        ('yoga', '25.3.0', '3.9.18', ['3.8', '3.9', '3.10'], 7, 'yoga-eom'),
+        ('zed', '26.3.0', '3.10.13', ['3.8', '3.9', '3.10'], 8, 'zed-eom'),
+        ('2023.1', '27.5.1', '3.10.13', ['3.8', '3.9', '3.10'], 9,
+         '2023.1-eom'),
+        ('2023.2', '28.3.1', '3.11.7', ['3.9', '3.10', '3.11'], 10,
+         '2023.2-eol'),
+        ('2024.1', '29.4.0', '3.11.7', ['3.8', '3.9', '3.10', '3.11', '3.12'],
+         11, '2024.1-eom'),
+        ('2024.2', '30.3.0', '3.12.1', ['3.9', '3.10', '3.11', '3.12'], 12,
+         '2024.2-eol'),
+        ('2025.1', '31.3.1', '3.12.1', ['3.9', '3.10', '3.11', '3.12'], 13,
+         None),
+        ('2025.2', '32.2.1', '3.12.1', ['3.10', '3.11', '3.12'], 14, None),
+        ('2026.1', '33.0.2', '3.12.1', ['3.10', '3.11', '3.12'], 15, None),
+        ('2026.2', '34.0.0', '3.12.1', ['3.10', '3.11', '3.12'], 16, None),
     ]
 ])
 
