@@ -46,7 +46,15 @@ differences it absorbs are marked "release lines" below.
 LINEAGE_RESULTS_JSON=<file> writes what was observed, for tools/demo.
 """
 
-import inspect
+# Before anything else of Nova: from 2024.2 on importing nova.tests is what
+# monkey-patches eventlet (nova.monkey_patch); Nova's own tests get it from
+# their package, these live outside it (earlier lines patch in nova/). And
+# the functional harness before nova.compute: on 2026.1 (33.0.2), with
+# nova.compute.utils imported first, every snapshot the harness takes stays
+# in task_state image_snapshot (measured; not traced further).
+import nova.tests  # noqa: F401,H306,I100  isort:skip
+from nova.tests.functional import integrated_helpers  # noqa: H306
+
 import json
 import os
 
@@ -56,7 +64,6 @@ from nova.compute import api as compute_api
 from nova.compute import utils as compute_utils
 from nova import context as nova_context
 from nova import objects
-from nova.tests.functional import integrated_helpers
 import nova.tests.unit.image.fake as fake_image
 
 try:  # added by patch 0002 of the series; absent from unpatched Nova
@@ -95,6 +102,25 @@ NEVER_INHERIT = {
 # An ordinary property, inherited by every snapshot in every mode.
 ORDINARY = {'hw_qemu_guest_agent': 'yes', 'os_distro': 'cirros'}
 
+
+def _module_source(module):
+    """The text of a module's source file.
+
+    Not inspect.getsource(): it walks sys.modules (inspect.getmodule), and
+    on 2026.1 (33.0.2) calling it at import left every snapshot of the
+    functional harness in task_state image_snapshot (measured; the module
+    that reacts was not traced).
+    """
+    path = module.__file__
+    if path.endswith(('.pyc', '.pyo')):
+        path = path[:-1]
+    with open(path) as handle:
+        return handle.read()
+
+
+# Read once: the release-line checks below look for code in it.
+_COMPUTE_API_SOURCE = _module_source(compute_api)
+
 # Release lines -------------------------------------------------------------
 # Stein 19.2.0 and Train 20.2.0 on: booting (or rebuilding onto) an image
 # that has cinder_encryption_key_id is refused (400). Image A then boots
@@ -109,11 +135,11 @@ CINDER_KEYS = sorted(k for k in NEVER_INHERIT
 # Ussuri 21.2.1 on: upstream's fix of bug 1893618 always sets the rebuild
 # image (read from the module's source: decorators hide the method's).
 UPSTREAM_REBUILD_FIX = ("new_sys_metadata.update({'image_base_image_ref': "
-                        "image_id})" in inspect.getsource(compute_api))
+                        "image_id})" in _COMPUTE_API_SOURCE)
 # Wallaby on: API.resize sets image_base_image_ref to image_ref (f02899418d,
 # the fix of bug 1906428), for resize and cold migration.
 RESIZE_SETS_BASE = ("# needed during finish_resize/cross_cell_resize."
-                    in inspect.getsource(compute_api))
+                    in _COMPUTE_API_SOURCE)
 # Ussuri on: properties pristine Nova never lets into a snapshot (bc29084).
 NOVA_NEVER_INHERITS = frozenset(
     getattr(compute_utils, 'NON_INHERITABLE_IMAGE_PROPERTIES', ()))
@@ -260,12 +286,13 @@ class ImageLineageE2ETest(integrated_helpers._IntegratedTestBase,
         return self._wait_for_params(
             server, {'status': 'ACTIVE', 'OS-EXT-STS:task_state': None})
 
-    def _resize(self, server, body):
+    def _resize(self, server, body, api=None):
         """Resize or cold-migrate (body), wait, confirm, wait."""
-        self.api.post_server_action(server['id'], body)
+        api = api or self.api
+        api.post_server_action(server['id'], body)
         self._wait_for_params(server, {'status': 'VERIFY_RESIZE',
                                        'OS-EXT-STS:task_state': None})
-        self.api.post_server_action(server['id'], {'confirmResize': None})
+        api.post_server_action(server['id'], {'confirmResize': None})
         return self._wait_for_params(
             server, {'status': 'ACTIVE', 'OS-EXT-STS:task_state': None})
 
@@ -328,7 +355,8 @@ class ImageLineageE2ETest(integrated_helpers._IntegratedTestBase,
                 'name': 'from-snap-1', 'imageRef': snap1_id,
                 'flavorRef': '1', 'networks': 'none'}})
             server2 = self._wait_for_status(server2, 'ACTIVE')
-            self._resize(server2, {'migrate': None})
+            # cold migration is for admins
+            self._resize(server2, {'migrate': None}, api=self.admin_api)
             snap5_id, snap5 = self._snapshot(server2, 'snap-5')
             self._record(results, '5. boot from snap-1, cold migrate, '
                          'snapshot', server2, snap5_id, snap5)

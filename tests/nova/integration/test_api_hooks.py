@@ -32,6 +32,11 @@ Only Nova's collaborators that would need a database, Glance or RPC are
 mocked, as Nova's own test_compute_api does for rebuild.
 """
 
+# Before anything else of Nova: from 2024.2 on importing nova.tests is what
+# monkey-patches eventlet (nova.monkey_patch); Nova's own tests get it from
+# their package, these live outside it. Earlier lines patch in nova/.
+import nova.tests  # noqa: F401,H306,I100  isort:skip
+
 import inspect
 
 try:
@@ -75,15 +80,34 @@ NEVER = {
 ORDINARY = {'hw_qemu_guest_agent': 'yes', 'os_distro': 'cirros',
             'custom_license': 'gpl'}
 
+
+def _module_source(module):
+    """The text of a module's source file.
+
+    Not inspect.getsource(): it walks sys.modules (inspect.getmodule), and
+    on 2026.1 (33.0.2) calling it at import left every snapshot of the
+    functional harness in task_state image_snapshot (measured; the module
+    that reacts was not traced).
+    """
+    path = module.__file__
+    if path.endswith(('.pyc', '.pyo')):
+        path = path[:-1]
+    with open(path) as handle:
+        return handle.read()
+
+
+# Read once: the release-line checks below look for code in it.
+_COMPUTE_API_SOURCE = _module_source(compute_api)
+
 # Release lines -------------------------------------------------------------
 # Ussuri 21.2.1 on: upstream's fix of bug 1893618 always sets the rebuild
 # image (read from the module's source: decorators hide the method's).
 UPSTREAM_REBUILD_FIX = ("new_sys_metadata.update({'image_base_image_ref': "
-                        "image_id})" in inspect.getsource(compute_api))
+                        "image_id})" in _COMPUTE_API_SOURCE)
 # Wallaby on: API.resize sets image_base_image_ref to image_ref (f02899418d)
 # and the patched Nova calls the resize hooks there.
 RESIZE_SETS_BASE = ("# needed during finish_resize/cross_cell_resize."
-                    in inspect.getsource(compute_api))
+                    in _COMPUTE_API_SOURCE)
 
 
 def _parameters(method):
@@ -100,6 +124,9 @@ REIMAGE_BOOT_VOLUME = 'reimage_boot_volume' in _parameters(
 # Ussuri on: properties Nova itself never lets into a snapshot (bc29084).
 NOVA_NEVER_INHERITS = frozenset(
     getattr(compute_utils, 'NON_INHERITABLE_IMAGE_PROPERTIES', ()))
+# Wallaby on: and the properties of these namespaces (os_glance, dda179d).
+NOVA_NEVER_INHERITS_NAMESPACES = tuple(
+    getattr(compute_utils, 'NON_INHERITABLE_IMAGE_NAMESPACES', ()))
 
 
 def snapshot_metadata(api, context, instance, name, extra_properties):
@@ -129,6 +156,13 @@ class _RealPluginTestCase(test.NoDBTestCase):
         # Nova's own tests; use the real entry points here.
         hooks.reset()
         self.addCleanup(hooks.reset)
+        if hasattr(compute_api, 'instance_has_share'):
+            # 2025.1 on: rebuild, resize and shelve look for the shares of
+            # the instance (in the database, which these tests do without).
+            patcher = mock.patch.object(compute_api, 'instance_has_share',
+                                        return_value=False)
+            patcher.start()
+            self.addCleanup(patcher.stop)
         # Policies are loaded once per process: forget them before and
         # after each test so that each test's flags are read.
         dispatch.reset()
@@ -459,8 +493,11 @@ class SnapshotTestCase(_RealPluginTestCase):
         self.configure(snapshot_policies=[])
         props = self._props()
         leaked = dict((k, v) for k, v in NEVER.items()
-                      if k not in NOVA_NEVER_INHERITS)
-        self.assertIn('os_glance_importing_to_stores', leaked)
+                      if k not in NOVA_NEVER_INHERITS and
+                      not k.startswith(NOVA_NEVER_INHERITS_NAMESPACES))
+        if not NOVA_NEVER_INHERITS_NAMESPACES:
+            # up to Victoria; from Wallaby on Nova drops them all itself
+            self.assertIn('os_glance_importing_to_stores', leaked)
         self.assertEqual(leaked, dict((k, props.get(k)) for k in NEVER
                                       if k in props))
 
@@ -539,7 +576,10 @@ class SnapshotTestCase(_RealPluginTestCase):
         inst = self._instance(base=None)
         props = self._props(inst)
         self.assertNotIn('base_image_ref', props)
-        self.assertEqual('file1', props['os_glance_importing_to_stores'])
+        if NOVA_NEVER_INHERITS_NAMESPACES:
+            self.assertNotIn('os_glance_importing_to_stores', props)
+        else:
+            self.assertEqual('file1', props['os_glance_importing_to_stores'])
         if 'cinder_encryption_key_id' not in NOVA_NEVER_INHERITS:
             self.assertEqual('key-1', props['cinder_encryption_key_id'])
 
