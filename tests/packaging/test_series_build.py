@@ -69,6 +69,17 @@ def test_map_series_without_sources_is_caught(tmpdir):
                         'patches-src/wallaby/ does not exist']
 
 
+def test_series_directory_without_sources_is_caught(tmpdir):
+    patches = tmpdir.mkdir('patches')
+    with open(os.path.join(PATCHES_DIR, 'MAP')) as handle:
+        patches.join('MAP').write(handle.read())
+    patches.mkdir('old').join('series').write('0001-x.patch\n')
+    problems = series_sources.consistency_problems(
+        patches_dir=str(patches))
+    assert problems == ['nova_imgmeta/patches/old/ is made from no sources: '
+                        'remove it, or add patches-src/old/']
+
+
 # ---------------------------------------------------------------- stand-in
 
 MESSAGE = """Change a and add the runner
@@ -182,6 +193,21 @@ def test_call_site_diff_that_does_not_apply_is_an_error(standin):
         _build(sources, patches)
     assert 'patches-src/demo/0001.diff does not apply to Nova 1.0.0' in \
         str(caught.value)
+
+
+def test_tree_with_reject_keeps_what_does_not_apply(standin, tmpdir):
+    sources, patches = standin
+    with open(os.path.join(sources, 'demo', '0001.diff'), 'w') as handle:
+        handle.write(CALL_SITE.replace(' two\n', ' deux\n'))
+    tree = str(tmpdir.join('tree'))
+    series, rejected = series_build.make_tree(
+        'demo', tree, sources=sources, patches_dir=patches, reject=True)
+    assert rejected == ['.git/rejects/0001/nova/a.py.rej']
+    env = series_build._git_env(str(tmpdir))
+    log = series_build._git(['log', '--format=%s', 'nova..patches'], tree,
+                            env).stdout
+    assert log == 'Change a and add the runner\n'
+    assert os.path.isfile(os.path.join(tree, 'nova', 'runner.py'))
 
 
 def test_tag_without_nova_git_dir_is_skipped_loudly(standin, monkeypatch):

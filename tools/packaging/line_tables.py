@@ -72,8 +72,9 @@ def _lines_of(name, rules):
     majors = set(first[0] for first, _last, other in rules if other == name)
     found = [entry for entry in releases.LINES.values()
              if _major(entry) in majors]
-    if not found and line_of(name) in releases.LINES:
-        found = [releases.LINES[line_of(name)]]
+    if not found:
+        entry = releases.LINES.get(name) or releases.LINES.get(line_of(name))
+        found = [entry] if entry else []
     return found
 
 

@@ -14,10 +14,11 @@
 #    under the License.
 """Make the patch series of nova_imgmeta/patches/ from patches-src/.
 
-    series_build.py build [SERIES...]       write nova_imgmeta/patches/SERIES
-    series_build.py check [SERIES...]       change nothing; exit 1 if stale
-    series_build.py tree SERIES DIR         a git checkout to edit the series
-    series_build.py refresh SERIES DIR      its commits back into patches-src
+    series_build.py build [SERIES...]     write nova_imgmeta/patches/SERIES
+    series_build.py check [SERIES...]     change nothing; exit 1 if stale
+    series_build.py tree SERIES DIR       a git checkout to edit the series
+                    [--reject]            (what does not apply: .rej files)
+    series_build.py refresh SERIES DIR    its commits back into patches-src
 
 As packagers' tools do (rdopkg's patches branch, gbp pq): the series'
 reference release is unpacked from its PyPI sdist (a ``<line>-eol`` series:
@@ -181,8 +182,35 @@ def _write_file(path, content):
         handle.write(content)
 
 
-def commit_series(series, tree, home):
-    """Commit the reference tree, then one commit per patch, in tree."""
+def _apply_rejecting(diff_file, tree, env, number):
+    """Apply what applies of a diff; move the .rej files under .git.
+
+    Returns the paths of the rejected hunks' files, relative to tree.
+    """
+    _git(['apply', '--index', '--reject', diff_file], tree, env, check=False)
+    rejects = []
+    for dirpath, dirs, files in os.walk(tree):
+        dirs[:] = [d for d in dirs if d != '.git']
+        for file_name in files:
+            if not file_name.endswith('.rej'):
+                continue
+            source = os.path.join(dirpath, file_name)
+            relative = os.path.relpath(source, tree)
+            target = os.path.join(tree, '.git', 'rejects', number, relative)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.rename(source, target)
+            rejects.append(os.path.relpath(target, tree))
+    return sorted(rejects)
+
+
+def commit_series(series, tree, home, reject=False):
+    """Commit the reference tree, then one commit per patch, in tree.
+
+    With ``reject``, a call-site diff that does not apply is applied as far
+    as it goes (``git apply --reject``) and the rest is returned: [rejected
+    hunk files under tree/.git/rejects/NNNN/], for a person to carry over.
+    """
+    rejected = []
     env = _git_env(home)
     _git(['init', '-q'], tree, env)
     _git(['add', '-A', '-f', '.'], tree, env)
@@ -197,7 +225,10 @@ def commit_series(series, tree, home):
             _write_file(diff_file, patch.diff)
             proc = _git(['apply', '--index', '--whitespace=error-all',
                          diff_file], tree, env, check=False)
-            if proc.returncode != 0:
+            if proc.returncode != 0 and reject:
+                rejected += _apply_rejecting(diff_file, tree, env,
+                                             patch.number)
+            elif proc.returncode != 0:
                 raise BuildError('%s does not apply to Nova %s (no fuzz '
                                  'allowed):\n%s' % (
                                      where, series.reference.name,
@@ -214,8 +245,9 @@ def commit_series(series, tree, home):
             _git(['add', '-f', '--'] + list(patch.shared), tree, env)
         message = os.path.join(home, 'message')
         _write_file(message, patch.message)
-        _git(['commit', '-q', '--no-verify', '--cleanup=verbatim', '-F',
-              message], tree, env)
+        _git(['commit', '-q', '--no-verify', '--cleanup=verbatim',
+              '--allow-empty', '-F', message], tree, env)
+    return rejected
 
 
 def make(series, out, work, git_dir=None):
@@ -438,21 +470,25 @@ def write(names=(), patches_dir=None, git_dir=None, log=print,
     return skipped
 
 
-def make_tree(name, dest, git_dir=None, sources=None, patches_dir=None):
-    """The reference tree of ``name`` with one commit per patch, in dest."""
+def make_tree(name, dest, git_dir=None, sources=None, patches_dir=None,
+              reject=False):
+    """The reference tree of ``name`` with one commit per patch, in dest.
+
+    Returns (series, rejected hunk files): see commit_series().
+    """
     if os.path.exists(dest) and os.listdir(dest):
         raise BuildError('%s exists and is not empty' % dest)
     series = series_sources.load(name, sources, patches_dir)
     work = tempfile.mkdtemp(prefix='series-tree-')
     try:
         tree = reference_tree(series.reference, work, git_dir)
-        commit_series(series, tree, work)
+        rejected = commit_series(series, tree, work, reject)
         if os.path.isdir(dest):
             os.rmdir(dest)
         shutil.move(tree, dest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return series
+    return series, rejected
 
 
 def refresh(name, tree, sources=None, patches_dir=None):
@@ -518,6 +554,11 @@ def main(argv=None):
         sub = commands.add_parser(command)
         sub.add_argument('series')
         sub.add_argument('dir')
+        if command == 'tree':
+            sub.add_argument('--reject', action='store_true',
+                             help='apply what applies of a call-site diff '
+                                  'and keep the rest as .rej files (a new '
+                                  'line started from a copy of another)')
     args = parser.parse_args(argv)
     if not args.command:
         parser.error('give a command: build, check, tree, refresh')
@@ -535,12 +576,19 @@ def main(argv=None):
                   'makes%s' % (' (skipped: %s)' % ', '.join(skipped)
                                if skipped else ''))
         elif args.command == 'tree':
-            series = make_tree(args.series, args.dir)
-            print('%s: Nova %s, branch %s, one commit per patch on top '
-                  '(%s).\nEdit the call sites there, then: %s refresh %s %s'
-                  % (args.dir, series.reference.name, BASE_BRANCH,
-                     ', '.join(p.number for p in series.patches),
-                     os.path.relpath(__file__), args.series, args.dir))
+            series, rejected = make_tree(args.series, args.dir,
+                                         reject=args.reject)
+            print('%s: Nova %s on branch %s, one commit per patch on top '
+                  '(branch %s: %s).' % (
+                      args.dir, series.reference.name, BASE_BRANCH,
+                      PATCHES_BRANCH,
+                      ', '.join(p.number for p in series.patches)))
+            if rejected:
+                print('Hunks that did not apply, to carry over by hand '
+                      '(git rebase -i %s, "edit" each commit):\n  %s'
+                      % (BASE_BRANCH, '\n  '.join(rejected)))
+            print('Edit the call sites there, then: %s refresh %s %s'
+                  % (os.path.relpath(__file__), args.series, args.dir))
         else:
             for path in refresh(args.series, args.dir):
                 print('wrote %s' % os.path.relpath(path))

@@ -38,6 +38,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, TOP)
 
 from nova_imgmeta import patching  # noqa: E402
+from nova_imgmeta.patching.series import PATCHES_DIR  # noqa: E402
 import series_template  # noqa: E402
 
 __all__ = ['SOURCES', 'SourceError', 'Patch', 'Series', 'Reference',
@@ -216,4 +217,10 @@ def consistency_problems(sources=None, patches_dir=None):
             reference(name, patches_dir)
         except SourceError as exc:
             problems.append(str(exc))
+    made = patches_dir or PATCHES_DIR
+    for name in sorted(os.listdir(made)):
+        if name not in have and os.path.isdir(os.path.join(made, name)):
+            problems.append('nova_imgmeta/patches/%s/ is made from no '
+                            'sources: remove it, or add patches-src/%s/'
+                            % (name, name))
     return problems

@@ -21,10 +21,9 @@ at build time: nothing about a series is written by hand in the docs.
 import os
 import sys
 
-from docutils import nodes
 from docutils.parsers.rst import Directive
-from docutils.statemachine import ViewList
-from sphinx.util.nodes import nested_parse_with_titles
+
+import rst_lines
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -45,13 +44,8 @@ class SeriesTable(Directive):
         if which not in TABLES:
             raise self.error('nova-imgmeta-series: expected one of %s, got '
                              '%r' % (', '.join(sorted(TABLES)), which))
-        content = ViewList()
-        for number, line in enumerate(TABLES[which]()):
-            content.append(line, 'nova-imgmeta-series', number)
-        node = nodes.section()
-        node.document = self.state.document
-        nested_parse_with_titles(self.state, content, node)
-        return node.children
+        return rst_lines.parse(self.state, TABLES[which](),
+                               'nova-imgmeta-series')
 
 
 def setup(app):
