@@ -134,8 +134,9 @@ LINES = collections.OrderedDict((entry.series, entry) for entry in [
           renamed_tests=_TEST_API),
 ] + [
     # Wallaby on: the tier runs the interpreter of a distribution that
-    # ships the line (CentOS Stream 9: 3.9; Ubuntu 22.04: 3.10; Debian 12:
-    # 3.11; Ubuntu 24.04: 3.12), so that the plugin is tested on each. CI
+    # ships the line (CentOS Stream 9: 3.9; Ubuntu 20.04: 3.8; Ubuntu 22.04:
+    # 3.10; Debian 12: 3.11; Ubuntu 24.04: 3.12), so that the plugin is
+    # tested on each. CI
     # runs the oldest and the newest of these lines by default.
     _line(series, nova=nova, python=python, pythons=pythons,
           extra_packages=['openstack-placement~=%d.0' % placement] + (
@@ -147,8 +148,11 @@ LINES = collections.OrderedDict((entry.series, entry) for entry in [
     for series, nova, python, pythons, placement, eol_tag in [
         ('wallaby', '23.2.2', '3.9.18', ['3.6', '3.8', '3.9'], 5,
          'wallaby-eol'),
-        ('xena', '24.2.1', '3.9.18', ['3.6', '3.8', '3.9'], 6, 'xena-eol'),
-        ('yoga', '25.3.0', '3.9.18', ['3.8', '3.9', '3.10'], 7, 'yoga-eom'),
+        # Xena and Yoga: 3.8, the newest Python their upper-constraints pin
+        # (on 3.9 numpy, networkx, kombu... are unpinned, and the newest
+        # releases need 3.11)
+        ('xena', '24.2.1', '3.8.18', ['3.6', '3.8', '3.9'], 6, 'xena-eol'),
+        ('yoga', '25.3.0', '3.8.18', ['3.8', '3.9', '3.10'], 7, 'yoga-eom'),
         ('zed', '26.3.0', '3.10.13', ['3.8', '3.9', '3.10'], 8, 'zed-eom'),
         ('2023.1', '27.5.1', '3.10.13', ['3.8', '3.9', '3.10'], 9,
          '2023.1-eom'),
