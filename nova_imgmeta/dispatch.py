@@ -12,11 +12,12 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The two functions Nova calls: how they run the policy chains.
+"""The functions Nova calls: how they run the policy chains.
 
-``rebuild_hook`` and ``snapshot_hook`` are the entry points that the
-patched Nova calls; what it passes them and what it does with their errors
-is the hook contract of doc/source/design.rst, section 1. Here, how
+``rebuild_hook``, ``resize_hook`` (Nova Wallaby and later) and
+``snapshot_hook`` are the entry points that the patched Nova calls; what it
+passes them and what it does with their errors is the hook contract of
+doc/source/design.rst, section 1. Here, how
 nova-imgmeta runs its chains (loaded once per process by
 :mod:`nova_imgmeta.registry`):
 
@@ -25,8 +26,9 @@ nova-imgmeta runs its chains (loaded once per process by
   GreenletExit), its changes, and only those, are undone, and the chain
   goes on: a built-in policy changes nothing unless it succeeds, another
   package's policy is saved before it runs (:mod:`nova_imgmeta.rollback`);
-* the rebuild hook never raises, except when a failing policy's changes
-  cannot be undone (then Nova's hook runner puts the dict back);
+* the rebuild and resize hooks never raise, except when a failing
+  policy's changes cannot be undone (then Nova's hook runner puts the dict
+  back);
 * what each failure left of the metadata is logged
   (:mod:`nova_imgmeta.outcome`);
 * the snapshot hook refuses the snapshot (raises
@@ -49,11 +51,13 @@ from nova_imgmeta import registry
 from nova_imgmeta import rollback
 from nova_imgmeta import signature
 
-__all__ = ['rebuild_hook', 'snapshot_hook', 'get_chain', 'reset']
+__all__ = ['rebuild_hook', 'resize_hook', 'snapshot_hook', 'get_chain',
+           'reset']
 
 LOG = logging.getLogger(__name__)
 
 _REBUILD_ARGUMENTS = base.KINDS['rebuild'].arguments
+_RESIZE_ARGUMENTS = base.KINDS['resize'].arguments
 _SNAPSHOT_ARGUMENTS = base.KINDS['snapshot'].arguments
 
 #: Kept here for the tests of Nova's tier, which use these names.
@@ -193,6 +197,40 @@ def rebuild_hook(context=None, instance=None, image_id=None, image=None,
     _run(chain, (context, instance, image_id, image, new_sys_metadata),
          _REBUILD_ARGUMENTS, new_sys_metadata, None, instance,
          _rebuild_failed)
+
+
+def _resize_failed(name, exc, instance, stage):
+    LOG.exception(u'nova-imgmeta: %s', outcome.describe(
+        'resize', name, _uuid(instance), stage))
+    return None
+
+
+def resize_hook(context=None, instance=None, new_sys_metadata=None,
+                **kwargs):
+    """Resize extension point: apply the resize chain.
+
+    Called by ``API.resize`` (resize and cold migration) of the patched
+    Nova Wallaby and later, before it stores ``new_sys_metadata``. Raises
+    only when the changes of a failing policy cannot be undone: Nova's hook
+    runner then puts ``new_sys_metadata`` back.
+    """
+    if not isinstance(new_sys_metadata, dict):
+        LOG.debug('nova-imgmeta: resize hook called without a '
+                  'new_sys_metadata dict; nothing to do')
+        return
+    try:
+        chain = registry.get_chain('resize')
+    except BaseException as exc:
+        if exceptions.propagates(exc):
+            raise
+        LOG.exception('nova-imgmeta: the resize policies could not be '
+                      'loaded; system metadata of instance %s left as Nova '
+                      'built it', _uuid(instance))
+        return
+    if not chain.policies:
+        return
+    _run(chain, (context, instance, new_sys_metadata), _RESIZE_ARGUMENTS,
+         new_sys_metadata, None, instance, _resize_failed)
 
 
 def _reject(message, policy=None):

@@ -30,9 +30,9 @@ broken plugin costs only itself. The caller decides what to do with it
 
 import collections
 
-import six
 from stevedore import named
 
+from nova_imgmeta import compat
 from nova_imgmeta import exceptions
 from nova_imgmeta import opts
 from nova_imgmeta.policies import base
@@ -96,10 +96,10 @@ class _Refused(Exception):
 def _text(value):
     """``value`` as text for a message; never raises."""
     try:
-        return six.text_type(value)
+        return compat.text_type(value)
     except Exception:
         try:
-            return six.text_type(repr(value))
+            return compat.text_type(repr(value))
         except Exception:
             return u'<%s object>' % type(value).__name__
 

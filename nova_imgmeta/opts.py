@@ -20,8 +20,9 @@ module has no side effect: :func:`register_opts` registers the group and
 every option on a ``ConfigOpts`` (the plugin does it on Nova's
 ``cfg.CONF`` on first use), :func:`list_opts` serves
 ``oslo-config-generator`` through the ``oslo.config.opts`` entry point
-``nova_imgmeta``. The help of ``rebuild_policies`` and ``snapshot_policies``
-lists the built-in policies, read from the installed entry points.
+``nova_imgmeta``. The help of ``rebuild_policies``, ``resize_policies`` and
+``snapshot_policies`` lists the built-in policies, read from the installed
+entry points.
 """
 
 import re
@@ -61,6 +62,7 @@ _GROUP_HELP = (
 #: its own, not a side effect of installing it.
 DEFAULT_POLICIES = {
     'rebuild': ['base-image-ref'],
+    'resize': ['base-image-ref'],
     'snapshot': ['heal', 'never-inherit', 'patterns', 'truncated'],
 }
 
@@ -68,6 +70,11 @@ _POLICIES_HELP = {
     'rebuild': """
 Ordered list of policies applied to the new image system metadata when a
 server is rebuilt.
+""",
+    'resize': """
+Ordered list of policies applied to the system metadata Nova stores when a
+server is resized or cold-migrated (Nova Wallaby and later set
+``image_base_image_ref`` to the server's image there).
 """,
     'snapshot': """
 Ordered list of policies applied to the properties of every new snapshot
@@ -149,11 +156,10 @@ def _build():
         LOG.error('nova-imgmeta: cannot list the built-in policies, their '
                   'options are not registered: %s', exceptions.describe(exc))
         builtins = []
-    found = [_policies_opt(base.KINDS['rebuild'], builtins),
-             _policies_opt(base.KINDS['snapshot'], builtins),
-             snapshot_on_error]
+    found = [_policies_opt(kind, builtins) for kind in base.KINDS.values()]
+    found.append(snapshot_on_error)
     for policy in builtins:
-        found.extend(policy.cls.options)
+        found.extend(opt for opt in policy.cls.options if opt not in found)
     return found
 
 

@@ -33,7 +33,8 @@ LOG = 'log'
 #: and Nova's hook runner puts the dict back as it was before the hook.
 UNDO = 'undo'
 
-_METADATA = {'rebuild': u'system metadata', 'snapshot': u'snapshot metadata'}
+_METADATA = {'rebuild': u'system metadata', 'resize': u'system metadata',
+             'snapshot': u'snapshot metadata'}
 
 _WHAT_FAILED = {
     POLICY: u'policy %(policy)s failed',
@@ -71,7 +72,7 @@ def describe(kind, policy, uuid, stage):
     """One sentence for the log: what failed for which instance, and what
     that left of the metadata.
 
-    :param kind: ``'rebuild'`` or ``'snapshot'``.
+    :param kind: ``'rebuild'``, ``'resize'`` or ``'snapshot'``.
     """
     words = _words(kind, policy)
     return u'%s of instance %s: %s; %s' % (

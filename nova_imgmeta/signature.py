@@ -29,8 +29,8 @@ import functools
 import inspect
 import types
 
-import six
 
+from nova_imgmeta import compat
 from nova_imgmeta import exceptions
 
 __all__ = ['IN_ORDER', 'BadApply', 'keywords', 'check', 'why_deferred',
@@ -72,7 +72,7 @@ class BadApply(Exception):
 
 def _parameters(apply):
     """``(positional-only, other named, required, takes **kwargs)``."""
-    if six.PY2:
+    if compat.PY2:
         try:
             spec = inspect.getargspec(apply)
         except TypeError:   # not a Python function: look at __call__

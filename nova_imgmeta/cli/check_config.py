@@ -89,6 +89,7 @@ def check(conf):
     from nova_imgmeta import exceptions
     from nova_imgmeta import loader
     from nova_imgmeta import opts
+    from nova_imgmeta.policies import base
     from nova_imgmeta.policies import patterns
 
     def add(problem):
@@ -113,7 +114,7 @@ def check(conf):
             patterns.compile_patterns(name, opts.get_option(conf, name))
         except exceptions.ConfigError as exc:
             add(exceptions.describe(exc))
-    for kind in ('rebuild', 'snapshot'):
+    for kind in base.KINDS:
         try:
             chain = loader.build_chain(kind, conf)
         except BaseException as exc:   # not a policy's fault: ours

@@ -25,9 +25,8 @@ Wallaby (commit dda179d). As upstream does, a property that the API
 request itself supplies (extra properties) is kept.
 """
 
-import six
-
 from nova_imgmeta import changes
+from nova_imgmeta import compat
 from nova_imgmeta.policies import base
 
 __all__ = ['NEVER_INHERIT', 'NEVER_INHERIT_PREFIXES', 'NeverInheritPolicy',
@@ -54,7 +53,7 @@ _PREFIXES = tuple((prefix, '\x00' + prefix)
 
 def never_inherited(key):
     """Tell whether property ``key`` must never reach a snapshot."""
-    return isinstance(key, six.string_types) and (
+    return isinstance(key, compat.string_types) and (
         key in NEVER_INHERIT or key.startswith(NEVER_INHERIT_PREFIXES))
 
 

@@ -62,11 +62,11 @@ def test_map_series_without_sources_is_caught(tmpdir):
     patches = tmpdir.mkdir('patches')
     with open(os.path.join(PATCHES_DIR, 'MAP')) as handle:
         rules = handle.read()
-    patches.join('MAP').write(rules + '23.0.0 23.1.0 wallaby\n')
+    patches.join('MAP').write(rules + '35.0.0 35.1.0 no-such-series\n')
     problems = series_sources.consistency_problems(
         patches_dir=str(patches))
-    assert problems == ['MAP names the series wallaby, but '
-                        'patches-src/wallaby/ does not exist']
+    assert problems == ['MAP names the series no-such-series, but '
+                        'patches-src/no-such-series/ does not exist']
 
 
 def test_series_directory_without_sources_is_caught(tmpdir):

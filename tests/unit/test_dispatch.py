@@ -28,6 +28,7 @@ from nova_imgmeta import dispatch
 from nova_imgmeta import exceptions
 from nova_imgmeta import loader
 from nova_imgmeta.policies import base
+from nova_imgmeta.policies import base_image_ref
 from nova_imgmeta.policies import heal
 from nova_imgmeta.policies import never_inherit
 from nova_imgmeta.policies import truncated
@@ -1041,3 +1042,56 @@ def test_undo_failure_is_raised_to_nova_and_says_so(config, mocker, caplog,
     [error] = errors(caplog)
     assert 'policy boom' in error and 'could not undo' in error
     assert "Nova's hook runner" in error
+
+
+# resize (Nova Wallaby and later) -------------------------------------------
+
+class RaisingResizePolicy(base.ResizePolicy):
+    def apply(self, context, instance, new_sys_metadata):
+        new_sys_metadata['image_base_image_ref'] = 'half-done'
+        new_sys_metadata['image_half'] = 'done'
+        raise RuntimeError('resize policy failed')
+
+
+def call_resize(instance, new):
+    dispatch.resize_hook(context=None, instance=instance,
+                         new_sys_metadata=new, future_argument=1)
+
+
+def test_resize_default_chain_keeps_the_lineage():
+    assert dispatch.get_chain('resize').names == ['base-image-ref']
+    instance = fakes.InstanceStub(
+        image_ref=fakes.IMAGE_B,
+        system_metadata={'image_base_image_ref': fakes.ROOT})
+    new = {'image_base_image_ref': fakes.IMAGE_B}
+    call_resize(instance, new)
+    assert new == {'image_base_image_ref': fakes.ROOT}
+
+
+def test_resize_policy_that_raises_is_undone(config, caplog):
+    use(config, 'resize', ['raising', 'base-image-ref'],
+        ('raising', RaisingResizePolicy),
+        ('base-image-ref', base_image_ref.KeepBaseImageRefPolicy))
+    instance = fakes.InstanceStub(
+        image_ref=fakes.IMAGE_B,
+        system_metadata={'image_base_image_ref': fakes.ROOT})
+    new = {'image_base_image_ref': fakes.IMAGE_B}
+    call_resize(instance, new)
+    assert new == {'image_base_image_ref': fakes.ROOT}
+    assert any('resize policy raising failed' in message
+               for message in errors(caplog))
+
+
+@pytest.mark.parametrize('new', [None, 'not-a-dict'])
+def test_resize_odd_arguments_change_nothing(new):
+    call_resize(fakes.InstanceStub(), new)
+
+
+def test_resize_survives_a_broken_loader(mocker, caplog):
+    mocker.patch.object(dispatch.registry, 'get_chain',
+                        side_effect=RuntimeError('stevedore exploded'))
+    new = {'image_base_image_ref': fakes.IMAGE_B}
+    call_resize(fakes.InstanceStub(), new)
+    assert new == {'image_base_image_ref': fakes.IMAGE_B}
+    assert any('resize policies could not be loaded' in message
+               for message in errors(caplog))

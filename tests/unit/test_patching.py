@@ -595,6 +595,22 @@ def test_shipped_map_covers_pike_and_queens():
             patching.select_series(version)
 
 
+def test_shipped_map_covers_wallaby_to_2026_2():
+    expected = [('23.0.0', 'wallaby'), ('23.2.2', 'wallaby'),
+                ('24.0.0', 'xena'), ('24.2.1', 'xena'),
+                ('25.0.0', 'xena'), ('25.3.0', 'xena'),
+                ('26.0.0', 'zed'), ('27.5.1', 'zed'), ('28.3.1', 'zed'),
+                ('29.4.0', 'zed'), ('30.0.0', 'zed'), ('30.3.0', 'zed'),
+                ('31.0.0', '2025.1'), ('32.2.1', '2025.1'),
+                ('33.0.0', '2025.1'), ('33.0.2', '2025.1'),
+                ('34.0.0', '2025.1')]
+    for version, series in expected:
+        assert patching.select_series(version) == series, version
+    for version in ('23.2.3', '25.3.1', '30.3.1', '33.0.3', '34.0.1'):
+        with pytest.raises(patching.UnknownVersion):
+            patching.select_series(version)
+
+
 def test_shipped_map_covers_rocky_to_victoria():
     expected = [('18.0.0', 'rocky-pre-18.2.2'), ('18.2.1', 'rocky-pre-18.2.2'),
                 ('18.2.2', 'rocky'), ('18.3.0', 'rocky'),

@@ -62,7 +62,10 @@ def _gnu_patched(template, target):
     version = patching.tree_from_path(target).version
     series = patching.load_series(patching.select_series(version))
     for path in series.patches:
-        subprocess.check_call(['patch', '-s', '-p1', '-F0', '-d', target,
+        # Offsets are allowed (a series serves several releases): no .orig
+        # backups of the hunks that moved.
+        subprocess.check_call(['patch', '-s', '-p1', '-F0',
+                               '--no-backup-if-mismatch', '-d', target,
                                '-i', path])
     return target
 

@@ -63,7 +63,10 @@ WITH_PLUGIN_ONLY = {
 # test_hacking.py, which needs it.
 DROPPED_TEST_REQUIREMENTS = (
     'bandit', 'sphinx', 'sphinxcontrib-*', 'os-api-ref', 'openstackdocstheme',
-    'reno', 'whereto', 'psycopg2', 'gabbi',
+    'reno', 'whereto', 'psycopg2', 'psycopg2-binary', 'gabbi', 'mypy',
+    # the VMware driver's library, for tests the tier does not run; the
+    # suds-jurko 0.6 that Wallaby pins no longer builds (use_2to3)
+    'oslo.vmware',
 )
 
 
@@ -109,6 +112,10 @@ def _line(series, nova, python, pythons, extra_packages=(), extra_tests=(),
                 tuple(pythons), eol_tag, bool(ci))
 
 
+# Victoria renamed test_compute_api.
+_TEST_API = {'nova.tests.unit.compute.test_compute_api':
+             'nova.tests.unit.compute.test_api'}
+
 # From Stein on, Nova's functional harness imports the placement service,
 # which left Nova in Stein: openstack-placement, at the release of the same
 # cycle (neither test-requirements nor upper-constraints pin it).
@@ -124,8 +131,43 @@ LINES = collections.OrderedDict((entry.series, entry) for entry in [
           extra_packages=['openstack-placement~=3.0']),
     _line('victoria', nova='22.4.0', python='3.8.18', pythons=['3.6', '3.8'],
           extra_packages=['openstack-placement~=4.0'],
-          renamed_tests={'nova.tests.unit.compute.test_compute_api':
-                         'nova.tests.unit.compute.test_api'}),
+          renamed_tests=_TEST_API),
+] + [
+    # Wallaby on: the tier runs the interpreter of a distribution that
+    # ships the line (CentOS Stream 9: 3.9; Ubuntu 20.04: 3.8; Ubuntu 22.04:
+    # 3.10; Debian 12: 3.11; Ubuntu 24.04: 3.12), so that the plugin is
+    # tested on each. CI
+    # runs the oldest and the newest of these lines by default.
+    _line(series, nova=nova, python=python, pythons=pythons,
+          extra_packages=['openstack-placement~=%d.0' % placement] + (
+              # Nova up to 2024.2 imports pkg_resources (nova/virt), and a
+              # Python 3.12 venv has no setuptools; distributions ship it.
+              ['setuptools<81'] if series == '2024.2' else []),
+          renamed_tests=_TEST_API, eol_tag=eol_tag,
+          ci=series in ('wallaby', '2026.1'))
+    for series, nova, python, pythons, placement, eol_tag in [
+        ('wallaby', '23.2.2', '3.9.18', ['3.6', '3.8', '3.9'], 5,
+         'wallaby-eol'),
+        # Xena and Yoga: 3.8, the newest Python their upper-constraints pin
+        # (on 3.9 numpy, networkx, kombu... are unpinned, and the newest
+        # releases need 3.11)
+        ('xena', '24.2.1', '3.8.18', ['3.6', '3.8', '3.9'], 6, 'xena-eol'),
+        ('yoga', '25.3.0', '3.8.18', ['3.8', '3.9', '3.10'], 7, 'yoga-eom'),
+        ('zed', '26.3.0', '3.10.13', ['3.8', '3.9', '3.10'], 8, 'zed-eom'),
+        ('2023.1', '27.5.1', '3.10.13', ['3.8', '3.9', '3.10'], 9,
+         '2023.1-eom'),
+        ('2023.2', '28.3.1', '3.11.7', ['3.9', '3.10', '3.11'], 10,
+         '2023.2-eol'),
+        ('2024.1', '29.4.0', '3.11.7', ['3.8', '3.9', '3.10', '3.11', '3.12'],
+         11, '2024.1-eom'),
+        ('2024.2', '30.3.0', '3.12.1', ['3.9', '3.10', '3.11', '3.12'], 12,
+         '2024.2-eol'),
+        ('2025.1', '31.3.1', '3.12.1', ['3.9', '3.10', '3.11', '3.12'], 13,
+         None),
+        ('2025.2', '32.2.1', '3.12.1', ['3.10', '3.11', '3.12'], 14, None),
+        ('2026.1', '33.0.2', '3.12.1', ['3.10', '3.11', '3.12'], 15, None),
+        ('2026.2', '34.0.0', '3.12.1', ['3.10', '3.11', '3.12'], 16, None),
+    ]
 ])
 
 

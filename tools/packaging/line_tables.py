@@ -40,12 +40,14 @@ __all__ = ['Row', 'line_of', 'rows', 'readme_table', 'tier_table',
 DASH = '\u2013'
 
 # name; ranges: [(first, last)] dotted; tags: the <line>-eol tags it
-# serves; patches: ['0001', ...]; line: the releases.Line of its line (or
-# None); tier: whether the line's tier runs this series; variables: those
-# of patches-src/<name>/variables.ini.
+# serves; patches: ['0001', ...]; line: the releases.Line of its (first)
+# line (or None); tier: whether a line's tier runs this series; variables:
+# those of patches-src/<name>/variables.ini; lines: the releases.Line of
+# every line whose releases it serves (from Wallaby on a series may serve
+# several lines).
 Row = collections.namedtuple(
     'Row', ['name', 'ranges', 'tags', 'patches', 'line', 'tier',
-            'variables'])
+            'variables', 'lines'])
 
 
 def line_of(series):
@@ -55,6 +57,25 @@ def line_of(series):
 
 def _dotted(version):
     return '.'.join(str(part) for part in version)
+
+
+def _major(entry):
+    return patching.parse_version(entry.nova)[0]
+
+
+def _lines_of(name, rules):
+    """The releases.Line entries whose releases MAP gives series name.
+
+    A series serves the lines of its rules' major versions; a tag-only
+    series (train-eol) the line its name starts with.
+    """
+    majors = set(first[0] for first, _last, other in rules if other == name)
+    found = [entry for entry in releases.LINES.values()
+             if _major(entry) in majors]
+    if not found:
+        entry = releases.LINES.get(name) or releases.LINES.get(line_of(name))
+        found = [entry] if entry else []
+    return found
 
 
 def rows(patches_dir=None, sources=None):
@@ -77,7 +98,7 @@ def rows(patches_dir=None, sources=None):
             tags[entry.eol_tag] = entry.eol_tag
             continue
         newest = max(((last, name) for _first, last, name in rules
-                      if line_of(name) == entry.series), default=None)
+                      if last[0] == _major(entry)), default=None)
         if newest:
             tags[entry.eol_tag] = newest[1]
     result = []
@@ -85,15 +106,16 @@ def rows(patches_dir=None, sources=None):
         series = series_sources.load(name, sources, patches_dir)
         ranges = [(_dotted(first), _dotted(last))
                   for first, last, other in rules if other == name]
-        line = releases.LINES.get(name) or releases.LINES.get(line_of(name))
-        tier = bool(line) and any(
-            first <= patching.parse_version(line.nova) <= last
-            for first, last, other in rules if other == name)
+        lines = _lines_of(name, rules)
+        tiers = [entry for entry in lines if any(
+            first <= patching.parse_version(entry.nova) <= last
+            for first, last, other in rules if other == name)]
         result.append(Row(
             name, ranges, sorted(tag for tag, other in tags.items()
                                  if other == name),
-            [patch.number for patch in series.patches], line, tier,
-            series.variables))
+            [patch.number for patch in series.patches],
+            lines[0] if lines else None, bool(tiers), series.variables,
+            lines))
     return result
 
 
@@ -107,18 +129,29 @@ def _releases(row, code):
 
 
 def _title(row):
-    return ' (%s)' % line_of(row.name).capitalize() if row.ranges else ''
+    if not row.ranges:
+        return ''
+    names = [entry.series for entry in row.lines] or [line_of(row.name)]
+    return ' (%s)' % ', '.join(name.capitalize() for name in names)
 
 
 def _pythons(row):
-    return 'Python ' + ', '.join(row.line.pythons) if row.line else '?'
+    found = []
+    for entry in row.lines:
+        found.extend(python for python in entry.pythons
+                     if python not in found)
+    if not found:
+        return '?'
+    found.sort(key=lambda python: tuple(int(p) for p in python.split('.')))
+    return 'Python ' + ', '.join(found)
 
 
 def _tier(row, code):
     if not row.tier:
         return '-'
-    return '%s (%s%s)' % (code % row.line.tox_env, row.line.nova,
-                          '' if row.line.ci else '; not in CI')
+    return ', '.join('%s (%s%s)' % (code % entry.tox_env, entry.nova,
+                                    '' if entry.ci else '; not in CI')
+                     for entry in row.lines)
 
 
 def readme_table(patches_dir=None, sources=None):
@@ -185,16 +218,25 @@ def rst_differences_table(patches_dir=None, sources=None):
         snapshot = _SNAPSHOT_BUILDER[variables['snapshot_builder']]
         if variables['cross_cell_resize'] == 'yes':
             snapshot += ', also for cross-cell resize'
-        python = '.'.join(row.line.python.split('.')[:2]) if row.line \
-            else '?'
+        pythons = []
+        for entry in row.lines:
+            python = '.'.join(entry.python.split('.')[:2])
+            if python not in pythons:
+                pythons.append(python)
+        rebuild = ("after 0001's ``setdefault``" if '0001' in row.patches
+                   else "after upstream's line (below)")
+        if variables.get('reimage_boot_volume') == 'yes':
+            rebuild += '; volume-backed rebuilds with another image too'
+        resize = ('``API.resize``, where Nova sets it to ``image_ref``'
+                  if variables.get('resize_hook') == 'yes' else '-')
         body.append([
             '``%s``' % row.name, _releases(row, '``%s``'),
-            ', '.join(row.patches),
-            "after 0001's ``setdefault``" if '0001' in row.patches else
-            "after upstream's line (below)", snapshot,
-            _SNAPSHOT_CONTEXT[variables['snapshot_context']], python])
+            ', '.join(row.patches), rebuild, resize, snapshot,
+            _SNAPSHOT_CONTEXT[variables['snapshot_context']],
+            ', '.join(pythons) or '?'])
     return _list_table(
         ['series', 'Nova releases', 'patches',
          'rebuild hook, in ``API.rebuild._reset_image_metadata``',
+         'resize hook (``image_base_image_ref``)',
          'snapshot hook, at the end of', '``context`` of the snapshot hook',
-         'Python of the tests below'], body, [12, 16, 8, 14, 22, 14, 8])
+         'Python of the tests below'], body, [11, 15, 7, 13, 11, 19, 12, 8])

@@ -10,9 +10,17 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+#@ if resize_hook == yes
+"""Extension points for the image metadata of rebuilds, resizes and snapshots.
+#@ else
 """Extension points for the image metadata of rebuilds and snapshots.
+#@ endif
 
+#@ if resize_hook == yes
+Hooks are callables registered as stevedore entry points in one of three
+#@ else
 Hooks are callables registered as stevedore entry points in one of two
+#@ endif
 namespaces, loaded once per process on first use and called in entry point
 order with keyword arguments only (a hook must accept ``**kwargs``):
 
@@ -23,6 +31,16 @@ order with keyword arguments only (a hook must accept ``**kwargs``):
     in place. Nothing a hook does can fail the rebuild: the instance is
     already in task_state REBUILDING.
 
+#@ if resize_hook == yes
+``nova.compute.resize_image_metadata_hooks``
+    From ``API.resize`` (resize and cold migration), where Nova sets
+    ``image_base_image_ref`` to the instance's ``image_ref`` before the
+    instance moves: ``context``, ``instance`` (its system metadata still as
+    before), ``new_sys_metadata`` (what Nova is about to store). A hook may
+    change ``new_sys_metadata`` in place, for example to keep the image the
+    instance was built from. Nothing a hook does can fail the resize.
+
+#@ endif
 ``nova.compute.snapshot_image_metadata_hooks``
 #@ if snapshot_builder == api
 #@ if snapshot_context == none
@@ -71,6 +89,9 @@ from nova import exception
 LOG = logging.getLogger(__name__)
 
 REBUILD_NAMESPACE = 'nova.compute.rebuild_image_metadata_hooks'
+#@ if resize_hook == yes
+RESIZE_NAMESPACE = 'nova.compute.resize_image_metadata_hooks'
+#@ endif
 SNAPSHOT_NAMESPACE = 'nova.compute.snapshot_image_metadata_hooks'
 
 # What a failing hook may raise and still be contained: everything but the
@@ -131,7 +152,12 @@ def disable():
     """Run no hook at all until the next reset(); for tests."""
     reset({namespace: stevedore.ExtensionManager.make_test_instance(
                [], namespace=namespace)
+#@ if resize_hook == yes
+           for namespace in (REBUILD_NAMESPACE, RESIZE_NAMESPACE,
+                             SNAPSHOT_NAMESPACE)})
+#@ else
            for namespace in (REBUILD_NAMESPACE, SNAPSHOT_NAMESPACE)})
+#@ endif
 
 
 def _save(target):
@@ -187,6 +213,16 @@ def run_rebuild_hooks(**kwargs):
     _run(REBUILD_NAMESPACE, 'new_sys_metadata', kwargs)
 
 
+#@ if resize_hook == yes
+def run_resize_hooks(**kwargs):
+    """Call the resize hooks with kwargs; never raises.
+
+    A hook may change kwargs['new_sys_metadata'] in place.
+    """
+    _run(RESIZE_NAMESPACE, 'new_sys_metadata', kwargs)
+
+
+#@ endif
 def run_snapshot_hooks(**kwargs):
     """Call the snapshot hooks with kwargs.
 

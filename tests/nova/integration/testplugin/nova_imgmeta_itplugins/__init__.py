@@ -27,6 +27,15 @@ class RaisingRebuildPolicy(base.RebuildPolicy):
         raise RuntimeError('it-raising rebuild policy')
 
 
+class RaisingResizePolicy(base.ResizePolicy):
+    """Changes the metadata half-way, then raises (Wallaby and later)."""
+
+    def apply(self, context, instance, new_sys_metadata):
+        new_sys_metadata['image_base_image_ref'] = 'half-done'
+        new_sys_metadata['image_it_raising'] = 'half-done'
+        raise RuntimeError('it-raising resize policy')
+
+
 class RaisingSnapshotPolicy(base.SnapshotPolicy):
     """Changes the properties half-way, then raises."""
 

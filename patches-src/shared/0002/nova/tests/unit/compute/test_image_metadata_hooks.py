@@ -10,9 +10,19 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+#@ if resize_hook == yes
+"""Tests for the image metadata hooks of rebuild, resize and snapshot."""
+#@ else
 """Tests for the image metadata hooks of rebuild and snapshot."""
+#@ endif
 
+#@ if mock == unittest.mock
+import inspect
+from unittest import mock
+
+#@ else
 import mock
+#@ endif
 #@ if uuidsentinel == oslo_utils.fixture
 from oslo_utils.fixture import uuidsentinel as uuids
 #@ endif
@@ -46,11 +56,36 @@ def _manager(namespace, *plugins):
         exts, namespace=namespace)
 
 
+#@ if resize_hook == yes
+def _use_hooks(rebuild=(), snapshot=(), resize=()):
+    hooks.reset({
+        hooks.REBUILD_NAMESPACE: _manager(hooks.REBUILD_NAMESPACE, *rebuild),
+        hooks.RESIZE_NAMESPACE: _manager(hooks.RESIZE_NAMESPACE, *resize),
+        hooks.SNAPSHOT_NAMESPACE: _manager(hooks.SNAPSHOT_NAMESPACE,
+                                           *snapshot)})
+
+
+def _undecorated(method):
+    """The API method itself, without its decorators.
+
+    Their checks (instance state, lock, host, ports, accelerators, shares)
+    differ between releases and are not what these tests are about.
+    """
+    return inspect.unwrap(method)
+
+
+def _keep_base_image_ref_hook(**kwargs):
+    """What a plugin keeping the lineage of the instance does on resize."""
+    current = kwargs['instance'].system_metadata.get('image_base_image_ref')
+    if current:
+        kwargs['new_sys_metadata']['image_base_image_ref'] = current
+#@ else
 def _use_hooks(rebuild=(), snapshot=()):
     hooks.reset({
         hooks.REBUILD_NAMESPACE: _manager(hooks.REBUILD_NAMESPACE, *rebuild),
         hooks.SNAPSHOT_NAMESPACE: _manager(hooks.SNAPSHOT_NAMESPACE,
                                            *snapshot)})
+#@ endif
 
 
 def _failing_hook(**kwargs):
@@ -167,6 +202,28 @@ class ImageMetadataHooksTestCase(test.NoDBTestCase):
         hooks.run_rebuild_hooks(new_sys_metadata=meta)
         self.assertEqual({'image_foo': 'bar'}, meta)
 
+#@ if resize_hook == yes
+    def test_resize_hook_failure_is_contained(self):
+        def hook(**kwargs):
+            kwargs['new_sys_metadata']['image_after'] = 'ok'
+
+        _use_hooks(resize=[_failing_hook, hook])
+        meta = {'image_base_image_ref': 'ref'}
+        hooks.run_resize_hooks(new_sys_metadata=meta)
+        self.assertEqual({'image_base_image_ref': 'ref', 'image_after': 'ok'},
+                         meta)
+
+    def test_resize_hook_invalid_is_contained(self):
+        def hook(**kwargs):
+            kwargs['new_sys_metadata']['image_base_image_ref'] = 'changed'
+            raise exception.Invalid()
+
+        _use_hooks(resize=[hook])
+        meta = {'image_base_image_ref': 'ref'}
+        hooks.run_resize_hooks(new_sys_metadata=meta)
+        self.assertEqual({'image_base_image_ref': 'ref'}, meta)
+
+#@ endif
     def test_keyboard_interrupt_is_not_contained(self):
         def hook(**kwargs):
             raise KeyboardInterrupt()
@@ -230,8 +287,20 @@ class ImageMetadataHooksCallSitesTestCase(test.NoDBTestCase):
         patcher = mock.patch.object(compute_utils,
                                     'is_volume_backed_instance',
                                     return_value=False)
+#@ if reimage_boot_volume == yes
+        self.volume_backed = patcher.start()
+#@ else
         patcher.start()
+#@ endif
         self.addCleanup(patcher.stop)
+#@ if api_calls == undecorated
+        if hasattr(compute_api, 'instance_has_share'):
+            # 2025.1 on: rebuild looks for the shares of the instance.
+            patcher = mock.patch.object(compute_api, 'instance_has_share',
+                                        return_value=False)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+#@ endif
 
     def _instance(self, system_metadata):
         return fake_instance.fake_instance_obj(self.context,
@@ -251,7 +320,11 @@ class ImageMetadataHooksCallSitesTestCase(test.NoDBTestCase):
             self.context, instance, name, extra_properties)
 
 #@ endif
+#@ if reimage_boot_volume == yes
+    def _rebuild(self, instance, image_id, image, **rebuild_kwargs):
+#@ else
     def _rebuild(self, instance, image_id, image):
+#@ endif
         for obj, name, kwargs in (
                 (objects.Instance, 'save', {}),
                 (objects.Instance, 'get_flavor',
@@ -270,7 +343,12 @@ class ImageMetadataHooksCallSitesTestCase(test.NoDBTestCase):
             patcher = mock.patch.object(obj, name, **kwargs)
             patcher.start()
             self.addCleanup(patcher.stop)
+#@ if reimage_boot_volume == yes
+        self.compute_api.rebuild(self.context, instance, image_id, '',
+                                 **rebuild_kwargs)
+#@ else
         self.compute_api.rebuild(self.context, instance, image_id, '')
+#@ endif
 
     def _image(self, **properties):
         return {'id': uuids.new_image, 'min_ram': 0, 'min_disk': 0,
@@ -321,6 +399,142 @@ class ImageMetadataHooksCallSitesTestCase(test.NoDBTestCase):
         self.assertNotIn('image_half_done', instance.system_metadata)
         self.assertNotIn('half_done', instance.system_metadata)
 
+#@ if reimage_boot_volume == yes
+    def _volume_backed_rebuild(self, instance, image_id, image):
+        self.volume_backed.return_value = True
+        root_bdm = objects.BlockDeviceMapping(
+            volume_id=uuids.volume, boot_index=0, source_type='volume',
+            destination_type='volume')
+        volume = {'id': uuids.volume,
+                  'volume_image_metadata': {'image_id': uuids.orig_image}}
+        for obj, name, kwargs in (
+                (compute_utils, 'get_root_bdm', {'return_value': root_bdm}),
+                (self.compute_api.volume_api, 'get', {'return_value': volume}),
+                (self.compute_api, '_check_volume_status', {}),
+                (self.compute_api, '_validate_numa_rebuild', {})):
+            patcher = mock.patch.object(obj, name, **kwargs)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+        self._rebuild(instance, image_id, image, reimage_boot_volume=True)
+
+    def test_rebuild_volume_backed_reimage_runs_hooks(self):
+        # Zed on: rebuilding a volume-backed server with another image
+        # (microversion 2.93, reimage_boot_volume) goes through
+        # _reset_image_metadata, and so through the rebuild hooks.
+        instance = self._instance({'image_old': 'old',
+                                   'image_base_image_ref': ''})
+        instance.image_ref = ''
+        image = self._image(base_image_ref=uuids.root_image)
+        with mock.patch.object(hooks, 'run_rebuild_hooks') as run:
+            self._volume_backed_rebuild(instance, uuids.new_image, image)
+        run.assert_called_once_with(
+            context=self.context, instance=instance,
+            image_id=uuids.new_image, image=image,
+            new_sys_metadata=mock.ANY)
+        self.assertEqual(uuids.new_image,
+                         instance.system_metadata['image_base_image_ref'])
+        self.assertEqual('', instance.image_ref)
+        kwargs = self.compute_api.compute_task_api.rebuild_instance.call_args
+        self.assertTrue(kwargs[1]['reimage_boot_volume'])
+
+    def test_rebuild_volume_backed_reimage_hook_changes_system_metadata(self):
+        def hook(**kwargs):
+            properties = kwargs['image']['properties']
+            kwargs['new_sys_metadata']['image_base_image_ref'] = (
+                properties['base_image_ref'])
+
+        _use_hooks(rebuild=[hook])
+        instance = self._instance({'image_old': 'old'})
+        instance.image_ref = ''
+        self._volume_backed_rebuild(
+            instance, uuids.new_image,
+            self._image(base_image_ref=uuids.root_image))
+        self.assertEqual(uuids.root_image,
+                         instance.system_metadata['image_base_image_ref'])
+        self.assertNotIn('image_old', instance.system_metadata)
+
+#@ endif
+#@ if resize_hook == yes
+    def _resize(self, instance, flavor_id=None):
+        service = objects.Service(host=instance.host, disabled=False)
+        for obj, name, kwargs in (
+                (objects.Instance, 'save', {}),
+                (objects.Instance, 'get_flavor',
+                 {'return_value': objects.Flavor(**test_flavor.fake_flavor)}),
+                (objects.Service, 'get_by_compute_host',
+                 {'return_value': service}),
+                (objects.service, 'get_minimum_version_all_cells',
+                 {'return_value': objects.service.SERVICE_VERSION}),
+                (objects.RequestSpec, 'get_by_instance_uuid',
+                 {'return_value': objects.RequestSpec(id=1)}),
+                (self.compute_api.servicegroup_api, 'service_is_up',
+                 {'return_value': True}),
+                (self.compute_api, '_allow_cross_cell_resize',
+                 {'return_value': False}),
+                (self.compute_api, '_allow_resize_to_same_host',
+                 {'return_value': False}),
+                (self.compute_api, '_record_action_start', {}),
+                (self.compute_api.compute_task_api, 'resize_instance', {})):
+            patcher = mock.patch.object(obj, name, **kwargs)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+        _undecorated(compute_api.API.resize)(
+            self.compute_api, self.context, instance, flavor_id=flavor_id)
+        resize_instance = self.compute_api.compute_task_api.resize_instance
+        self.assertEqual(1, resize_instance.call_count)
+
+    def _snapshot_instance(self):
+        # Booted from (or rolled back onto) snapshot uuids.orig_image of the
+        # image uuids.root_image: the rule used at boot keeps the root.
+        return self._instance({'image_base_image_ref': uuids.root_image,
+                               'image_foo': 'bar'})
+
+    def test_resize_passes_contract_arguments(self):
+        instance = self._snapshot_instance()
+        with mock.patch.object(hooks, 'run_resize_hooks') as run:
+            self._resize(instance)
+        run.assert_called_once_with(
+            context=self.context, instance=instance,
+            new_sys_metadata={'image_base_image_ref': uuids.orig_image})
+
+    def test_resize_without_hooks_sets_image_ref(self):
+        # As Nova does without hooks since Wallaby (change f02899418d).
+        instance = self._snapshot_instance()
+        self._resize(instance)
+        self.assertEqual(uuids.orig_image,
+                         instance.system_metadata['image_base_image_ref'])
+
+    def test_resize_keeps_image_base_image_ref_bug_1906428(self):
+        # The fix of bug 1906428 made resize and cold migration (the same
+        # API.resize, here without a new flavor) set image_base_image_ref to
+        # image_ref; a resize hook may keep the image the instance was built
+        # from.
+        _use_hooks(resize=[_keep_base_image_ref_hook])
+        instance = self._snapshot_instance()
+        self._resize(instance)
+        self.assertEqual(uuids.root_image,
+                         instance.system_metadata['image_base_image_ref'])
+        self.assertEqual('bar', instance.system_metadata['image_foo'])
+
+    def test_resize_sets_missing_image_base_image_ref_with_hooks(self):
+        _use_hooks(resize=[_keep_base_image_ref_hook])
+        instance = self._instance({'image_foo': 'bar'})
+        self._resize(instance)
+        self.assertEqual(uuids.orig_image,
+                         instance.system_metadata['image_base_image_ref'])
+
+    def test_resize_failing_hook_never_breaks_resize(self):
+        def invalid_hook(**kwargs):
+            raise exception.Invalid()
+
+        _use_hooks(resize=[_failing_hook, invalid_hook])
+        instance = self._snapshot_instance()
+        self._resize(instance)
+        self.assertEqual(uuids.orig_image,
+                         instance.system_metadata['image_base_image_ref'])
+        self.assertNotIn('half_done', instance.system_metadata)
+
+#@ endif
     def test_snapshot_passes_contract_arguments(self):
         instance = self._instance({'image_foo': 'bar'})
 #@ if snapshot_context == none
@@ -417,8 +631,13 @@ class ImageMetadataHooksCallSitesTestCase(test.NoDBTestCase):
                 mock.patch.object(self.compute_api.compute_rpcapi,
                                   'shelve_instance')) as (
                 create, save, record, rpc):
+#@ if api_calls == undecorated
+            self.assertRaises(error, _undecorated(compute_api.API.shelve),
+                              self.compute_api, self.context, instance)
+#@ else
             self.assertRaises(error, self.compute_api.shelve,
                               self.context, instance)
+#@ endif
         self.assertIsNone(instance.task_state)
         self.assertEqual(vm_states.ACTIVE, instance.vm_state)
         self.assertEqual(system_metadata, instance.system_metadata)
@@ -461,7 +680,12 @@ class ImageMetadataHooksCallSitesTestCase(test.NoDBTestCase):
                 mock.patch.object(self.compute_api.compute_rpcapi,
                                   'shelve_instance')) as (
                 create, save, record, rpc):
+#@ if api_calls == undecorated
+            _undecorated(compute_api.API.shelve)(
+                self.compute_api, self.context, instance)
+#@ else
             self.compute_api.shelve(self.context, instance)
+#@ endif
         self.assertEqual(1, record.call_count)
         self.assertEqual(uuids.shelved, rpc.call_args[1]['image_id'])
         return create.call_args[0][1]['properties']
@@ -517,5 +741,9 @@ class ImageMetadataHooksControllersTestCase(test.NoDBTestCase):
                                side_effect=self.refusal):
             error = self.assertRaises(
                 webob.exc.HTTPBadRequest, controller._shelve,
+#@ if api_calls == undecorated
+                self.req, self.instance.uuid, body={'shelve': None})
+#@ else
                 self.req, self.instance.uuid, {'shelve': None})
+#@ endif
         self.assertIn('refused', error.explanation)
