@@ -21,12 +21,14 @@ range that ``nova-imgmeta --help``, the ``[nova_imgmeta]`` group help
 (16.x) to Victoria (22.x)") is made here from its oldest and newest rule,
 so that a line added to MAP is named everywhere at once; texts that cannot
 be generated (setup.cfg's summary, the package docstring) name no line.
-The line of a series is its name up to the first ``-`` (as in MAP).
+A line is named for Nova's major version (:data:`LINE_NAMES`, OpenStack's
+names of its releases): from Wallaby on a series serves several lines.
 """
 
 import collections
 
-__all__ = ['Line', 'lines', 'range_text', 'FALLBACK']
+__all__ = ['Line', 'LINE_NAMES', 'line_name', 'lines', 'range_text',
+           'FALLBACK']
 
 #: A release line: its name (``Pike``) and its major version (16).
 Line = collections.namedtuple('Line', ['name', 'major'])
@@ -35,9 +37,29 @@ Line = collections.namedtuple('Line', ['name', 'major'])
 FALLBACK = 'the releases listed in nova_imgmeta/patches/MAP'
 
 
-def _line(rule):
-    first, _last, series = rule
-    return Line(series.split('-', 1)[0].capitalize(), first[0])
+#: OpenStack's name of the release whose Nova has this major version.
+LINE_NAMES = {
+    16: 'Pike', 17: 'Queens', 18: 'Rocky', 19: 'Stein', 20: 'Train',
+    21: 'Ussuri', 22: 'Victoria', 23: 'Wallaby', 24: 'Xena', 25: 'Yoga',
+    26: 'Zed', 27: '2023.1', 28: '2023.2', 29: '2024.1', 30: '2024.2',
+    31: '2025.1', 32: '2025.2', 33: '2026.1', 34: '2026.2',
+}
+
+
+def line_name(major, series=None):
+    """The line of Nova ``major``: its OpenStack name, else (a line newer
+    than this table) the series' name up to its first ``-``, else
+    ``Nova N``.
+    """
+    if major in LINE_NAMES:
+        return LINE_NAMES[major]
+    if series:
+        return series.split('-', 1)[0].capitalize()
+    return 'Nova %d' % major
+
+
+def _line(major, series):
+    return Line(line_name(major, series), major)
 
 
 def lines(patches_dir=None):
@@ -51,7 +73,8 @@ def lines(patches_dir=None):
     rules = sorted(series.load_map(patches_dir))
     if not rules:
         raise errors.PatchError('the series map names no release')
-    return _line(rules[0]), _line(rules[-1])
+    oldest, newest = rules[0], max(rules, key=lambda rule: rule[1])
+    return _line(oldest[0][0], oldest[2]), _line(newest[1][0], newest[2])
 
 
 def range_text(patches_dir=None):

@@ -22,6 +22,7 @@ detection reads is unpacked, so that each test can afford a fresh copy.
 """
 
 import argparse
+import collections
 import io
 import os
 import shutil
@@ -102,9 +103,14 @@ def sdist(version):
 
 
 def newest_per_series():
-    """[(series, version)]: the last release of every MAP rule."""
+    """[(series, version)]: the newest release MAP gives each series (its
+    reference release; a series may serve several lines).
+    """
+    newest = collections.OrderedDict()
+    for _first, last, name in patching.load_map():
+        newest[name] = max(newest.get(name, last), last)
     return [(name, '.'.join(str(part) for part in last))
-            for _first, last, name in patching.load_map()]
+            for name, last in newest.items()]
 
 
 def extract(version, target, paths):
