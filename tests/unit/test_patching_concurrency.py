@@ -22,9 +22,9 @@ patched ``api.py`` importing a hooks module that was not there) while both
 runs exited 0. Now the tree ends fully patched or pristine, byte for byte,
 with nothing left beside it, and what each run printed matches the order
 the lock gave them. NOVA_IMGMETA_RACE_ROUNDS sets the number of rounds:
-by default 100 on Python 3.9 and later (tox -e py3), 20 on the older
-interpreters (the lock is the kernel's flock on every one; 200 rounds
-take 40 to 80 s on the 2-core CI machine).
+100 in tox -e py3, by default 20 on the other interpreters (the lock is
+the kernel's flock on every one; 200 rounds take 40 to 80 s on the 2-core
+CI machine).
 """
 
 from __future__ import unicode_literals
@@ -32,7 +32,6 @@ from __future__ import unicode_literals
 import io
 import os
 import shutil
-import sys
 import tempfile
 import time
 
@@ -49,8 +48,7 @@ pytestmark = [
 templates = realtree.templates
 make_tree = realtree.make_tree
 
-ROUNDS = int(os.environ.get('NOVA_IMGMETA_RACE_ROUNDS') or
-             (100 if sys.version_info >= (3, 9) else 20))
+ROUNDS = int(os.environ.get('NOVA_IMGMETA_RACE_ROUNDS') or 20)
 
 
 def _start(argv, gate, delay):
