@@ -162,6 +162,51 @@ def child_floor(argv):
             'maxrss_kb': peak_rss_kb()}
 
 
+def child_patch_floor(argv):
+    """The writes' floor: one PATCH per image of the JSON list in ``--ids
+    FILE``, from ``--threads`` threads sharing one session, with nothing
+    else: no listing, no reading again, no journal.
+    """
+    from nova_imgmeta.cli import main as cli_main
+    from nova_imgmeta.cloud import auth
+    import threading
+    _preimport()
+    threads = int(argv[argv.index('--threads') + 1])
+    with open(argv[argv.index('--ids') + 1]) as handle:
+        ids = json.load(handle)
+    rest = [a for i, a in enumerate(argv)
+            if a not in ('--threads', '--ids') and
+            argv[i - 1] not in ('--threads', '--ids')]
+    counts = _count_requests()
+    args = cli_main.build_parser().parse_args(['audit'] + rest)
+    start = time.time()
+    connection = auth.connect(args)
+    connection.size_pools(threads)
+    todo = iter(ids)
+    lock = threading.Lock()
+    headers = {'Content-Type': 'application/openstack-images-v2.1-json-patch'}
+
+    def work():
+        while True:
+            with lock:
+                image_id = next(todo, None)
+            if image_id is None:
+                return
+            data = json.dumps([{'op': 'add', 'path': '/base_image_ref',
+                                'value': 'floor'}])
+            connection.session.patch(
+                '%s/v2/images/%s' % (connection.image_endpoint, image_id),
+                headers=headers, data=data).json()
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    wall = time.time() - start
+    return {'wall': wall, 'write': wall, 'requests': counts,
+            'maxrss_kb': peak_rss_kb()}
+
+
 def child_cli(argv, trace=False):
     from nova_imgmeta.cli import main as cli_main
     import tracemalloc
@@ -285,11 +330,12 @@ def baseline_tree(ref, workdir):
 class Servers(object):
     """Glance (and a proxy in front when --rtt) and the Nova stand-in."""
 
-    def __init__(self, workdir, rtt_ms=0.0):
+    def __init__(self, workdir, rtt_ms=0.0, glance_workers=1):
         from fake_nova import start_fake_nova
         import glance_server as gs
         from loopback_http import start_proxy
-        self.glance = gs.GlanceServer(workdir).start()
+        self.glance = gs.GlanceServer(workdir,
+                                      workers=glance_workers).start()
         self.nova = start_fake_nova()
         self.proxy = None
         self.url = self.glance.url
@@ -347,13 +393,17 @@ def measure_audit(args, n, workdir):
 def measure_backfill(args, workdir):
     n = args.backfill_size
     servers = Servers(os.path.join(workdir, 'glance-backfill-%d' % n),
-                      args.rtt)
+                      args.rtt, args.glance_workers)
     tree = baseline_tree(args.baseline_ref, workdir)
     try:
         seconds, missing = seed(servers.glance, servers.nova, n,
                                 every=args.fix_every)
+        ids_file = os.path.join(workdir, 'fix-ids.json')
+        with open(ids_file, 'w') as handle:
+            json.dump(missing, handle)
         row = {'n': n, 'fixes': len(missing), 'rtt_ms': args.rtt,
-               'today': [], 'now': [], 'sweep': {}}
+               'glance_workers': args.glance_workers,
+               'today': [], 'now': [], 'sweep': {}, 'patch_floor': {}}
 
         def backfill(code_tree, extra=()):
             journal = os.path.join(workdir, 'journal-%f.jsonl' % time.time())
@@ -363,20 +413,33 @@ def measure_backfill(args, workdir):
             assert result['code'] == 0, result
             unfix(servers.glance.db_path, missing)
             return result
+
+        def patch_floor(threads):
+            result = run_child('patch-floor', ['--threads', str(threads),
+                                               '--ids', ids_file] +
+                               servers.auth)
+            unfix(servers.glance.db_path, missing)
+            return result
+
+        # before, now and the PATCH floors in turns, each round in
+        # another order: load that comes and goes falls on every one
+        kinds = ['today', 'now'] + ['floor-%d' % t
+                                    for t in args.patch_floors]
         for number in range(args.backfill_rounds):
-            order = ('today', 'now')
-            if number % 2:
-                order = ('now', 'today')
-            for which in order:
-                row[which].append(backfill(tree if which == 'today'
-                                           else REPO))
-                print(json.dumps({'backfill': which,
-                                  'result': row[which][-1]}),
+            shift = number % len(kinds)
+            for which in kinds[shift:] + kinds[:shift]:
+                if which.startswith('floor-'):
+                    threads = which.split('-')[1]
+                    runs = row['patch_floor'].setdefault(threads, [])
+                    runs.append(patch_floor(int(threads)))
+                else:
+                    runs = row[which]
+                    runs.append(backfill(tree if which == 'today'
+                                         else REPO))
+                print(json.dumps({'backfill': which, 'result': runs[-1]}),
                       file=sys.stderr)
         sweep = list(args.workers_sweep)
         for number in range(args.backfill_rounds if sweep else 0):
-            # each round in another order: load that comes and goes
-            # falls on every count
             shift = number % len(sweep)
             for workers in sweep[shift:] + sweep[:shift]:
                 row['sweep'].setdefault(str(workers), []).append(backfill(
@@ -447,35 +510,37 @@ def report_audit(rows):
 
 
 def report_backfill(row):
-    """Today's code and this tree's, the same catalogue, in turns."""
+    """The code before and this tree's, the same catalogue, in turns,
+    with the PATCH floors beside them.
+    """
     header = ('code', 'workers', 'requests', 'wall s (runs)',
-              'median s', 'write phase s', 'today / this', 'peak RSS')
+              'median s', 'write phase s', 'before / this', 'peak RSS')
     table = []
     today = _median([r['wall'] for r in row['today']])
-    for which, runs in (('before', row['today']), ('this', row['now'])):
-        if not runs:
-            continue
-        median = _median([r['wall'] for r in runs])
-        table.append((which, '1' if which == 'before' else 'default',
-                      _requests(runs[0]['requests']),
-                      ', '.join('%.1f' % r['wall'] for r in runs),
-                      '%.1f' % median,
-                      '%.1f' % _median([r['write'] for r in runs]),
-                      '%.2f' % (today / median) if today else '',
-                      _mib(max(r['maxrss_kb'] for r in runs))))
-    for workers, runs in sorted(row['sweep'].items(),
-                                key=lambda item: int(item[0])):
+
+    def line(which, workers, runs):
         runs = runs if isinstance(runs, list) else [runs]
         median = _median([r['wall'] for r in runs])
-        table.append(('this', str(workers), _requests(runs[0]['requests']),
+        table.append((which, workers, _requests(runs[0]['requests']),
                       ', '.join('%.1f' % r['wall'] for r in runs),
                       '%.1f' % median,
                       '%.1f' % _median([r['write'] for r in runs]),
                       '%.2f' % (today / median) if today else '',
                       _mib(max(r['maxrss_kb'] for r in runs))))
-    return ('backfill --apply: %d images, %d to fix, %s ms added to each '
-            'Glance request\n' % (row['n'], row['fixes'], row['rtt_ms']) +
-            _rst(header, table))
+    if row['today']:
+        line('before', '1', row['today'])
+    if row['now']:
+        line('this', 'default', row['now'])
+    for workers, runs in sorted(row['sweep'].items(),
+                                key=lambda item: int(item[0])):
+        line('this', str(workers), runs)
+    for threads, runs in sorted(row.get('patch_floor', {}).items(),
+                                key=lambda item: int(item[0])):
+        line('PATCH floor', threads, runs)
+    return ('backfill --apply: %d images, %d to fix, Glance with %d '
+            'worker(s), %s ms added to each Glance request\n' % (
+                row['n'], row['fixes'], row.get('glance_workers', 1),
+                row['rtt_ms']) + _rst(header, table))
 
 
 def main():
@@ -500,11 +565,16 @@ def main():
                         help='e.g. 1,2,4,8,16')
     parser.add_argument('--rtt', type=float, default=0.0,
                         help='ms added to every Glance request (backfill)')
+    parser.add_argument('--glance-workers', type=int, default=1,
+                        help="Glance's gunicorn workers (backfill)")
+    parser.add_argument('--patch-floors', default='1,8',
+                        help='threads of the PATCH floors (backfill; '
+                             'empty: none)')
     parser.add_argument('--json', metavar='FILE',
                         help='write the measurements to FILE')
     parser.add_argument('--report', metavar='FILE',
                         help='only print the tables of a --json FILE')
-    parser.add_argument('--child', choices=('floor', 'cli'))
+    parser.add_argument('--child', choices=('floor', 'cli', 'patch-floor'))
     parser.add_argument('--trace', action='store_true')
     parser.add_argument('rest', nargs=argparse.REMAINDER)
     args = parser.parse_args()
@@ -512,6 +582,8 @@ def main():
         rest = args.rest[1:] if args.rest[:1] == ['--'] else args.rest
         if args.child == 'floor':
             result = child_floor(rest)
+        elif args.child == 'patch-floor':
+            result = child_patch_floor(rest)
         else:
             result = child_cli(rest, args.trace)
         print(json.dumps(result))
@@ -524,6 +596,7 @@ def main():
     args.sizes = [int(s) for s in args.sizes.split(',') if s]
     args.workers_sweep = [int(s) for s in args.workers_sweep.split(',')
                           if s]
+    args.patch_floors = [int(s) for s in args.patch_floors.split(',') if s]
     workdir = tempfile.mkdtemp(prefix='bench-lineage-')
     results = {'audit': [], 'backfill': None,
                'started': time.strftime('%Y-%m-%d %H:%M:%S'),

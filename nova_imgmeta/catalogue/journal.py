@@ -23,7 +23,8 @@ values (``null`` = the key was absent) and the UTC time::
 ``begin`` is written and fsynced *before* the image is changed, ``done``
 after Glance answered, ``failed`` when it refused. ``undo-begin`` and
 ``undone`` do the same for ``undo``. A line cut short by a crash (the last
-one) is ignored on reading, so the file is never left unusable.
+one) is ignored on reading, and cut off before the next run appends, so
+the file is never left unusable.
 
 Several threads may write (``--workers``): each line is one ``write(2)``
 on a file opened for appending, so lines never interleave, and the
@@ -37,6 +38,7 @@ file, the line and what is wrong, before anything is written.
 
 import errno
 import json
+import logging
 import os
 import stat
 import threading
@@ -44,6 +46,8 @@ import time
 import uuid as uuid_mod
 
 from nova_imgmeta.exceptions import CommandError
+
+LOG = logging.getLogger(__name__)
 
 __all__ = ['BEGIN', 'DONE', 'EVENTS', 'FAILED', 'Journal', 'JournalError',
            'UNDONE', 'UNDO_BEGIN', 'UNDO_FAILED', 'changes', 'read']
@@ -245,9 +249,16 @@ class Journal(object):
                                    'run' % self.path)
         except ImportError:  # not POSIX
             pass
-        self._fd = fd
         if created:
             _fsync_dir(directory)
+        else:
+            try:
+                _end_torn_line(fd, self.path)
+            except (IOError, OSError) as exc:
+                os.close(fd)
+                raise JournalError('%s: cannot end its last line: %s' % (
+                    self.path, exc.strerror or exc))
+        self._fd = fd
         return self
 
     def close(self):
@@ -300,6 +311,46 @@ def _write_all(fd, data):
     while data:
         done = os.write(fd, data)
         data = data[done:]
+
+
+#: bytes read at a time when looking for the start of the last line
+_TAIL_BLOCK = 4096
+
+
+def _end_torn_line(fd, path):
+    """Before appending: a last line without its newline (a run killed
+    mid-write) would be glued to the next record and make the journal
+    unreadable. A whole record lacking only its newline gets it (read()
+    counts it); a fragment, which read() drops, is cut off.
+    """
+    size = os.fstat(fd).st_size
+    if not size:
+        return
+    with open(path, 'rb') as handle:
+        handle.seek(size - 1)
+        if handle.read(1) == b'\n':
+            return
+        start = size
+        tail = b''
+        while start > 0 and b'\n' not in tail:
+            step = min(_TAIL_BLOCK, start)
+            start -= step
+            handle.seek(start)
+            tail = handle.read(step) + tail
+    cut = tail.rfind(b'\n') + 1   # 0: the file is one torn line
+    fragment = tail[cut:]
+    start += cut
+    try:
+        whole = _check_record(json.loads(fragment.decode('utf-8'))) is None
+    except ValueError:   # UnicodeDecodeError included
+        whole = False
+    if whole:
+        _write_all(fd, b'\n')
+    else:
+        LOG.warning('%s: dropping the incomplete last line (%d bytes) that '
+                    'a run cut short left', path, len(fragment))
+        os.ftruncate(fd, start)
+    os.fsync(fd)
 
 
 def _fsync_dir(directory):

@@ -33,6 +33,10 @@ def serve(handler_class, **attrs):
     """Start a threaded server on a free loopback port; returns it (with
     .url and .shutdown()).
     """
+    # TCP_NODELAY: an answer is written as headers then body; with
+    # Nagle's algorithm the body waits for the client's delayed ACK of
+    # the headers, some 40 ms an answer
+    attrs.setdefault('disable_nagle_algorithm', True)
     handler = type('Handler', (handler_class,), attrs)
     server = _Server(('127.0.0.1', 0), handler)
     server.url = 'http://127.0.0.1:%d' % server.server_address[1]

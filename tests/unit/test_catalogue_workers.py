@@ -16,7 +16,6 @@
 journal's group commit, apply and undo with workers on in-memory fakes.
 """
 
-import copy
 import json
 import threading
 import time
@@ -28,6 +27,10 @@ from nova_imgmeta.catalogue import pool
 from nova_imgmeta.catalogue import writer
 from nova_imgmeta.cloud.ahead import ahead
 from nova_imgmeta.cloud import failures as errors
+
+from .memory_glance import images as _images
+from .memory_glance import rows as _rows
+from .memory_glance import SlowGlance
 
 KEY = 'base_image_ref'
 
@@ -145,65 +148,6 @@ def test_a_line_is_on_disk_when_write_returns(tmpdir, monkeypatch):
     assert synced and '"event": "begin"' in synced[-1]
 
 
-class SlowGlance(object):
-    """Images in memory; each PATCH takes a while; thread-safe."""
-
-    def __init__(self, images, delay=0.005):
-        self.images = dict((i['id'], copy.deepcopy(i)) for i in images)
-        self.delay = delay
-        self.lock = threading.Lock()
-        self.fail = {}
-        self.answer_garbage = set()
-        self.in_flight = 0
-        self.most_in_flight = 0
-        self.reads = 0
-
-    def current_images(self, ids):
-        with self.lock:
-            self.reads += 1
-            return [(i, copy.deepcopy(self.images[i]) if i in self.images
-                     else errors.ApiError('GET image %s: not found' % i,
-                                          status=404)) for i in ids]
-
-    def get_image(self, image_id):
-        with self.lock:
-            return copy.deepcopy(self.images[image_id])
-
-    def patch_image(self, image_id, ops):
-        with self.lock:
-            self.in_flight += 1
-            self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        try:
-            time.sleep(self.delay)
-            if image_id in self.fail:
-                raise self.fail[image_id]
-            with self.lock:
-                image = self.images[image_id]
-                for op in ops:
-                    if op['op'] == 'remove':
-                        del image[op['path'][1:]]
-                    else:
-                        image[op['path'][1:]] = op['value']
-            if image_id in self.answer_garbage:
-                raise errors.ApiError('update image %s: Glance answered '
-                                      'HTTP 200 with Content-Type text/html'
-                                      % image_id, status=200, garbage=True)
-            return copy.deepcopy(image)
-        finally:
-            with self.lock:
-                self.in_flight -= 1
-
-
-def _images(count):
-    return [{'id': 'img-%03d' % n, 'image_type': 'snapshot'}
-            for n in range(count)]
-
-
-def _rows(count):
-    return [{'image_id': 'img-%03d' % n, 'old': None, 'new': 'base-%d' % n,
-             'source': 'x', 'how': 'nova'} for n in range(count)]
-
-
 def test_apply_with_workers_writes_everything_in_parallel(tmpdir):
     glance = SlowGlance(_images(100))
     path = str(tmpdir.join('j.jsonl'))
@@ -305,3 +249,287 @@ def test_reports_from_workers_are_whole_lines(tmpdir):
     assert len(lines) == 60
     assert all(line.startswith('set img-') for line in lines)
     assert json.dumps(sorted(lines))
+
+
+# -- the pool: bounded, reading little ahead, stopping cleanly -------------
+
+def _no_pool_threads():
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        left = [t for t in threading.enumerate()
+                if t.name.startswith('nova-imgmeta-')]
+        if not left:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.parametrize('workers', [2, 3, 8])
+def test_pool_never_runs_more_units_at_once_than_workers(workers):
+    lock = threading.Lock()
+    state = {'now': 0, 'most': 0}
+
+    def work(unit):
+        with lock:
+            state['now'] += 1
+            state['most'] = max(state['most'], state['now'])
+        time.sleep(0.005)
+        with lock:
+            state['now'] -= 1
+    pool.run(work, range(60), workers=workers)
+    assert 2 <= state['most'] <= workers
+
+
+def test_pool_takes_units_only_a_little_ahead_of_the_work():
+    """What a unit reads stays fresh: the producer waits for the threads
+    (at most ``workers`` queued, plus the one being handed over).
+    """
+    lock = threading.Lock()
+    state = {'produced': 0, 'started': 0, 'ahead': 0}
+
+    def units():
+        for number in range(80):
+            with lock:
+                state['produced'] += 1
+                state['ahead'] = max(state['ahead'],
+                                     state['produced'] - state['started'])
+            yield number
+
+    def work(unit):
+        with lock:
+            state['started'] += 1
+        time.sleep(0.002)
+    pool.run(work, units(), workers=4)
+    assert state['started'] == 80
+    assert state['ahead'] <= 4 + 1
+
+
+def test_an_error_of_the_units_stops_the_threads_and_is_raised():
+    started = []
+
+    def units():
+        for number in range(5):
+            yield number
+        raise ValueError('the plan cannot be read')
+    with pytest.raises(ValueError):
+        pool.run(lambda unit: started.append(unit), units(), workers=3)
+    assert set(started) <= set(range(5))
+    assert _no_pool_threads()
+
+
+def test_ctrl_c_lets_the_units_under_way_finish_and_starts_no_other():
+    lock = threading.Lock()
+    began, ended = [], []
+    stop = threading.Event()
+
+    def units():
+        for number in range(100):
+            if number == 12:
+                raise KeyboardInterrupt()
+            yield number
+
+    def work(unit):
+        with lock:
+            began.append(unit)
+        time.sleep(0.02)
+        with lock:
+            ended.append(unit)
+    with pytest.raises(KeyboardInterrupt):
+        pool.run(work, units(), workers=4, stop=stop)
+    assert stop.is_set()
+    assert sorted(began) == sorted(ended)   # nothing left half-done
+    assert max(began) < 12
+    assert _no_pool_threads()
+
+
+def test_one_worker_stops_on_a_bug_too():
+    stop = threading.Event()
+
+    def work(unit):
+        if unit == 3:
+            raise KeyError(unit)
+    with pytest.raises(KeyError):
+        pool.run(work, range(10), workers=1, stop=stop)
+    assert stop.is_set()
+
+
+# -- read-ahead -----------------------------------------------------------
+
+def test_ahead_produces_the_next_item_while_this_one_is_worked_on():
+    """Without read-ahead this would wait for ever: the consumer holds
+    item 0 until the producer has started on item 1.
+    """
+    started = [threading.Event() for _ in range(3)]
+
+    def pages():
+        for number in range(3):
+            started[number].set()
+            yield number
+    for number in ahead(pages()):
+        if number < 2:
+            assert started[number + 1].wait(5), 'no read-ahead'
+
+
+def test_ahead_thread_ends_once_the_loop_is_left():
+    gate = threading.Event()
+
+    def pages():
+        for number in range(1000):
+            if number == 2:   # item 1 is queued: the thread waits
+                gate.set()
+            yield number
+    items = ahead(pages())
+    assert next(items) == 0
+    assert gate.wait(5)
+    items.close()   # what leaving a for loop early does to a generator
+    deadline = time.time() + 5
+    while time.time() < deadline and [
+            t for t in threading.enumerate()
+            if t.name == 'nova-imgmeta-ahead']:
+        time.sleep(0.01)
+    assert not [t for t in threading.enumerate()
+                if t.name == 'nova-imgmeta-ahead']
+
+
+def test_ahead_raises_the_producers_error_with_its_traceback():
+    def broken_listing():
+        yield 1
+        raise errors.ApiError('page 2: HTTP 500', status=500)
+    with pytest.raises(errors.ApiError) as caught:
+        list(ahead(broken_listing()))
+    assert caught.value.status == 500
+    names = [entry.name for entry in caught.traceback]
+    assert 'broken_listing' in names
+
+
+# -- the journal's group commit ------------------------------------------
+
+def test_threads_share_their_fsyncs_when_fsync_is_slow(tmpdir, monkeypatch):
+    path = str(tmpdir.join('j.jsonl'))
+    real = journal_mod.os.fsync
+
+    def slow_fsync(fd):
+        time.sleep(0.01)
+        real(fd)
+    journal = journal_mod.Journal(path).open()
+    monkeypatch.setattr(journal_mod.os, 'fsync', slow_fsync)
+
+    def write(thread):
+        for number in range(20):
+            journal.write(journal_mod.BEGIN, 'img-%d-%d' % (thread, number),
+                          KEY, new='v')
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    journal.close()
+    assert len(journal_mod.read(path)) == 160
+    # one at a time each thread would need 160 fsyncs: grouped, a few
+    # lines share each
+    assert journal.fsyncs <= 160 // 2, journal.fsyncs
+
+
+def test_each_write_returns_after_a_fsync_that_covers_its_line(
+        tmpdir, monkeypatch):
+    path = str(tmpdir.join('j.jsonl'))
+    journal = journal_mod.Journal(path).open()
+    real = journal_mod.os.fsync
+    covered = [0]   # file size when the last finished fsync began
+    lock = threading.Lock()
+
+    def fsync(fd):
+        size = journal_mod.os.fstat(fd).st_size
+        time.sleep(0.002)
+        real(fd)
+        with lock:
+            covered[0] = max(covered[0], size)
+    monkeypatch.setattr(journal_mod.os, 'fsync', fsync)
+    late = []
+
+    def write(thread):
+        for number in range(15):
+            record = journal.write(journal_mod.BEGIN,
+                                   'img-%d-%d' % (thread, number), KEY,
+                                   new='v')
+            line = (json.dumps(record, sort_keys=True) + '\n').encode()
+            with open(path, 'rb') as handle:
+                data = handle.read()
+            end = data.index(line) + len(line)
+            with lock:
+                if covered[0] < end:
+                    late.append(record['image_id'])
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    journal.close()
+    assert not late, 'write() returned before its line was fsynced'
+
+
+# -- the writer on threads ------------------------------------------------
+
+@pytest.mark.parametrize('workers', [1, 3, 8])
+def test_writes_under_way_never_exceed_workers(tmpdir, workers):
+    glance = SlowGlance(_images(80), delay=0.003)
+    with journal_mod.Journal(str(tmpdir.join('j'))) as journal:
+        outcome = writer.apply_changes(glance, journal, _rows(80), KEY,
+                                       workers=workers, chunk=5)
+    assert outcome.changed == 80
+    assert glance.most_in_flight <= workers
+    if workers > 1:
+        assert glance.most_in_flight > 1
+
+
+def _journal_changes(path):
+    return dict((key, (c.old, c.new, c.state)) for key, c in
+                journal_mod.changes(journal_mod.read(path)).items())
+
+
+def test_one_and_eight_workers_write_and_journal_the_same(tmpdir):
+    results = []
+    for workers in (1, 8):
+        glance = SlowGlance(_images(90, empty_every=4), delay=0.001)
+        path = str(tmpdir.join('j-%d' % workers))
+        with journal_mod.Journal(path) as journal:
+            outcome = writer.apply_changes(
+                glance, journal, _rows(90, empty_every=4), KEY,
+                workers=workers, chunk=7)
+        assert outcome.exit_code == 0
+        results.append((glance.images, _journal_changes(path)))
+    assert results[0] == results[1]
+    assert results[0][1][('img-000', KEY)] == ('', 'base-0', 'done')
+
+
+def test_a_fatal_read_stops_every_worker_before_its_next_begin(tmpdir):
+    glance = SlowGlance(_images(200), delay=0.002)
+    glance.fail_read[3] = errors.ApiError('Glance is busy (HTTP 503)',
+                                          status=503, throttled=True)
+    path = str(tmpdir.join('j'))
+    with journal_mod.Journal(path) as journal:
+        outcome = writer.apply_changes(glance, journal, _rows(200), KEY,
+                                       workers=4, chunk=10)
+    assert outcome.exit_code == 2 and outcome.aborted.throttled
+    changes = journal_mod.changes(journal_mod.read(path))
+    # nothing left open, far from everything written
+    assert all(c.state == journal_mod.DONE for c in changes.values())
+    assert len(changes) == glance.patches < 200
+    assert glance.reads < 200 // 10
+
+
+def test_undo_dry_run_with_workers_writes_nothing(tmpdir):
+    glance = SlowGlance(_images(30))
+    path = str(tmpdir.join('j'))
+    with journal_mod.Journal(path) as journal:
+        writer.apply_changes(glance, journal, _rows(30), KEY, workers=4)
+    before = open(path, 'rb').read()
+    changed = dict((k, dict(v)) for k, v in glance.images.items())
+    lines = []
+    with journal_mod.Journal(path) as journal:
+        outcome = writer.undo_changes(glance, journal,
+                                      journal_mod.read(path), dry_run=True,
+                                      workers=8, report=lines.append)
+    assert outcome.changed == 30 and len(lines) == 30
+    assert open(path, 'rb').read() == before
+    assert glance.images == changed
