@@ -29,6 +29,8 @@ non_inheritable_image_properties with an operator's own list.
 """
 
 import json
+import os
+import time
 
 import pytest
 
@@ -108,3 +110,53 @@ def test_lineage_pristine_cloud_shows_the_bug(cloud):
                       key not in dropped)
     assert expected, 'pristine Nova drops every never-inherit property?'
     assert leaked(result) == expected
+
+
+def _signed_snapshot(cloud, tag):
+    image = cloud.create_image('signed-' + tag,
+                               cloud.image_a_properties(signed=True))
+    server = cloud.boot('signed-' + tag, image)['id']
+    try:
+        response = cloud.action(server, {'createImage': {
+            'name': 'signed-snap-' + tag}})
+        assert response.status_code == 202, response.text
+        snap = response.json()['image_id']
+        cloud.wait_server(server)
+        deadline = time.time() + cloudlib.TIMEOUT
+        while time.time() < deadline:
+            found = cloud.image().get('/v2/images/%s' % snap,
+                                      raise_exc=False)
+            if found.status_code == 404 or \
+                    found.json()['status'] in ('active', 'killed'):
+                break
+            time.sleep(0.5)
+        return snap, found
+    finally:
+        cloud.delete_server(server)
+
+
+@pytest.mark.cloud('patched')
+def test_snapshot_of_a_signed_image(cloud):
+    """No signature property reaches the snapshot: Glance takes its bytes."""
+    snap, found = _signed_snapshot(cloud, 'patched')
+    assert found.status_code == 200
+    image = found.json()
+    assert image['status'] == 'active'
+    assert not [key for key in image if key.startswith('img_signature')]
+
+
+@pytest.mark.cloud('pristine')
+def test_snapshot_of_a_signed_image_pristine(cloud):
+    """Pristine Nova copies the base image's signature into the snapshot
+    (with non_inheritable_image_properties replaced): Glance refuses the
+    upload, and Nova deletes the snapshot. From Ussuri on Nova drops the
+    signature keys itself."""
+    snap, found = _signed_snapshot(cloud, 'pristine')
+    if cloudlib.SIGNATURE_CERTIFICATE in cloud.facts()['nova_never_inherits']:
+        assert found.status_code == 200 and \
+            found.json()['status'] == 'active'
+        return
+    assert found.status_code == 404, found.text
+    with open(os.path.join(cloud.state, 'logs', 'glance-api.log')) as log:
+        assert 'Signature verification failed for image %s' % snap in \
+            log.read()
