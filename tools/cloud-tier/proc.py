@@ -150,16 +150,22 @@ def stop(layout, service, timeout=20.0):
 
 
 def rss_kib(pids):
-    """Resident memory of ``pids``, KiB."""
+    """Memory of ``pids``, KiB: their proportional set size (PSS: pages
+    shared between processes, such as forked workers', count once in
+    all), or the resident size where the kernel has no smaps_rollup."""
     total = 0
     for pid in pids:
-        try:
-            with open('/proc/%d/status' % pid) as handle:
-                for line in handle:
-                    if line.startswith('VmRSS:'):
-                        total += int(line.split()[1])
-        except (IOError, OSError):
-            pass
+        for path, field in (('/proc/%d/smaps_rollup' % pid, 'Pss:'),
+                            ('/proc/%d/status' % pid, 'VmRSS:')):
+            try:
+                with open(path) as handle:
+                    for line in handle:
+                        if line.startswith(field):
+                            total += int(line.split()[1])
+                            break
+                break
+            except (IOError, OSError):
+                continue
     return total
 
 
