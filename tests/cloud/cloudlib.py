@@ -142,7 +142,8 @@ class Cloud(object):
 
     def create_image(self, name, properties=None, kind='member'):
         """An active image with bytes, then its properties (set after the
-        upload: Glance would verify an upload carrying a signature)."""
+        upload: Glance would verify an upload carrying a signature).
+        """
         glance = self.image(kind)
         image = glance.post('/v2/images', json={
             'name': name, 'disk_format': 'raw',
@@ -176,8 +177,8 @@ class Cloud(object):
             image = self.show_image(image_id)
             if image['status'] == status:
                 return image
-            if time.time() > deadline or image['status'] in ('killed',
-                                                               'deleted'):
+            if time.time() > deadline or \
+                    image['status'] in ('killed', 'deleted'):
                 raise CloudTestError('image %s is %s, not %s' % (
                     image_id, image['status'], status))
             time.sleep(0.5)
@@ -245,7 +246,8 @@ class Cloud(object):
 
     def imgmeta_wheel(self):
         """The nova-imgmeta wheel ``up`` installed (built from this
-        checkout)."""
+        checkout).
+        """
         folder = os.path.join(os.path.dirname(os.path.dirname(
             self.venv_bin)), 'wheels', 'nova-imgmeta')
         wheels = [name for name in os.listdir(folder)
@@ -265,7 +267,8 @@ class Cloud(object):
 
     def image_a_properties(self, signed=False):
         """Image A's properties: every never-inherit key Nova boots with
-        (all four signature keys only when ``signed``)."""
+        (all four signature keys only when ``signed``).
+        """
         props = dict(NEVER_INHERIT, **ORDINARY)
         if not signed:
             del props[SIGNATURE_CERTIFICATE]
@@ -303,7 +306,8 @@ class Cloud(object):
 
     def set_imgmeta(self, **options):
         """Set [nova_imgmeta] options in nova.conf, in place, as an
-        operator's editor (or crudini) does."""
+        operator's editor (or crudini) does.
+        """
         text = self.read_nova_conf()
         self.write_nova_conf(set_options(text, 'nova_imgmeta', options))
 

@@ -77,7 +77,8 @@ def cloud():
 @pytest.fixture
 def nova_conf_restored(cloud):
     """Gives the test nova.conf to change; puts it back and restarts
-    nova-api afterwards."""
+    nova-api afterwards.
+    """
     saved = cloud.read_nova_conf()
     yield cloud
     if cloud.read_nova_conf() != saved:
@@ -88,6 +89,7 @@ def nova_conf_restored(cloud):
 @pytest.fixture(scope='session')
 def third_party_policies(cloud):
     """The test policies of tests/cloud/plugins, pip installed into the
-    running cloud's Nova environment (tools/cloud up removes them)."""
+    running cloud's Nova environment (tools/cloud up removes them).
+    """
     cloud.pip('install', '--no-deps', cloudlib.PLUGINS)
     return cloud

@@ -150,7 +150,8 @@ def test_snapshot_of_a_signed_image_pristine(cloud):
     """Pristine Nova copies the base image's signature into the snapshot
     (with non_inheritable_image_properties replaced): Glance refuses the
     upload, and Nova deletes the snapshot. From Ussuri on Nova drops the
-    signature keys itself."""
+    signature keys itself.
+    """
     snap, found = _signed_snapshot(cloud, 'pristine')
     if cloudlib.SIGNATURE_CERTIFICATE in cloud.facts()['nova_never_inherits']:
         assert found.status_code == 200 and \

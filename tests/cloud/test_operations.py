@@ -44,7 +44,8 @@ def drive_snapshots(cloud, servers, offset, rounds=6):
     """createImage on every server at once, on fresh connections, until
     both API workers have run the hooks (or ``rounds`` rounds). Returns
     {pid: lines} of the "snapshot policies loaded" lines since offset and
-    every answer's status."""
+    every answer's status.
+    """
     statuses = []
 
     def one(server, number):

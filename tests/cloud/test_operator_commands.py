@@ -32,7 +32,8 @@ import test_lineage_http
 
 def cli(cloud, *args):
     """``nova-imgmeta ARGS --os-cloud nova-imgmeta-admin`` (this checkout,
-    with the ``cli`` extra's clients); returns (exit code, stdout)."""
+    with the ``cli`` extra's clients); returns (exit code, stdout).
+    """
     env = dict(os.environ, OS_CLIENT_CONFIG_FILE=cloud.info['clouds_yaml'],
                PYTHONPATH=cloudlib.REPO)
     for name in list(env):
@@ -99,7 +100,8 @@ def test_audit_finds_the_lineage(cloud):
 
 def _wrong_snapshot(cloud):
     """A snapshot pristine Nova got wrong, the server still running, and
-    (image id, the base_image_ref it should have, the server)."""
+    (image id, the base_image_ref it should have, the server).
+    """
     image_a = cloud.create_image('backfill-A', {'os_distro': 'cirros'})
     server = cloud.boot('backfill', image_a)['id']
     if cloud.facts()['upstream_rebuild_fix']:

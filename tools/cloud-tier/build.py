@@ -247,7 +247,8 @@ class Build(object):
 
     def install_mariadb_words(self, venv):
         """mariadb_words.py and its .pth line into the venv's site
-        packages (see that module: MariaDB's SYSTEM keyword)."""
+        packages (see that module: MariaDB's SYSTEM keyword).
+        """
         _code, out = self.run([self.bin('python', venv), '-c',
                                'import sysconfig; '
                                'print(sysconfig.get_paths()["purelib"])'])
@@ -378,7 +379,8 @@ class Build(object):
                  % (self.nova.version, mode,
                     '' if pristine else ' and nova-imgmeta (its wheel)'))
         self.pip('uninstall', '-y', 'nova-imgmeta',
-                 'nova-imgmeta-cloud-policies', 'nova-imgmeta-cloud-virt', log_name='pip-uninstall',
+                 'nova-imgmeta-cloud-policies', 'nova-imgmeta-cloud-virt',
+                 log_name='pip-uninstall',
                  check=False)
         self.pip('install', '--no-deps', '--force-reinstall',
                  self.nova_wheel(mode), log_name='pip-nova-' + mode)

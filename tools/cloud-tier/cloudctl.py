@@ -104,6 +104,7 @@ class Cloud(object):
     # ----------------------------------------------------------------- up
 
     def up(self, pristine=False):
+        self.started = time.time()
         running = self.running()
         if running or proc.marked(self.layout):
             raise CloudError(
@@ -367,7 +368,8 @@ class Cloud(object):
 
     def down(self, quiet=False):
         """Stop every service of this state directory; returns the names
-        of those that were running."""
+        of those that were running.
+        """
         stopped = []
         for service in reversed(SERVICES):
             if service == 'rabbitmq':
@@ -420,12 +422,13 @@ class Cloud(object):
                              % self.layout.state)
         proc.stop(self.layout, service)
         self.say('%s stopped' % service)
-        ready = None
-        if 'url' not in entry:
-            def ready(_alive):
-                # no port to wait for: it must still run a while later
-                time.sleep(5)
-        self._launch(service, entry, ready)
+        self._launch(service, entry,
+                     None if 'url' in entry else _still_running)
+
+
+def _still_running(_alive):
+    """No port to wait for: the service must still run a while later."""
+    time.sleep(5)
 
 
 def _tail(path, lines):

@@ -128,7 +128,8 @@ class Configs(object):
 
     def uwsgi(self, service, script, processes, env):
         """uWSGI as devstack's lib/apache write_uwsgi_config writes it,
-        listening for HTTP itself (no front web server)."""
+        listening for HTTP itself (no front web server).
+        """
         items = [
             ('wsgi-file', os.path.join(self.build.venv, 'bin', script)),
             ('http-socket', '127.0.0.1:%d' % self.layout.ports[service]),
@@ -255,7 +256,8 @@ class Configs(object):
     def nova(self, imgmeta=None):
         """nova.conf; ``imgmeta``: the [nova_imgmeta] options to write
         (None: the section is written with the plugin's defaults spelled
-        out, as an operator configures it)."""
+        out, as an operator configures it).
+        """
         series = self.series
         paste = self._copy(os.path.join(self.build.venv, 'etc', 'nova',
                                         'api-paste.ini'), 'nova')
@@ -313,4 +315,3 @@ class Configs(object):
 
     def cell0_url(self):
         return self.mariadb.url('nova_cell0')
-

@@ -37,7 +37,8 @@ class HTTPError(Exception):
 
 def request(method, url, body=None, headers=None, timeout=60, data=None):
     """Returns (status, headers, decoded JSON or bytes); raises HTTPError
-    for a status >= 400 and OSError when nothing answers."""
+    for a status >= 400 and OSError when nothing answers.
+    """
     all_headers = {'Accept': 'application/json'}
     if body is not None:
         data = json.dumps(body).encode()

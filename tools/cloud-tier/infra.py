@@ -31,6 +31,39 @@ import proc
 
 __all__ = ['ensure_packages', 'MariaDB', 'RabbitMQ', 'wait_port']
 
+MY_CNF = """# MariaDB of the nova-imgmeta loopback cloud
+[mysqld]
+datadir = {dir}/data
+socket = {socket}
+pid-file = {dir}/mariadb.pid
+port = {port}
+bind-address = 127.0.0.1
+user = {user}
+skip-name-resolve
+# small: a test cloud on a shared machine
+innodb_buffer_pool_size = 64M
+innodb_log_file_size = 32M
+performance_schema = OFF
+max_connections = 1000
+# as devstack's lib/databases/mysql sets it
+default-storage-engine = InnoDB
+character-set-server = utf8
+collation-server = utf8_general_ci
+sql_mode = TRADITIONAL
+[client]
+socket = {socket}
+"""
+RABBITMQ_CONF = """# RabbitMQ of the nova-imgmeta loopback cloud
+listeners.tcp.1 = 127.0.0.1:{port}
+default_user = openstack
+default_pass = {password}
+default_permissions.configure = .*
+default_permissions.read = .*
+default_permissions.write = .*
+log.file = false
+log.console = true
+log.console.level = warning
+"""
 MYSQL_DATABASES = ('keystone', 'glance', 'neutron', 'nova_api', 'nova',
                    'nova_cell0', 'placement')
 
@@ -107,29 +140,9 @@ class MariaDB(object):
     def write_config(self):
         os.makedirs(os.path.dirname(self.cnf), exist_ok=True)
         with open(self.cnf, 'w') as handle:
-            handle.write("""# MariaDB of the nova-imgmeta loopback cloud
-[mysqld]
-datadir = {dir}/data
-socket = {socket}
-pid-file = {dir}/mariadb.pid
-port = {port}
-bind-address = 127.0.0.1
-user = {user}
-skip-name-resolve
-# small: a test cloud on a shared machine
-innodb_buffer_pool_size = 64M
-innodb_log_file_size = 32M
-performance_schema = OFF
-max_connections = 1000
-# as devstack's lib/databases/mysql sets it
-default-storage-engine = InnoDB
-character-set-server = utf8
-collation-server = utf8_general_ci
-sql_mode = TRADITIONAL
-[client]
-socket = {socket}
-""".format(dir=self.dir, socket=self.socket, port=self.port,
-           user=_user()))
+            handle.write(MY_CNF.format(
+                dir=self.dir, socket=self.socket, port=self.port,
+                user=_user()))
 
     def start(self):
         self.write_config()
@@ -216,18 +229,9 @@ class RabbitMQ(object):
         with open(os.path.join(self.dir, 'enabled_plugins'), 'w') as handle:
             handle.write('[].\n')
         with open(self.conf, 'w') as handle:
-            handle.write("""# RabbitMQ of the nova-imgmeta loopback cloud
-listeners.tcp.1 = 127.0.0.1:{port}
-default_user = openstack
-default_pass = {password}
-default_permissions.configure = .*
-default_permissions.read = .*
-default_permissions.write = .*
-log.file = false
-log.console = true
-log.console.level = warning
-""".format(port=self.layout.ports['rabbitmq'],
-           password=self.secrets['rabbitmq']))
+            handle.write(RABBITMQ_CONF.format(
+                port=self.layout.ports['rabbitmq'],
+                password=self.secrets['rabbitmq']))
         env = self.env()
         # the Erlang port mapper first, on our port: rabbitmq-server uses
         # it rather than starting a daemon of its own

@@ -88,7 +88,8 @@ def alive(layout, service):
 
 def marked(layout, service=None):
     """Pids of the live processes started for this state directory (and
-    this service), found by the markers in their environment."""
+    this service), found by the markers in their environment.
+    """
     want = ('%s=%s' % (MARKER, layout.state)).encode()
     want_service = ('%s=%s' % (SERVICE_MARKER, service)).encode() \
         if service else None
@@ -118,7 +119,8 @@ def _signal_all(pids, signum):
 
 def stop(layout, service, timeout=20.0):
     """Stop ``service``: SIGTERM to its group and marked processes, SIGKILL
-    after ``timeout`` seconds. Returns True when something was running."""
+    after ``timeout`` seconds. Returns True when something was running.
+    """
     pid = alive(layout, service)
     was_running = pid is not None
     if pid is not None:
@@ -152,7 +154,8 @@ def stop(layout, service, timeout=20.0):
 def rss_kib(pids):
     """Memory of ``pids``, KiB: their proportional set size (PSS: pages
     shared between processes, such as forked workers', count once in
-    all), or the resident size where the kernel has no smaps_rollup."""
+    all), or the resident size where the kernel has no smaps_rollup.
+    """
     total = 0
     for pid in pids:
         for path, field in (('/proc/%d/smaps_rollup' % pid, 'Pss:'),

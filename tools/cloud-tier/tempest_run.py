@@ -116,8 +116,12 @@ def run(cloud, concurrency=2):
     for name in ('PYTHONPATH', 'VIRTUAL_ENV'):
         env.pop(name, None)
     if not os.path.isdir(workspace):
-        subprocess.check_call([tempest, 'init', workspace], env=env,
-                              stdout=subprocess.DEVNULL)
+        # the workspace registry in the state directory, not ~/.tempest
+        subprocess.check_call(
+            [tempest, 'init', '--name', 'nova-imgmeta-cloud',
+             '--workspace-path', os.path.join(layout.state,
+                                              'tempest-workspaces.yaml'),
+             workspace], env=env, stdout=subprocess.DEVNULL)
     write_config(cloud, workspace)
     mode = cloud.info()['mode']
     log = os.path.join(layout.state, 'logs', 'tempest-%s.log' % mode)

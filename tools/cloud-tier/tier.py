@@ -160,8 +160,8 @@ def cmd_run(series, phases, tempest):
     with open(os.path.join(results, 'summary.json'), 'w') as handle:
         json.dump(report, handle, indent=2, sort_keys=True)
     print()
-    print('cloud tier (%s): software %d s' % (series,
-                                             report['build_seconds']))
+    print('cloud tier (%s): software %d s'
+          % (series, report['build_seconds']))
     for summary in report['phases']:
         line = '  %-8s ' % summary['mode']
         if 'error' in summary:

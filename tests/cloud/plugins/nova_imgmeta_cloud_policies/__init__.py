@@ -48,7 +48,8 @@ class RefuseNamedPolicy(base.SnapshotPolicy):
 class FailNamedPolicy(base.SnapshotPolicy):
     """Fails (a bug, not a refusal) on snapshots whose name holds ``fail``:
     in open mode the snapshot goes on without it, in closed mode it is
-    refused."""
+    refused.
+    """
 
     summary = 'raises on snapshots named *fail* (tests only)'
 
