@@ -24,11 +24,13 @@ Any failure stops everything it started. ``down`` stops every service of
 the state directory, the infrastructure last.
 """
 
+import concurrent.futures
 import json
 import os
 import secrets as _secrets
 import shutil
 import sys
+import threading
 import time
 
 import build as cloud_build
@@ -69,8 +71,13 @@ class Cloud(object):
         self.build = cloud_build.Build(self.comps)
         self.out = out or sys.stdout
         self.started = time.time()
+        self._lock = threading.RLock()
 
     def say(self, message):
+        with self._lock:
+            self._say(message)
+
+    def _say(self, message):
         self.out.write('[cloud %s %s] %s\n' % (
             self.series, time.strftime('%H:%M:%S'), message))
         self.out.flush()
@@ -155,7 +162,8 @@ class Cloud(object):
         return info
 
     def _save(self, info):
-        self.layout.write_json(self.layout.cloud_json, info)
+        with self._lock:
+            self.layout.write_json(self.layout.cloud_json, info)
 
     def _venv_env(self, venv, extra=None):
         env = {'PATH': os.path.join(venv, 'bin') + os.pathsep +
@@ -173,7 +181,7 @@ class Cloud(object):
             [os.path.join(venv, 'bin', cmd[0])] + list(cmd[1:]),
             env=self._venv_env(venv), check=False, timeout=timeout)
         log = os.path.join(self.layout.state, 'logs', 'setup.log')
-        with open(log, 'a') as handle:
+        with self._lock, open(log, 'a') as handle:
             handle.write('--- %s (exit %d, %.1f s)\n%s\n' % (
                 ' '.join(cmd), code, time.time() - started, output))
         if code:
@@ -188,7 +196,8 @@ class Cloud(object):
         entry = {'cmd': cmd, 'env': full_env, 'log': self.layout.log(service)}
         if service in HTTP_READY:
             entry['url'] = self.layout.url(service, HTTP_READY[service])
-        info['services'][service] = entry
+        with self._lock:
+            info['services'][service] = entry
         self._save(info)
         self._launch(service, entry, ready)
 
@@ -213,28 +222,72 @@ class Cloud(object):
                                                   time.time() - started))
 
     def _up(self, info, secrets):
-        layout, venv = self.layout, self.build.venv
+        """Infrastructure; then the databases of every service at once
+        (and Keystone); then the services; then what the tests use.
+        """
+        layout = self.layout
         mariadb = infra.MariaDB(layout, secrets)
         rabbitmq = infra.RabbitMQ(layout, secrets)
         conf = cloud_configs.Configs(layout, self.build, secrets, mariadb,
                                      rabbitmq)
-        started = time.time()
-        mariadb.start()
-        info['services']['mariadb'] = {'log': layout.log('mariadb'),
-                                       'url': '127.0.0.1:%d' % mariadb.port}
-        self.say('mariadb running (%.0f s)' % (time.time() - started))
-        started = time.time()
-        rabbitmq.start()
-        info['services']['rabbitmq'] = {
-            'log': layout.log('rabbitmq'), 'node': rabbitmq.node,
-            'url': '127.0.0.1:%d' % layout.ports['rabbitmq']}
-        self.say('rabbitmq running (%.0f s)' % (time.time() - started))
+        _parallel([lambda: self._infra(info, mariadb),
+                   lambda: self._infra(info, rabbitmq)])
+        self._save(info)
+        info['nova_conf'] = conf.nova()
+        _parallel([lambda: self._keystone(info, conf, secrets),
+                   lambda: self._glance_db(conf),
+                   lambda: self._neutron_db(conf),
+                   lambda: self._nova_db(conf)])
+        venv, nova = self.build.venv, ['--config-file', info['nova_conf']]
+        neutron_conf, ml2 = conf.neutron()
+        placement_uwsgi = (conf.placement() if self.comps.placement else
+                           conf.nova_placement_uwsgi())
+        glance_conf = layout.etc('glance', 'glance-api.conf')
+        _parallel([
+            lambda: self._start(info, 'glance-api', [
+                'glance-api', '--config-file', glance_conf],
+                venv=self.build.glance_venv),
+            lambda: self._start(info, 'neutron-server', [
+                'neutron-server', '--config-file', neutron_conf,
+                '--config-file', ml2]),
+            lambda: self._start(info, 'placement-api',
+                                ['uwsgi', '--ini', placement_uwsgi]),
+            lambda: self._start(info, 'nova-api', ['nova-api'] + nova)])
+        admin = httpjson.Session(layout.url('keystone', '/v3'), 'admin',
+                                 secrets['admin'], 'admin')
+        compute = layout.url('nova-api', '/v2.1')
+
+        def start_nova(service):
+            self._start(info, service, [service] + nova,
+                        ready=lambda alive: self._wait_nova_service(
+                            admin, compute, service, alive))
+        _parallel([lambda: start_nova('nova-conductor'),
+                   lambda: start_nova('nova-scheduler')])
+        start_nova('nova-compute')
+        self._tool(venv, ['nova-manage'] + nova + [
+            'cell_v2', 'discover_hosts', '--verbose'],
+            'nova-manage cell_v2 discover_hosts')
+        self._wait_hypervisor(admin, compute)
+        info['flavors'] = self._flavors(admin, compute)
+        info['images'] = self._images(admin)
         self._save(info)
 
-        # Keystone
+    def _infra(self, info, service):
+        started = time.time()
+        service.start()
+        entry = {'log': self.layout.log(service.name),
+                 'url': '127.0.0.1:%d' % self.layout.ports[service.name]}
+        if service.name == 'rabbitmq':
+            entry['node'] = service.node
+        with self._lock:
+            info['services'][service.name] = entry
+        self.say('%s running (%.0f s)' % (service.name,
+                                          time.time() - started))
+
+    def _keystone(self, info, conf, secrets):
+        layout, venv = self.layout, self.build.venv
         keystone_uwsgi = conf.keystone()
-        keystone_conf = layout.etc('keystone', 'keystone.conf')
-        kc = ['--config-file', keystone_conf]
+        kc = ['--config-file', layout.etc('keystone', 'keystone.conf')]
         self._tool(venv, ['keystone-manage'] + kc + ['db_sync'],
                    'keystone-manage db_sync')
         user, group = _user_group()
@@ -252,70 +305,45 @@ class Cloud(object):
             'keystone-manage bootstrap')
         self._start(info, 'keystone', ['uwsgi', '--ini', keystone_uwsgi])
         ids = identity.setup(layout, secrets)
-        info['ids'] = ids
-        info['clouds_yaml'] = identity.write_client_files(layout, secrets)
-        info['clouds'] = sorted(identity.CLOUD_NAMES.values())
-        info['openrc'] = [os.path.join(layout.state, 'openrc-' + kind)
-                          for kind in ('admin', 'member')]
+        with self._lock:
+            info['ids'] = ids
+            info['clouds_yaml'] = identity.write_client_files(layout,
+                                                              secrets)
+            info['clouds'] = sorted(identity.CLOUD_NAMES.values())
+            info['openrc'] = [os.path.join(layout.state, 'openrc-' + kind)
+                              for kind in ('admin', 'member')]
         self.say('keystone: service users, catalog, member project')
 
-        # Glance
-        glance_conf = conf.glance()
-        gvenv = self.build.glance_venv
-        self._tool(gvenv, ['glance-manage', '--config-file', glance_conf,
-                           'db_sync'], 'glance-manage db_sync')
-        self._start(info, 'glance-api',
-                    ['glance-api', '--config-file', glance_conf], venv=gvenv)
+    def _glance_db(self, conf):
+        self._tool(self.build.glance_venv, [
+            'glance-manage', '--config-file', conf.glance(), 'db_sync'],
+            'glance-manage db_sync')
 
-        # Neutron
+    def _neutron_db(self, conf):
         neutron_conf, ml2 = conf.neutron()
-        nc = ['--config-file', neutron_conf, '--config-file', ml2]
-        self._tool(venv, ['neutron-db-manage'] + nc + ['upgrade', 'heads'],
-                   'neutron-db-manage upgrade heads')
-        self._start(info, 'neutron-server', ['neutron-server'] + nc)
+        self._tool(self.build.venv, [
+            'neutron-db-manage', '--config-file', neutron_conf,
+            '--config-file', ml2, 'upgrade', 'heads'],
+            'neutron-db-manage upgrade heads')
 
-        # Nova's databases (and Placement's, when it is Nova's)
-        nova_conf = conf.nova()
-        info['nova_conf'] = nova_conf
-        nova = ['--config-file', nova_conf]
-        self._tool(venv, ['nova-manage'] + nova + ['api_db', 'sync'],
-                   'nova-manage api_db sync')
-        self._tool(venv, ['nova-manage'] + nova + [
-            'cell_v2', 'map_cell0', '--database_connection',
-            conf.cell0_url()], 'nova-manage cell_v2 map_cell0')
-        self._tool(venv, ['nova-manage'] + nova + [
-            'cell_v2', 'create_cell', '--name', 'cell1', '--verbose'],
-            'nova-manage cell_v2 create_cell')
-        self._tool(venv, ['nova-manage'] + nova + ['db', 'sync'],
-                   'nova-manage db sync')
-
-        # Placement
+    def _nova_db(self, conf):
+        """Nova's databases, cells v2 (cell0, cell1), and Placement's."""
+        venv = self.build.venv
+        nova = ['nova-manage', '--config-file',
+                self.layout.etc('nova', 'nova.conf')]
+        self._tool(venv, nova + ['api_db', 'sync'], 'nova-manage api_db sync')
+        self._tool(venv, nova + ['cell_v2', 'map_cell0',
+                                 '--database_connection', conf.cell0_url()],
+                   'nova-manage cell_v2 map_cell0')
+        self._tool(venv, nova + ['cell_v2', 'create_cell', '--name', 'cell1',
+                                 '--verbose'],
+                   'nova-manage cell_v2 create_cell')
+        self._tool(venv, nova + ['db', 'sync'], 'nova-manage db sync')
         if self.comps.placement:
-            placement_uwsgi = conf.placement()
+            conf.placement()
             self._tool(venv, ['placement-manage', '--config-file',
-                              layout.etc('placement', 'placement.conf'),
+                              self.layout.etc('placement', 'placement.conf'),
                               'db', 'sync'], 'placement-manage db sync')
-        else:
-            placement_uwsgi = conf.nova_placement_uwsgi()
-        self._start(info, 'placement-api',
-                    ['uwsgi', '--ini', placement_uwsgi])
-
-        # Nova
-        self._start(info, 'nova-api', ['nova-api'] + nova)
-        admin = httpjson.Session(keystone_url, 'admin', secrets['admin'],
-                                 'admin')
-        compute = layout.url('nova-api', '/v2.1')
-        for service in ('nova-conductor', 'nova-scheduler', 'nova-compute'):
-            self._start(info, service, [service] + nova,
-                        ready=lambda alive, s=service:
-                        self._wait_nova_service(admin, compute, s, alive))
-        self._tool(venv, ['nova-manage'] + nova + [
-            'cell_v2', 'discover_hosts', '--verbose'],
-            'nova-manage cell_v2 discover_hosts')
-        self._wait_hypervisor(admin, compute)
-        info['flavors'] = self._flavors(admin, compute)
-        info['images'] = self._images(admin)
-        self._save(info)
 
     def _wait_nova_service(self, admin, compute, binary, alive,
                            timeout=120):
@@ -424,6 +452,18 @@ class Cloud(object):
         self.say('%s stopped' % service)
         self._launch(service, entry,
                      None if 'url' in entry else _still_running)
+
+
+def _parallel(steps):
+    """Run the callables at once; raise the first failure once all are
+    over (what the others started is stopped by ``up``'s cleanup).
+    """
+    with concurrent.futures.ThreadPoolExecutor(len(steps)) as pool:
+        futures = [pool.submit(step) for step in steps]
+        errors = [future.exception() for future in futures]
+    for error in errors:
+        if error is not None:
+            raise error
 
 
 def _still_running(_alive):

@@ -45,6 +45,10 @@ innodb_buffer_pool_size = 64M
 innodb_log_file_size = 32M
 performance_schema = OFF
 max_connections = 1000
+# a throwaway test cloud: no durability, quicker schema migrations
+innodb_flush_log_at_trx_commit = 0
+innodb_doublewrite = 0
+innodb_flush_method = nosync
 # as devstack's lib/databases/mysql sets it
 default-storage-engine = InnoDB
 character-set-server = utf8
