@@ -320,6 +320,11 @@ class Build(object):
         return None
 
     def ensure_nova_wheels(self):
+        code, _out = self.run([self.bin('python'), '-c', 'import wheel'],
+                              check=False)
+        if code:    # ``python3 -m venv`` seeds pip and setuptools only
+            self.pip('install', '-c', self.constraints, 'wheel',
+                     log_name='pip-wheel')
         for mode, tree in (('pristine', self.nova.pristine),
                            ('patched', self.nova.patched)):
             if self.nova_wheel(mode):

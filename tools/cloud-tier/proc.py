@@ -86,26 +86,56 @@ def alive(layout, service):
     return pid
 
 
+def _groups(layout, service=None):
+    """Process group ids of the services that run (of one service)."""
+    names = [service] if service else [
+        name[:-len('.pid')] for name in _listdir(os.path.dirname(
+            layout.pidfile('x'))) if name.endswith('.pid')]
+    return set(pid for pid in (alive(layout, name) for name in names)
+               if pid)
+
+
+def _listdir(path):
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _pgrp(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            return int(handle.read().rsplit(')', 1)[1].split()[2])
+    except (IOError, OSError, ValueError, IndexError):
+        return None
+
+
 def marked(layout, service=None):
     """Pids of the live processes started for this state directory (and
-    this service), found by the markers in their environment.
+    this service): those carrying the markers in their environment, and
+    those in the process group of a service (a process that retitles
+    itself, as neutron-server does, can overwrite its environment's
+    first page).
     """
     want = ('%s=%s' % (MARKER, layout.state)).encode()
     want_service = ('%s=%s' % (SERVICE_MARKER, service)).encode() \
         if service else None
+    groups = _groups(layout, service)
     found = []
-    for name in os.listdir('/proc'):
+    for name in _listdir('/proc'):
         if not name.isdigit() or int(name) == os.getpid():
             continue
+        pid = int(name)
         try:
             with open('/proc/%s/environ' % name, 'rb') as handle:
                 variables = handle.read().split(b'\0')
         except (IOError, OSError):
             continue
-        if want in variables and (want_service is None or
-                                  want_service in variables):
-            if _start_time(int(name)) is not None:
-                found.append(int(name))
+        mine = want in variables and (want_service is None or
+                                      want_service in variables)
+        if (mine or _pgrp(pid) in groups) and \
+                _start_time(pid) is not None:
+            found.append(pid)
     return sorted(found)
 
 
