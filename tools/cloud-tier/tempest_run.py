@@ -117,11 +117,14 @@ def run(cloud, concurrency=2):
         env.pop(name, None)
     if not os.path.isdir(workspace):
         # the workspace registry in the state directory, not ~/.tempest
-        subprocess.check_call(
-            [tempest, 'init', '--name', 'nova-imgmeta-cloud',
-             '--workspace-path', os.path.join(layout.state,
-                                              'tempest-workspaces.yaml'),
-             workspace], env=env, stdout=subprocess.DEVNULL)
+        with open(os.path.join(layout.state, 'logs', 'tempest-init.log'),
+                  'w') as init_log:
+            subprocess.check_call(
+                [tempest, 'init', '--name', 'nova-imgmeta-cloud',
+                 '--workspace-path', os.path.join(
+                     layout.state, 'tempest-workspaces.yaml'),
+                 workspace], env=env, stdout=init_log,
+                stderr=subprocess.STDOUT)
     write_config(cloud, workspace)
     mode = cloud.info()['mode']
     log = os.path.join(layout.state, 'logs', 'tempest-%s.log' % mode)
