@@ -259,8 +259,9 @@ class Configs(object):
         out, as an operator configures it).
         """
         series = self.series
-        paste = self._copy(os.path.join(self.build.venv, 'etc', 'nova',
-                                        'api-paste.ini'), 'nova')
+        # the file Nova ships (Pike's wheel does not install it)
+        paste = self._copy(os.path.join(self.build.nova.pristine, 'etc',
+                                        'nova', 'api-paste.ini'), 'nova')
         default = [
             ('host', 'cloud-compute'),
             ('my_ip', '127.0.0.1'),
