@@ -12,9 +12,10 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""nova-imgmeta: image-metadata fixes and policies for Nova Pike and Queens.
+"""nova-imgmeta: image-metadata fixes and policies for OpenStack Nova.
 
 Nova calls this package through two stevedore entry points (see
 ``nova_imgmeta.dispatch``); operators use the ``nova-imgmeta`` command
-(``nova_imgmeta.cli``).
+(``nova_imgmeta.cli``). The release lines it supports are those of
+``nova_imgmeta/patches/MAP`` (``nova_imgmeta.supported``).
 """

@@ -22,7 +22,8 @@ longer than 255 characters.
 import collections
 
 from oslo_log import log as logging
-import six
+
+from nova_imgmeta import compat
 
 __all__ = ['ABSENT', 'Change', 'diff', 'remove', 'abbreviate', 'shorten',
            'log_changes']
@@ -55,11 +56,11 @@ def diff(before, after):
     if before == after:
         return []
     changes = []
-    for key, old in six.iteritems(before):
+    for key, old in compat.iteritems(before):
         new = after.get(key, ABSENT)
         if new is ABSENT or new != old:
             changes.append(Change(key, old, new))
-    for key, new in six.iteritems(after):
+    for key, new in compat.iteritems(after):
         if key not in before:
             changes.append(Change(key, ABSENT, new))
     return changes
@@ -88,18 +89,18 @@ def abbreviate(value, limit=MAX_LOGGED_CHARS):
     """Return ``value`` as text fit for a log line (about ``limit`` chars)."""
     if value is ABSENT:
         return '<absent>'
-    if isinstance(value, six.binary_type):
+    if isinstance(value, compat.binary_type):
         text = value.decode('utf-8', 'replace')
-    elif isinstance(value, six.text_type):
+    elif isinstance(value, compat.text_type):
         text = value
     else:
         try:
-            text = six.text_type(value)
+            text = compat.text_type(value)
         except Exception:
             text = repr(value)
-        if not isinstance(text, six.text_type):
+        if not isinstance(text, compat.text_type):
             text = text.decode('utf-8', 'replace')
-    quoted = isinstance(value, (six.text_type, six.binary_type))
+    quoted = isinstance(value, (compat.text_type, compat.binary_type))
     text = shorten(text, limit)
     if quoted:
         return u"'%s'" % text

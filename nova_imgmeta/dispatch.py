@@ -12,11 +12,12 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The two functions Nova calls: how they run the policy chains.
+"""The functions Nova calls: how they run the policy chains.
 
-``rebuild_hook`` and ``snapshot_hook`` are the entry points that the
-patched Nova calls; what it passes them and what it does with their errors
-is the hook contract of doc/source/design.rst, section 1. Here, how
+``rebuild_hook``, ``resize_hook`` (Nova Wallaby and later) and
+``snapshot_hook`` are the entry points that the patched Nova calls; what it
+passes them and what it does with their errors is the hook contract of
+doc/source/design.rst, section 1. Here, how
 nova-imgmeta runs its chains (loaded once per process by
 :mod:`nova_imgmeta.registry`):
 
@@ -25,7 +26,11 @@ nova-imgmeta runs its chains (loaded once per process by
   GreenletExit), its changes, and only those, are undone, and the chain
   goes on: a built-in policy changes nothing unless it succeeds, another
   package's policy is saved before it runs (:mod:`nova_imgmeta.rollback`);
-* the rebuild hook never raises;
+* the rebuild and resize hooks never raise, except when a failing
+  policy's changes cannot be undone (then Nova's hook runner puts the dict
+  back);
+* what each failure left of the metadata is logged
+  (:mod:`nova_imgmeta.outcome`);
 * the snapshot hook refuses the snapshot (raises
   :func:`~nova_imgmeta.exceptions.snapshot_rejected_class`, a
   ``nova.exception.Invalid`` inside Nova, with ``image_meta`` as Nova built
@@ -40,15 +45,19 @@ from oslo_log import log as logging
 from nova_imgmeta import changes
 from nova_imgmeta import exceptions
 from nova_imgmeta import loader
+from nova_imgmeta import outcome
 from nova_imgmeta.policies import base
 from nova_imgmeta import registry
 from nova_imgmeta import rollback
+from nova_imgmeta import signature
 
-__all__ = ['rebuild_hook', 'snapshot_hook', 'get_chain', 'reset']
+__all__ = ['rebuild_hook', 'resize_hook', 'snapshot_hook', 'get_chain',
+           'reset']
 
 LOG = logging.getLogger(__name__)
 
 _REBUILD_ARGUMENTS = base.KINDS['rebuild'].arguments
+_RESIZE_ARGUMENTS = base.KINDS['resize'].arguments
 _SNAPSHOT_ARGUMENTS = base.KINDS['snapshot'].arguments
 
 #: Kept here for the tests of Nova's tier, which use these names.
@@ -85,13 +94,22 @@ def _run(chain, args, names, target, top_label, instance, on_failure):
     :param top_label: how to label changes of ``target`` itself in the log
         (``'image'`` for ``image_meta``, whose properties are the usual
         subject), or None.
-    :param on_failure: ``f(name, exc, instance)``, called when policy
-        ``name`` (None: nova-imgmeta itself) raised ``exc``; logs it and
-        returns an exception to raise instead of going on, or None.
+    :param on_failure: ``f(name, exc, instance, stage)``, called when
+        something failed at ``stage`` (:mod:`nova_imgmeta.outcome`) of
+        policy ``name``; logs it and returns an exception to raise instead
+        of going on, or None.
     """
     values = None
     for name, _policy, apply, keywords, trusted in chain.policies:
-        before = None if trusted else rollback.save(target)
+        before = None
+        if not trusted:
+            try:
+                before = rollback.save(target)
+            except BaseException as exc:   # nova-imgmeta's own failure
+                if exceptions.propagates(exc):
+                    raise
+                _failed(on_failure, name, exc, instance, outcome.SAVE)
+                continue
         try:
             if keywords is loader.IN_ORDER:
                 found = apply(*args)
@@ -103,14 +121,15 @@ def _run(chain, args, names, target, top_label, instance, on_failure):
                 else:
                     found = apply(**dict((key, values[key])
                                          for key in keywords))
+            if before is not None and isinstance(found,
+                                                 signature.UNRUN_TYPES):
+                raise signature.unrun(found)
         except BaseException as exc:
             if exceptions.propagates(exc):
                 raise
             if before is not None:
-                rollback.restore(target, before)
-            refusal = on_failure(name, exc, instance)
-            if refusal is not None:
-                raise refusal
+                _undo(on_failure, name, instance, target, before)
+            _failed(on_failure, name, exc, instance, outcome.POLICY)
             continue
         try:
             if trusted:
@@ -122,27 +141,44 @@ def _run(chain, args, names, target, top_label, instance, on_failure):
         except BaseException as exc:   # nova-imgmeta's own failure
             if exceptions.propagates(exc):
                 raise
-            # The policy's changes are whole: keep them, say what failed.
-            refusal = on_failure(None, exc, instance)
-            if refusal is not None:
-                raise refusal
+            # The policy's changes are whole: keep them, say so.
+            _failed(on_failure, name, exc, instance, outcome.LOG)
 
 
-def _rebuild_failed(name, exc, instance):
-    if name is None:
-        LOG.exception('nova-imgmeta: rebuild hook failed for instance %s; '
-                      'system metadata left as Nova built it',
-                      _uuid(instance))
-    else:
-        LOG.exception('nova-imgmeta: rebuild policy %(policy)s failed for '
-                      'instance %(uuid)s; its changes are undone',
-                      {'policy': name, 'uuid': _uuid(instance)})
+def _failed(on_failure, name, exc, instance, stage):
+    refusal = on_failure(name, exc, instance, stage)
+    if refusal is not None:
+        raise refusal
+
+
+def _undo(on_failure, name, instance, target, before):
+    """Put back what the failing policy ``name`` changed; when that fails,
+    nova-imgmeta cannot vouch for the dict: it raises, and Nova's hook
+    runner puts the dict back as it was before the hook (a refusal
+    instead, with ``snapshot_on_error = closed``).
+    """
+    try:
+        rollback.restore(target, before)
+    except BaseException as exc:
+        if exceptions.propagates(exc):
+            raise
+        _failed(on_failure, name, exc, instance, outcome.UNDO)
+        raise
+
+
+def _rebuild_failed(name, exc, instance, stage):
+    LOG.exception(u'nova-imgmeta: %s', outcome.describe(
+        'rebuild', name, _uuid(instance), stage))
     return None
 
 
 def rebuild_hook(context=None, instance=None, image_id=None, image=None,
                  new_sys_metadata=None, **kwargs):
-    """Rebuild extension point: apply the rebuild chain. Never raises."""
+    """Rebuild extension point: apply the rebuild chain.
+
+    Raises only when the changes of a failing policy cannot be undone:
+    Nova's hook runner then puts ``new_sys_metadata`` back.
+    """
     if not isinstance(new_sys_metadata, dict):
         LOG.debug('nova-imgmeta: rebuild hook called without a '
                   'new_sys_metadata dict; nothing to do')
@@ -163,6 +199,40 @@ def rebuild_hook(context=None, instance=None, image_id=None, image=None,
          _rebuild_failed)
 
 
+def _resize_failed(name, exc, instance, stage):
+    LOG.exception(u'nova-imgmeta: %s', outcome.describe(
+        'resize', name, _uuid(instance), stage))
+    return None
+
+
+def resize_hook(context=None, instance=None, new_sys_metadata=None,
+                **kwargs):
+    """Resize extension point: apply the resize chain.
+
+    Called by ``API.resize`` (resize and cold migration) of the patched
+    Nova Wallaby and later, before it stores ``new_sys_metadata``. Raises
+    only when the changes of a failing policy cannot be undone: Nova's hook
+    runner then puts ``new_sys_metadata`` back.
+    """
+    if not isinstance(new_sys_metadata, dict):
+        LOG.debug('nova-imgmeta: resize hook called without a '
+                  'new_sys_metadata dict; nothing to do')
+        return
+    try:
+        chain = registry.get_chain('resize')
+    except BaseException as exc:
+        if exceptions.propagates(exc):
+            raise
+        LOG.exception('nova-imgmeta: the resize policies could not be '
+                      'loaded; system metadata of instance %s left as Nova '
+                      'built it', _uuid(instance))
+        return
+    if not chain.policies:
+        return
+    _run(chain, (context, instance, new_sys_metadata), _RESIZE_ARGUMENTS,
+         new_sys_metadata, None, instance, _resize_failed)
+
+
 def _reject(message, policy=None):
     return exceptions.snapshot_rejected_class()(message, policy=policy)
 
@@ -175,33 +245,27 @@ def _closed_because():
     return mode == 'closed', u'snapshot_on_error = closed'
 
 
-def _snapshot_failed(name, exc, instance):
+def _snapshot_failed(name, exc, instance, stage):
     uuid = _uuid(instance)
     error = changes.shorten(exceptions.describe(exc))
-    if name is not None and isinstance(exc, exceptions.SnapshotRejected):
+    if stage == outcome.POLICY and isinstance(exc,
+                                              exceptions.SnapshotRejected):
         LOG.error('nova-imgmeta: policy %(policy)s refused the snapshot of '
                   'instance %(uuid)s: %(error)s',
                   {'policy': name, 'uuid': uuid, 'error': error})
         return _reject(u'snapshot of instance %s refused by policy %s: %s'
                        % (uuid, name, error), policy=name)
-    if name is None:
-        what = u'nova-imgmeta failed'
-    else:
-        what = u'policy %s failed' % name
     closed, because = _closed_because()
     if closed:
-        LOG.exception('nova-imgmeta: snapshot of instance %(uuid)s refused: '
-                      '%(what)s (%(because)s)',
+        what = outcome.what_failed(name, stage)
+        LOG.exception(u'nova-imgmeta: snapshot of instance %(uuid)s refused: '
+                      u'%(what)s (%(because)s); Nova puts the snapshot '
+                      u'metadata back as it built it and creates no image',
                       {'uuid': uuid, 'what': what, 'because': because})
         return _reject(u'snapshot of instance %s refused: %s: %s (%s)'
                        % (uuid, what, error, because), policy=name)
-    if name is None:
-        LOG.exception('nova-imgmeta: snapshot hook failed for instance %s; '
-                      'snapshot metadata left as Nova built it', uuid)
-    else:
-        LOG.exception('nova-imgmeta: snapshot policy %(policy)s failed for '
-                      'instance %(uuid)s; its changes are undone, the other '
-                      'policies apply', {'policy': name, 'uuid': uuid})
+    LOG.exception(u'nova-imgmeta: %s', outcome.describe(
+        'snapshot', name, uuid, stage))
     return None
 
 

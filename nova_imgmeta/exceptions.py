@@ -19,7 +19,8 @@ for which exceptions nova-imgmeta never contains.
 import threading
 
 from oslo_log import log as logging
-import six
+
+from nova_imgmeta import compat
 
 __all__ = [
     'NovaImgmetaError',
@@ -113,9 +114,9 @@ class SnapshotRejected(NovaImgmetaError):
 
 
 def _text(value):
-    if isinstance(value, six.binary_type):
+    if isinstance(value, compat.binary_type):
         return value.decode('utf-8', 'replace')
-    return six.text_type(value)
+    return compat.text_type(value)
 
 
 def propagates(exc):
@@ -141,18 +142,19 @@ def describe(exc):
     """
     name = type(exc).__name__
     try:
-        text = six.text_type(exc)
+        text = compat.text_type(exc)
     except Exception:
         try:
             text = u' '.join(
                 arg.decode('utf-8', 'replace')
-                if isinstance(arg, six.binary_type) else six.text_type(arg)
+                if isinstance(arg, compat.binary_type)
+                else compat.text_type(arg)
                 for arg in exc.args)
         except Exception:
             text = u''
     if isinstance(exc, NovaImgmetaError):
         return text or name
-    return u'%s: %s' % (name, text) if text else six.text_type(name)
+    return u'%s: %s' % (name, text) if text else compat.text_type(name)
 
 
 def _build_rejected_class():

@@ -17,32 +17,33 @@
 A chain is the ordered list of policies named in ``rebuild_policies`` or
 ``snapshot_policies``, loaded from their entry-point namespace with
 ``NamedExtensionManager(names=..., name_order=True)``: only the named
-plugins are imported. Each loaded policy is checked (its base class, and
-that ``apply`` requires no argument the hook does not offer) and bound to
-what the dispatcher will pass it. Everything that goes wrong (unknown name,
-import error, bad option, a plugin that is not a policy, a wrong
-signature) becomes a :class:`nova_imgmeta.exceptions.PolicyLoadError` in
-``chain.errors``; the caller decides what to do with it (the plugin logs
-it, ``nova-imgmeta check-config`` prints it).
+plugins are imported. Each loaded policy is checked (its base class; that
+``apply`` is a plain callable requiring no argument the hook does not
+offer, :mod:`nova_imgmeta.signature`) and bound to what the dispatcher
+will pass it. Everything that goes wrong (unknown name, import error, bad
+option, a plugin that is not a policy, a wrong or ``async`` ``apply``, an
+attribute that raises when read) becomes a
+:class:`nova_imgmeta.exceptions.PolicyLoadError` in ``chain.errors``: one
+broken plugin costs only itself. The caller decides what to do with it
+(the plugin logs it, ``nova-imgmeta check-config`` prints it).
 """
 
 import collections
-import inspect
 
-import six
 from stevedore import named
 
+from nova_imgmeta import compat
 from nova_imgmeta import exceptions
 from nova_imgmeta import opts
 from nova_imgmeta.policies import base
 from nova_imgmeta.policies import catalog
+from nova_imgmeta import signature
 
 __all__ = ['Bound', 'IN_ORDER', 'PolicyChain', 'build_chain']
 
 #: ``Bound.keywords`` of an ``apply`` whose parameters are exactly the
-#: hook's arguments, in the hook's order: it is called with them by
-#: position, which spares building a dict of keyword arguments per call.
-IN_ORDER = 'in-order'
+#: hook's arguments, in the hook's order (:data:`signature.IN_ORDER`).
+IN_ORDER = signature.IN_ORDER
 
 #: A loaded policy, ready to call: ``apply`` takes ``keywords`` (None: all
 #: the hook offers; :data:`IN_ORDER`: all of them, by position) by keyword.
@@ -88,66 +89,102 @@ class PolicyChain(object):
                                                   len(self.errors))
 
 
-class _BadSignature(Exception):
-    pass
+class _Refused(Exception):
+    """A loaded plugin that cannot run; the message says why."""
 
 
-def _parameters(apply):
-    """``(positional-only, other named, required, takes **kwargs)``."""
-    if six.PY2:
+def _text(value):
+    """``value`` as text for a message; never raises."""
+    try:
+        return compat.text_type(value)
+    except Exception:
         try:
-            spec = inspect.getargspec(apply)
-        except TypeError:   # not a Python function: look at __call__
-            spec = inspect.getargspec(apply.__call__)
-            apply = apply.__call__
-        names = list(spec.args)
-        if inspect.ismethod(apply) and apply.__self__ is not None:
-            names = names[1:]
-        required = names[:len(names) - len(spec.defaults or ())]
-        return [], names, required, spec.keywords is not None
-    signature = inspect.signature(apply)
-    positional_only, named_ = [], []
-    required, var_keyword = [], False
-    for parameter in signature.parameters.values():
-        if parameter.kind == parameter.VAR_KEYWORD:
-            var_keyword = True
-        elif parameter.kind == parameter.VAR_POSITIONAL:
-            continue
-        elif parameter.kind == parameter.POSITIONAL_ONLY:
-            positional_only.append(parameter.name)
-        else:
-            named_.append(parameter.name)
-            if parameter.default is parameter.empty:
-                required.append(parameter.name)
-    return positional_only, named_, required, var_keyword
+            return compat.text_type(repr(value))
+        except Exception:
+            return u'<%s object>' % type(value).__name__
 
 
-def _keywords(apply, spec):
-    """Return what to pass ``apply``: :data:`IN_ORDER`, None (all offered,
-    by keyword) or a tuple of names.
-
-    :raises _BadSignature: naming what the hook cannot give it.
+def _read(policy, attribute):
+    """``policy.<attribute>``; whatever reading it raises is a refusal
+    (an option its package forgot to register, a SystemExit...).
     """
     try:
-        positional_only, named_, required, var_keyword = _parameters(apply)
-    except (TypeError, ValueError) as exc:
-        raise _BadSignature('cannot read the signature of apply(): %s'
-                            % exceptions.describe(exc))
-    expected = ('it must accept keyword arguments among: %s, and may take '
-                '**kwargs' % ', '.join(spec.arguments))
-    if positional_only:
-        raise _BadSignature('apply() has positional-only parameters (%s); %s'
-                            % (', '.join(positional_only), expected))
-    unknown = [name for name in required if name not in spec.arguments]
-    if unknown:
-        raise _BadSignature(
-            'apply() requires %s, which the %s hook does not offer; %s'
-            % (', '.join(unknown), spec.name, expected))
-    if not var_keyword and tuple(named_) == tuple(spec.arguments):
-        return IN_ORDER
-    if var_keyword or all(name in named_ for name in spec.arguments):
-        return None
-    return tuple(name for name in spec.arguments if name in named_)
+        return getattr(policy, attribute)
+    except BaseException as exc:
+        if exceptions.propagates(exc):
+            raise
+        raise _Refused('reading its %s attribute raised %s'
+                       % (attribute, exceptions.describe(exc)))
+
+
+def _idle(policy):
+    """Why the policy has nothing to do (text), or None."""
+    idle = _read(policy, 'idle')
+    try:
+        if not idle:
+            return None
+    except BaseException as exc:
+        if exceptions.propagates(exc):
+            raise
+        raise _Refused('reading its idle attribute raised %s (telling '
+                       'whether it is true)' % exceptions.describe(exc))
+    return _text(idle)
+
+
+def _is_a(policy, base_class):
+    try:
+        return isinstance(policy, base_class)
+    except BaseException as exc:   # ABCMeta reads policy.__class__
+        if exceptions.propagates(exc):
+            raise
+        raise _Refused('reading its __class__ attribute raised %s'
+                       % exceptions.describe(exc))
+
+
+def _check(policy, spec):
+    """``(apply, keywords, why idle or None)`` of a policy.
+
+    :raises _Refused: why it cannot run. Each attribute is read once,
+        guarded: whatever it raises costs only this policy.
+    """
+    apply = _read(policy, 'apply')
+    try:
+        signature.check(apply)
+        keywords = signature.keywords(apply, spec)
+    except signature.BadApply as exc:
+        raise _Refused(exc.args[0])
+    return apply, keywords, _idle(policy)
+
+
+def _where(policy):
+    """``module.Class`` of a loaded plugin, for the messages."""
+    cls = type(policy)
+    return '%s.%s' % (getattr(cls, '__module__', '?'),
+                      getattr(cls, '__name__', '?'))
+
+
+def _bind(ext, spec, trusted):
+    """Check a loaded extension: return ``(Bound, None)`` for a policy
+    that runs, ``(None, why)`` for an idle one.
+
+    :raises _Refused: why the policy cannot run, naming its class.
+    """
+    policy = ext.obj
+    try:
+        is_policy = _is_a(policy, spec.base_class)
+        if is_policy:
+            apply, keywords, why = _check(policy, spec)
+    except _Refused as exc:
+        raise _Refused(u'%s: %s' % (_where(policy), exc.args[0]))
+    if not is_policy:
+        raise _Refused('plugin %s from namespace %s is not a %s.%s'
+                       % (_text(repr(getattr(ext, 'plugin', policy))),
+                          spec.namespace, spec.base_class.__module__,
+                          spec.base_class.__name__))
+    if why is not None:
+        return None, why
+    return Bound(ext.name, policy, apply, keywords,
+                 type(policy) in trusted), None
 
 
 def _load(spec, names, conf):
@@ -267,25 +304,21 @@ def build_chain(kind, conf, manager=None):
                                                      reason))
             continue
         ext = loaded[name]
-        policy = ext.obj
-        if not isinstance(policy, spec.base_class):
-            errors.append(exceptions.PolicyLoadError(
-                name, spec.option,
-                'plugin %r from namespace %s is not a %s.%s'
-                % (getattr(ext, 'plugin', policy), spec.namespace,
-                   spec.base_class.__module__, spec.base_class.__name__)))
-            continue
         try:
-            keywords = _keywords(policy.apply, spec)
-        except _BadSignature as exc:
+            bound, why = _bind(ext, spec, trusted)
+        except _Refused as exc:
+            errors.append(exceptions.PolicyLoadError(name, spec.option,
+                                                     exc.args[0]))
+            continue
+        except BaseException as exc:   # a check of our own broke on it
+            if exceptions.propagates(exc):
+                raise
             errors.append(exceptions.PolicyLoadError(
-                name, spec.option, '%s.%s: %s'
-                % (type(policy).__module__, type(policy).__name__,
-                   exc.args[0])))
+                name, spec.option, 'cannot be checked: %s'
+                % exceptions.describe(exc)))
             continue
-        if policy.idle:
-            idle.append((name, policy.idle))
-            continue
-        policies.append(Bound(name, policy, policy.apply, keywords,
-                              type(policy) in trusted))
+        if bound is None:
+            idle.append((name, why))
+        else:
+            policies.append(bound)
     return PolicyChain(kind, spec.option, policies, errors, idle)

@@ -20,8 +20,9 @@ module has no side effect: :func:`register_opts` registers the group and
 every option on a ``ConfigOpts`` (the plugin does it on Nova's
 ``cfg.CONF`` on first use), :func:`list_opts` serves
 ``oslo-config-generator`` through the ``oslo.config.opts`` entry point
-``nova_imgmeta``. The help of ``rebuild_policies`` and ``snapshot_policies``
-lists the built-in policies, read from the installed entry points.
+``nova_imgmeta``. The help of ``rebuild_policies``, ``resize_policies`` and
+``snapshot_policies`` lists the built-in policies, read from the installed
+entry points.
 """
 
 import re
@@ -35,7 +36,8 @@ from nova_imgmeta import exceptions
 from nova_imgmeta.policies import base
 
 __all__ = [
-    'GROUP',
+    'GROUP_NAME',
+    'group',
     'DEFAULT_POLICIES',
     'all_opts',
     'register_opts',
@@ -45,22 +47,22 @@ __all__ = [
 
 LOG = logging.getLogger(__name__)
 
-GROUP = cfg.OptGroup(
-    'nova_imgmeta',
-    title='nova-imgmeta image metadata policies',
-    help="""
-Options of the nova-imgmeta plugin, which fixes how Nova Pike and Queens
-carry image properties across rebuild and snapshot (bugs 1893618 and
-1852106). They are read from nova.conf on the nova-api nodes, once per
-process, when the plugin is first called. Check them with
-``nova-imgmeta check-config --config-file /etc/nova/nova.conf``.
-""")
+GROUP_NAME = 'nova_imgmeta'
+GROUP_TITLE = 'nova-imgmeta image metadata policies'
+_GROUP_HELP = (
+    'Options of the nova-imgmeta plugin, which fixes how Nova carries '
+    'image properties across rebuild and snapshot (bugs 1893618 and '
+    '1852106) on the release lines %s. They are read from nova.conf on '
+    'the nova-api nodes, once per process, when the plugin is first '
+    'called. Check them with ``nova-imgmeta check-config --config-file '
+    '/etc/nova/nova.conf``.')
 
 #: The chains used when nova.conf names none, in order. Kept explicit:
 #: turning a new built-in policy on for every deployment is a decision of
 #: its own, not a side effect of installing it.
 DEFAULT_POLICIES = {
     'rebuild': ['base-image-ref'],
+    'resize': ['base-image-ref'],
     'snapshot': ['heal', 'never-inherit', 'patterns', 'truncated'],
 }
 
@@ -68,6 +70,11 @@ _POLICIES_HELP = {
     'rebuild': """
 Ordered list of policies applied to the new image system metadata when a
 server is rebuilt.
+""",
+    'resize': """
+Ordered list of policies applied to the system metadata Nova stores when a
+server is resized or cold-migrated (Nova Wallaby and later set
+``image_base_image_ref`` to the server's image there).
 """,
     'snapshot': """
 Ordered list of policies applied to the properties of every new snapshot
@@ -100,6 +107,7 @@ Related options:
 
 _LOCK = threading.Lock()
 _ALL_OPTS = []
+_GROUP = []
 # oslo.config 10 puts "from LocationInfo(location=..., detail='<file>')" in
 # its messages; keep only the file.
 _LOCATION = re.compile(
@@ -148,11 +156,10 @@ def _build():
         LOG.error('nova-imgmeta: cannot list the built-in policies, their '
                   'options are not registered: %s', exceptions.describe(exc))
         builtins = []
-    found = [_policies_opt(base.KINDS['rebuild'], builtins),
-             _policies_opt(base.KINDS['snapshot'], builtins),
-             snapshot_on_error]
+    found = [_policies_opt(kind, builtins) for kind in base.KINDS.values()]
+    found.append(snapshot_on_error)
     for policy in builtins:
-        found.extend(policy.cls.options)
+        found.extend(opt for opt in policy.cls.options if opt not in found)
     return found
 
 
@@ -170,6 +177,25 @@ def all_opts():
     return _ALL_OPTS[0]
 
 
+def _group_help():
+    from nova_imgmeta import supported
+    return '\n' + textwrap.fill(
+        _GROUP_HELP % supported.range_text(), width=76) + '\n'
+
+
+def group():
+    """The ``[nova_imgmeta]`` OptGroup; its help names the release lines
+    of nova_imgmeta/patches/MAP (:mod:`nova_imgmeta.supported`). Built on
+    first use (reading MAP) and kept.
+    """
+    if not _GROUP:
+        with _LOCK:
+            if not _GROUP:
+                _GROUP.append(cfg.OptGroup(GROUP_NAME, title=GROUP_TITLE,
+                                           help=_group_help()))
+    return _GROUP[0]
+
+
 def register_opts(conf):
     """Register the group and its options on ``conf`` (idempotent).
 
@@ -177,14 +203,15 @@ def register_opts(conf):
     overrides in the group it registers, and its shallow copy of a shared
     OptGroup would share them between every ConfigOpts of the process.
     """
-    conf.register_group(cfg.OptGroup(GROUP.name, title=GROUP.title,
-                                     help=GROUP.help))
-    conf.register_opts(all_opts(), group=GROUP.name)
+    shared = group()
+    conf.register_group(cfg.OptGroup(shared.name, title=shared.title,
+                                     help=shared.help))
+    conf.register_opts(all_opts(), group=shared.name)
 
 
 def list_opts():
     """Return ``[(group, options)]`` for oslo-config-generator."""
-    return [(GROUP, all_opts())]
+    return [(group(), all_opts())]
 
 
 def get_option(conf, name):

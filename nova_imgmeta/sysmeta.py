@@ -21,7 +21,7 @@ Nova keeps each image property of an instance as ``image_<name>`` in
 ``nova.utils.get_image_from_system_metadata``.
 """
 
-import six
+from nova_imgmeta import compat
 
 __all__ = ['PREFIX', 'MAX_VALUE_BYTES', 'MIN_CHARS_AT_LIMIT',
            'to_sysmeta_value', 'at_limit']
@@ -36,7 +36,7 @@ MIN_CHARS_AT_LIMIT = MAX_VALUE_BYTES // 4
 # safe_truncate drops a multi-byte character that the cut split, leaving
 # between 252 and 255 bytes.
 _MIN_BYTES_AT_LIMIT = MAX_VALUE_BYTES - 3
-_HAS_ISASCII = hasattr(six.text_type, 'isascii')   # Python 3.7 and later
+_HAS_ISASCII = hasattr(compat.text_type, 'isascii')   # Python 3.7 and later
 
 
 def to_sysmeta_value(value):
@@ -44,10 +44,10 @@ def to_sysmeta_value(value):
 
     Text, cut to at most 255 bytes of UTF-8 without splitting a character.
     """
-    if isinstance(value, six.binary_type):
+    if isinstance(value, compat.binary_type):
         value = value.decode('utf-8', 'replace')
-    elif not isinstance(value, six.text_type):
-        value = six.text_type(value)
+    elif not isinstance(value, compat.text_type):
+        value = compat.text_type(value)
     encoded = value.encode('utf-8')
     if len(encoded) <= MAX_VALUE_BYTES:
         return value
@@ -63,7 +63,7 @@ def at_limit(value):
     the limit. A value that was exactly that long in the image is
     indistinguishable from a cut one.
     """
-    if isinstance(value, six.text_type):
+    if isinstance(value, compat.text_type):
         chars = len(value)
         if chars < MIN_CHARS_AT_LIMIT or chars > MAX_VALUE_BYTES:
             return False   # too short, or more bytes than Nova keeps
@@ -71,7 +71,7 @@ def at_limit(value):
             return chars == MAX_VALUE_BYTES
         size = len(value.encode('utf-8'))
         multibyte = size != chars
-    elif isinstance(value, six.binary_type):
+    elif isinstance(value, compat.binary_type):
         size = len(value)
         try:
             value.decode('ascii')

@@ -17,6 +17,7 @@
 
 Usage:
     tools/check-patch-tags.py NOVA_GIT_DIR [--eol]    # every release tag
+                                    # (--eol: and each line's -eol/-eom tag)
     tools/check-patch-tags.py --sdists nova-X.tar.gz  # release sdists
     tools/check-patch-tags.py --pypi CACHE_DIR        # every PyPI sdist
         [--versions V...]                             # or only these
@@ -36,10 +37,11 @@ touches, once with ``git apply --check`` + ``git apply`` and once with
 the tree the previous ones produced). Exit status 0 only when every
 release has a series and both tools apply it without fuzz.
 
-An ``<line>-eol`` tag is no release (MAP cannot name it): it is checked with
-the series directory ``<line>-eol`` when there is one (``train-eol``), else
-with the series of the line's newest release in MAP. The line of a series is
-its name up to the first ``-`` (``rocky-pre-18.2.2`` is a Rocky series).
+An ``<line>-eol`` or ``<line>-eom`` tag is no release (MAP cannot name it):
+it is checked with the series directory of the tag's name when there is one
+(``train-eol``), else with the series of the line's newest release in MAP.
+Which release line a name stands for (``wallaby``, ``2023.1``...) is read
+from tools/nova-tier/releases.py.
 
 Python 2.7 or 3 (--pypi: 3); needs git, patch and tar. Imports
 nova_imgmeta from the checkout this script lives in.
@@ -60,7 +62,14 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+sys.path.insert(0, os.path.join(HERE, 'nova-tier'))
+
 from nova_imgmeta import patching  # noqa: E402
+import releases  # noqa: E402
+
+#: The tags that end a line's maintenance: end of maintenance (from 2023 on
+#: the line becomes "unmaintained") and end of life.
+END_TAG_SUFFIXES = ('-eol', '-eom')
 
 
 def served_majors():
@@ -90,14 +99,28 @@ def has_series(name):
     return True
 
 
+def tag_line(tag):
+    """'wallaby-eom' -> 'wallaby', '2023.1-eol' -> '2023.1'; else None."""
+    for suffix in END_TAG_SUFFIXES:
+        if tag.endswith(suffix):
+            return tag[:-len(suffix)]
+    return None
+
+
+def line_major(line):
+    """Major version of a release line, from tools/nova-tier/releases.py."""
+    entry = releases.LINES.get(line)
+    return patching.parse_version(entry.nova)[0] if entry else None
+
+
 def eol_series(tag, rules):
-    """Series for a line's "<line>-eol" tag (see the module docstring)."""
+    """Series for a line's "<line>-eol" or "-eom" tag (module docstring)."""
     if has_series(tag):
         return tag
-    line = tag[:-len('-eol')]
+    major = line_major(tag_line(tag))
     newest = None
     for _first, last, name in rules:
-        if line_of(name) == line and (newest is None or last > newest[0]):
+        if last[0] == major and (newest is None or last > newest[0]):
             newest = (last, name)
     return newest[1] if newest else None
 
@@ -118,9 +141,9 @@ def release_tags(git_dir, eol=False):
     found = [(tag, tag, None) for tag in served(tags)]
     if eol:
         rules = patching.load_map()
-        lines = set(line_of(name) for _first, _last, name in rules)
-        found += [(tag, None, eol_series(tag, rules)) for tag in tags
-                  if tag.endswith('-eol') and tag[:-len('-eol')] in lines]
+        majors = served_majors()
+        found += [(tag, None, eol_series(tag, rules)) for tag in sorted(tags)
+                  if line_major(tag_line(tag)) in majors]
     return found
 
 
@@ -137,7 +160,11 @@ def pypi_versions(pip_python):
 
 
 def download_sdists(pip_python, versions, cache, jobs=4):
-    """Paths of nova-V.tar.gz in cache, downloading the missing ones."""
+    """Paths of nova-V.tar.gz in cache, downloading the missing ones.
+
+    A version PyPI lists but serves no sdist for (29.0.0 has a wheel only)
+    gives None: it is reported, there is nothing to check.
+    """
     from concurrent import futures
 
     def fetch(version):
@@ -151,6 +178,10 @@ def download_sdists(pip_python, versions, cache, jobs=4):
                             '--no-binary', ':all:', '--no-build-isolation',
                             '--dest', work, 'nova==%s' % version], cwd=work)
             got = os.path.join(work, os.path.basename(path))
+            if not ok and 'No matching distribution found' in out:
+                print('nova==%s: PyPI serves no sdist of it (a wheel only)'
+                      % version, file=sys.stderr)
+                return None
             if not ok or not os.path.isfile(got):
                 raise SystemExit('cannot download nova==%s:\n%s'
                                  % (version, out))
@@ -260,7 +291,7 @@ def main(argv=None):
     parser.add_argument('git_dir', nargs='?',
                         help="a Nova git repository (bare or not)")
     parser.add_argument('--eol', action='store_true',
-                        help='also check the <series>-eol tags')
+                        help='also check each line\'s -eol and -eom tags')
     parser.add_argument('--sdists', nargs='+', metavar='SDIST',
                         help='check these Nova sdists instead of git tags')
     parser.add_argument('--pypi', metavar='CACHE_DIR',
@@ -285,8 +316,10 @@ def main(argv=None):
         if not versions:
             raise SystemExit('PyPI lists no nova release of the lines MAP '
                              'serves')
-        args.sdists = download_sdists(args.pip, versions, args.pypi,
-                                      args.jobs)
+        found = download_sdists(args.pip, versions, args.pypi, args.jobs)
+        args.no_sdist = [version for version, path in zip(versions, found)
+                         if path is None]
+        args.sdists = [path for path in found if path is not None]
 
     rules = patching.load_map()
     series_names = []
@@ -294,9 +327,10 @@ def main(argv=None):
         if name not in series_names:
             series_names.append(name)
     for name in list(series_names):
-        eol = line_of(name) + '-eol'
-        if eol not in series_names and has_series(eol):
-            series_names.append(eol)
+        for suffix in END_TAG_SUFFIXES:
+            end = line_of(name) + suffix
+            if end not in series_names and has_series(end):
+                series_names.append(end)
     all_series = dict((name, patching.load_series(name))
                       for name in series_names)
     paths = []
@@ -381,8 +415,11 @@ def _check(args, releases, cleanups, paths, series_names, all_series):
             print('%-22s %-17s git=%-4s patch=%-4s %s' % (
                 label, name, git_result, patch_result, note))
     checked = sum(1 for row in rows if row[4] == 'mapped')
-    print('%d release(s), %d mapped check(s), %d failure(s)'
-          % (len(releases), checked, failures),
+    no_sdist = getattr(args, 'no_sdist', None)
+    print('%d release(s), %d mapped check(s), %d failure(s)%s'
+          % (len(releases), checked, failures,
+             '; no sdist on PyPI (wheel only, its git tag is checked): %s'
+             % ', '.join(no_sdist) if no_sdist else ''),
           file=sys.stderr if args.markdown else sys.stdout)
     return 1 if failures else 0
 

@@ -14,6 +14,8 @@
 import os
 import sys
 
+from nova_imgmeta import supported
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '_exts'))
 
@@ -29,11 +31,21 @@ extensions = [
     'oslo_config.sphinxconfiggen',
     # .. nova-imgmeta-policies::, the built-in policies from the code
     'policy_table',
+    # .. nova-imgmeta-series::, the series tables from MAP, releases.py and
+    # patches-src/
+    'series_tables',
 ]
+
+# |supported_range|: the release lines of nova_imgmeta/patches/MAP, in
+# words (nova_imgmeta.supported), never written by hand.
+rst_epilog = '.. |supported_range| replace:: %s\n' % (
+    supported.range_text())
 
 config_generator_config_file = os.path.join(
     HERE, '..', '..', 'etc', 'nova-imgmeta-config-generator.conf')
-sample_config_basename = '_static/nova-imgmeta'
+# Written at build time (not committed: etc/nova-imgmeta.conf.sample is
+# the committed copy, checked by tests/unit/test_sample_config.py).
+sample_config_basename = '_generated/nova-imgmeta'
 
 html_theme = 'alabaster'
 html_static_path = ['_static']

@@ -18,7 +18,9 @@ them (read from the disks' qcow2 headers, no qemu-img needed).
 
 Exit codes: 0 no instance disk uses them (safe to delete), 1 some are in
 use (or an instance disk needs a base file that is gone), 2 unknown: a
-directory or disk could not be read (named in the output), or an error.
+directory or disk could not be read, or a disk's backing file name is not
+a path the command can follow (``json:{...}``, ``nbd:``, ``file:``, not
+UTF-8...; named in the output), or an error.
 """
 
 from __future__ import print_function
@@ -39,7 +41,8 @@ def register(subparsers):
         'cache-path', help=HELP,
         description=HELP + ': _base/<sha1 of the image id> and its resized '
         '_<GiB> copies. Exit code 0: none in use, 1: in use, 2: unknown '
-        '(something could not be read) or error.')
+        '(something could not be read, or a disk\'s backing file name is '
+        'not a path it can follow, e.g. json:{...}) or error.')
     parser.add_argument('image_id', metavar='IMAGE_ID')
     parser.add_argument('--instances-path', metavar='PATH',
                         default=cache.DEFAULT_INSTANCES_PATH,
@@ -124,13 +127,15 @@ def _write_text(out, args, image_id, files, dangling, unreadable, verdict):
                   'gone\n' % (user['instance'], user['disk'],
                               user['backing_file']))
     for item in unreadable:
-        out.write('COULD NOT READ %s: %s\n' % (item['path'], item['error']))
+        label = {'interpret': 'CANNOT INTERPRET THE BACKING FILE NAME OF'}.get(
+            item.get('what'), 'COULD NOT READ')
+        out.write('%s %s: %s\n' % (label, item['path'], item['error']))
     if verdict == 'in use':
         out.write('IN USE: do not delete these base files\n')
     elif verdict == 'unknown':
-        out.write('UNKNOWN: %d path(s) above could not be read, so these '
-                  'base files may be in use: do not delete them\n'
-                  % len(unreadable))
+        out.write('UNKNOWN: %d path(s) above could not be read or '
+                  'interpreted, so these base files may be in use: do not '
+                  'delete them\n' % len(unreadable))
     else:
         out.write('no instance disk under %s uses them\n'
                   % args.instances_path)

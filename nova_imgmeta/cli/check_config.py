@@ -19,7 +19,9 @@ registers the options of nova-imgmeta, reads every one of them, reports the
 keys of ``[nova_imgmeta]`` that are no option (oslo.config ignores them)
 and loads the configured policy chains the way the hooks do. Every problem
 is printed with the option's name. Exit status: 0 when all is fine, 1 when
-problems were found, 2 when a file cannot be read or parsed.
+problems were found, 2 when a file cannot be read or parsed or a chain
+could not be loaded at all (nothing checked). A broken policy is a
+problem, never a traceback.
 """
 
 from __future__ import print_function
@@ -28,6 +30,10 @@ import os
 import sys
 
 __all__ = ['register', 'run', 'check']
+
+#: A chain that could not be loaded at all: nothing could be checked, so
+#: the exit status is 2 ("unknown"), not 1.
+UNCHECKED = u'[nova_imgmeta] %s: the policies could not be loaded: %s'
 
 
 def register(subparsers):
@@ -83,6 +89,7 @@ def check(conf):
     from nova_imgmeta import exceptions
     from nova_imgmeta import loader
     from nova_imgmeta import opts
+    from nova_imgmeta.policies import base
     from nova_imgmeta.policies import patterns
 
     def add(problem):
@@ -107,8 +114,14 @@ def check(conf):
             patterns.compile_patterns(name, opts.get_option(conf, name))
         except exceptions.ConfigError as exc:
             add(exceptions.describe(exc))
-    for kind in ('rebuild', 'snapshot'):
-        chain = loader.build_chain(kind, conf)
+    for kind in base.KINDS:
+        try:
+            chain = loader.build_chain(kind, conf)
+        except BaseException as exc:   # not a policy's fault: ours
+            if exceptions.propagates(exc):
+                raise
+            add(UNCHECKED % ('%s_policies' % kind, exceptions.describe(exc)))
+            continue
         for error in chain.errors:
             text = exceptions.describe(error)
             if not any(problem in text for problem in problems):
@@ -176,6 +189,7 @@ def run(args):
     if problems:
         _emit(u'%d problem(s) in %s' % (len(problems),
                                         ', '.join(args.config_files)))
-        return 1
+        unchecked = UNCHECKED.split('%s')[1]
+        return 2 if any(unchecked in problem for problem in problems) else 1
     _emit(u'OK: [nova_imgmeta] in %s' % ', '.join(args.config_files))
     return 0

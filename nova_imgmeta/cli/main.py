@@ -40,10 +40,11 @@ COMMAND_MODULES = (
 
 
 def build_parser():
+    from nova_imgmeta import supported
     parser = argparse.ArgumentParser(
         prog='nova-imgmeta',
         description='Check, patch and repair image metadata for '
-                    'OpenStack Nova Pike and Queens.')
+                    'OpenStack Nova %s.' % supported.range_text())
     subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
     for name in COMMAND_MODULES:
         importlib.import_module('nova_imgmeta.cli.' + name).register(

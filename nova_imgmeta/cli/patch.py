@@ -19,8 +19,11 @@ Exit codes:
 * 0: success; for ``status``: the series is applied.
 * 1: ``status``: not applied; ``check``: apply would fail; ``apply`` /
   ``revert``: refused or failed, and the tree is exactly as before.
-* 2: no Nova found, unknown Nova version, bad usage, or an interrupted run
-  must be rolled back first (``status``, ``check``, ``--dry-run``).
+* 2: no Nova found, unknown Nova version, no single series fits a tree
+  that is not a release, bad usage, another run held the tree's lock
+  past ``--lock-timeout``, a damaged journal (nothing touched; the
+  message says what to do), or an interrupted run must be rolled back
+  first (``status``, ``check``, ``--dry-run``).
 * 3: ``status``: partially applied (the first patches only).
 * 4: ``status``: the tree neither carries the series nor accepts it.
 * 5: ``apply`` / ``revert``: a write failed and the tree could not be put
@@ -63,12 +66,27 @@ def register(subparsers):
                              'nova/); default: the nova package installed '
                              'for this Python')
     parser.add_argument('--series', metavar='NAME',
-                        help='use this series (for example pike or queens) '
-                             'instead of the one mapped to the Nova version')
+                        help='use this series (for example pike or queens). '
+                             'Default: for a release, the one MAP gives '
+                             'it; for any other version (from git, an rc, '
+                             'a distribution\'s) or none, the only series '
+                             'of its line that applies with zero fuzz and '
+                             'puts every hunk in the same function as on '
+                             'its reference release')
     parser.add_argument('--dry-run', action='store_true',
                         help='apply/revert: only say what would be done')
+    parser.add_argument('--lock-timeout', metavar='SECONDS', type=float,
+                        default=None,
+                        help='how long to wait for another nova-imgmeta '
+                             'patch run on the same tree to finish '
+                             '(default: %d)' % _default_timeout())
     parser.set_defaults(func=run)
     return parser
+
+
+def _default_timeout():
+    from nova_imgmeta.patching import lock
+    return lock.DEFAULT_TIMEOUT
 
 
 def run(args, out=None, err=None):
@@ -76,20 +94,26 @@ def run(args, out=None, err=None):
 
     out = out or sys.stdout
     err = err or sys.stderr
+
+    def waiting(holder):
+        print('nova-imgmeta patch: waiting for another run on this tree '
+              'to finish (%s)' % holder, file=err)
     try:
+        if args.lock_timeout is not None and args.lock_timeout < 0:
+            raise patching.PatchError('--lock-timeout must be 0 or more')
         tree = patching.find_nova_tree(args.nova_tree)
-        series = patching.resolve(tree, args.series)
-        if args.action in ('status', 'check'):
-            result = getattr(patching, args.action)(tree, series)
-        else:
-            result = getattr(patching, args.action)(tree, series,
-                                                    dry_run=args.dry_run)
+        result = patching.run(args.action, tree, series_name=args.series,
+                              dry_run=args.dry_run,
+                              lock_timeout=args.lock_timeout,
+                              on_wait=waiting)
     except patching.RollbackFailed as exc:
         print('nova-imgmeta patch: %s' % exc, file=err)
         return ROLLBACK_FAILED
     except patching.PatchError as exc:
         print('nova-imgmeta patch: %s' % exc, file=err)
         return 2
+    for line in (result.choice.lines() if result.choice else []):
+        print(line, file=out)
     for line in describe(result):
         print(line, file=out)
     if result.error:

@@ -23,10 +23,12 @@ names the base file they need: reading those headers tells which cached
 files are still in use.
 """
 
+import errno
 import hashlib
 import os
 import re
 
+from nova_imgmeta.imagefiles import backing as backing_names
 from nova_imgmeta.imagefiles import qcow2
 
 __all__ = ['DEFAULT_INSTANCES_PATH', 'cache_files', 'cache_name',
@@ -101,8 +103,13 @@ def cache_files(instances_path, image_id, unreadable=None):
 
 
 def _note(unreadable, path, exc):
+    """Add ``path`` to ``unreadable``: ``what`` could not be done to it
+    (``read``, or ``interpret`` its backing file name) and why.
+    """
     if unreadable is not None:
-        unreadable.append({'path': path, 'error': str(exc)})
+        what = 'interpret' if isinstance(
+            exc, backing_names.Uninterpretable) else 'read'
+        unreadable.append({'path': path, 'error': str(exc), 'what': what})
 
 
 def _listdir(path, unreadable):
@@ -131,29 +138,77 @@ def instance_disks(instances_path, unreadable=None):
                 yield entry, path
 
 
+def _identities(files):
+    """``{(st_dev, st_ino): CacheFile}`` of the cache files present."""
+    found = {}
+    for cache_file in files:
+        try:
+            stat = os.stat(cache_file.path)
+        except EnvironmentError:
+            continue
+        found[(stat.st_dev, stat.st_ino)] = cache_file
+    return found
+
+
+def _same_file(path, identities):
+    """The cache file that ``path`` is (through a symbolic link or another
+    name), or None.
+
+    :raises EnvironmentError: ``path`` exists but cannot be looked at.
+    """
+    try:
+        stat = os.stat(path)
+    except EnvironmentError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return None   # not a file of this host: not one of ours
+        raise
+    return identities.get((stat.st_dev, stat.st_ino))
+
+
+def _user_of(disk, by_name, identities):
+    """``(cache file, backing path)`` that ``disk`` needs, or
+    ``(None, path)`` when none of them.
+
+    :raises EnvironmentError, qcow2.CorruptHeader,
+        backing_names.Uninterpretable: the disk's need cannot be told.
+    """
+    raw = qcow2.backing_name(disk)
+    if not raw:
+        return None, None
+    path = backing_names.local_path(raw, disk)
+    parent = os.path.basename(os.path.dirname(path))
+    found = by_name.get(os.path.basename(path))
+    if found is not None and parent == BASE_DIR:
+        return found, path
+    return _same_file(path, identities), path
+
+
 def find_users(instances_path, files, unreadable=None):
     """Fill each CacheFile's ``used_by`` from the instance disks' qcow2
     headers; return the users of cache files that are absent.
 
-    Every directory or disk that could not be read is added to
-    ``unreadable`` ({'path', 'error'}): a disk not read may use the
-    files, so the caller must not answer "not in use".
+    A disk uses a cache file when its backing file name is a path to it
+    (``.../_base/<name>``, wherever the instances directory is mounted) or
+    to the same file under another name. Every directory or disk that
+    could not be read, and every disk whose backing file name is not a
+    path (``json:{...}``, ``nbd:``, ``file:``..., not UTF-8), is added to
+    ``unreadable`` ({'path', 'error', 'what': 'read' or 'interpret'}):
+    such a disk may use the files, so the caller must not answer "not in
+    use".
     """
     by_name = dict((os.path.basename(f.path), f) for f in files)
+    identities = _identities(files)
     dangling = []
     for instance, disk in instance_disks(instances_path, unreadable):
         try:
-            backing = qcow2.backing_file(disk)
-        except (EnvironmentError, qcow2.CorruptHeader) as exc:
+            found, path = _user_of(disk, by_name, identities)
+        except (EnvironmentError, qcow2.CorruptHeader,
+                backing_names.Uninterpretable) as exc:
             _note(unreadable, disk, exc)
             continue
-        if not backing:
+        if found is None:
             continue
-        parent = os.path.basename(os.path.dirname(backing))
-        found = by_name.get(os.path.basename(backing))
-        if found is None or parent != BASE_DIR:
-            continue
-        user = {'instance': instance, 'disk': disk, 'backing_file': backing}
+        user = {'instance': instance, 'disk': disk, 'backing_file': path}
         found.used_by.append(user)
         if not found.exists:
             dangling.append(user)

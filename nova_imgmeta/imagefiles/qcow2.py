@@ -12,13 +12,17 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Read the backing file of a qcow2 image from its header (no qemu-img).
+"""Read the backing file name of a qcow2 image from its header (no
+qemu-img).
 
 The qcow2 header (big-endian) starts with the magic ``QFI\\xfb``, the
 version (2 or 3), backing_file_offset (u64, 0 = none) and
-backing_file_size (u32); the name is stored at that offset. A header that
-says qcow2 but cannot be followed raises :class:`CorruptHeader`: whoever
-asks which base file a disk uses must then answer "unknown", never "none".
+backing_file_size (u32); the name is stored at that offset, as bytes. A
+header that says qcow2 but cannot be followed raises
+:class:`CorruptHeader`: whoever asks which base file a disk uses must then
+answer "unknown", never "none". What the name means (a path, or a
+pseudo-protocol such as ``json:{...}``) is
+:mod:`nova_imgmeta.imagefiles.backing`'s business.
 """
 
 import os
@@ -26,7 +30,7 @@ import struct
 
 from nova_imgmeta.exceptions import NovaImgmetaError
 
-__all__ = ['CorruptHeader', 'backing_file']
+__all__ = ['CorruptHeader', 'backing_name']
 
 MAGIC = b'QFI\xfb'
 V2_HEADER_LENGTH = 72
@@ -37,16 +41,9 @@ class CorruptHeader(NovaImgmetaError):
     """A qcow2 header whose backing file cannot be read."""
 
 
-def _decode(raw):
-    try:
-        return raw.decode('utf-8')
-    except UnicodeDecodeError:
-        return raw.decode('latin-1')
-
-
-def backing_file(path):
-    """The backing file name of the qcow2 image at ``path``, or None when
-    it has none or is not qcow2 at all (a raw disk).
+def backing_name(path):
+    """The backing file name (bytes, as stored) of the qcow2 image at
+    ``path``, or None when it has none or is not qcow2 at all (a raw disk).
 
     :raises CorruptHeader: a qcow2 header that cannot be followed.
     :raises EnvironmentError: the file cannot be read.
@@ -74,4 +71,4 @@ def backing_file(path):
                                 'the end of the file (%d bytes)'
                                 % (path, offset, end))
         handle.seek(offset)
-        return _decode(handle.read(size))
+        return handle.read(size)

@@ -15,21 +15,30 @@
 """Check, apply and revert the Nova patch series shipped with this package.
 
 ``series``: the MAP and the series; ``tree``: finding Nova and its version;
-``survey``: what the tree carries, worked out with ``patch -p1 -F0`` on a
-scratch copy; ``journal``: writing the result into the tree all together or
-not at all. The functions here return a Result; ``nova_imgmeta.cli.patch``
-prints it. Works on Python 2.7, 3.6 and later with the standard library
-alone; imports nothing from Nova.
+``choice``: which series a tree gets (MAP for a release, else the series
+of its line tried, with ``scopes``: where each hunk lands); ``survey``:
+what the tree carries, worked out with ``patch -p1 -F0`` on a scratch
+copy; ``journal`` and ``journal_file``: writing the result into the tree
+all together or not at all; ``lock``: one run at a time per tree. ``run``
+is a whole command under the tree's lock; the functions return a Result,
+which ``nova_imgmeta.cli.patch`` prints. Works on Python 2.7, 3.6 and
+later with the standard library alone; imports nothing from Nova.
 """
 
 import errno
 import os
 import re
 
+from nova_imgmeta.patching.choice import choose
+from nova_imgmeta.patching.choice import TESTS_DIR
+from nova_imgmeta.patching.errors import DamagedJournal
+from nova_imgmeta.patching.errors import LockTimeout
+from nova_imgmeta.patching.errors import NoSeriesChoice
 from nova_imgmeta.patching.errors import PatchError
 from nova_imgmeta.patching.errors import RollbackFailed
 from nova_imgmeta.patching.errors import UnknownVersion
 from nova_imgmeta.patching import journal
+from nova_imgmeta.patching import lock
 from nova_imgmeta.patching.series import load_map
 from nova_imgmeta.patching.series import load_series
 from nova_imgmeta.patching.series import parse_version
@@ -48,17 +57,14 @@ from nova_imgmeta.patching.tree import NovaTree
 from nova_imgmeta.patching.tree import tree_from_path
 
 __all__ = [
-    'PatchError', 'UnknownVersion', 'RollbackFailed',
+    'PatchError', 'UnknownVersion', 'NoSeriesChoice', 'RollbackFailed',
+    'DamagedJournal', 'LockTimeout',
     'NovaTree', 'Series', 'State', 'Result',
     'APPLIED', 'NOT_APPLIED', 'PARTIAL', 'MISMATCH', 'TESTS_DIR',
     'load_map', 'select_series', 'series_names', 'load_series',
     'parse_version', 'find_nova_tree', 'tree_from_path', 'installed_tree',
-    'resolve', 'status', 'check', 'apply', 'revert',
+    'choose', 'resolve', 'run', 'status', 'check', 'apply', 'revert',
 ]
-
-# Distribution packages install Nova without it; the series then goes in
-# without its changes to Nova's tests.
-TESTS_DIR = 'nova/tests/'
 
 
 class Result(object):
@@ -69,7 +75,8 @@ class Result(object):
     and ``removed``: paths changed in the tree. ``notes``: facts worth
     telling (files left out, leftovers reused, an interrupted run rolled
     back, compiled files that could not be removed). ``error``: why a
-    write failed (the tree was put back as it was).
+    write failed (the tree was put back as it was). ``choice``: the
+    choice.Choice that gave the series (set by ``run``).
     """
 
     def __init__(self, action, tree, series, state, ok, patches=(),
@@ -86,6 +93,7 @@ class Result(object):
         self.notes = list(notes)
         self.dry_run = dry_run
         self.error = error
+        self.choice = None
 
     def __repr__(self):
         return 'Result(%r, %r, ok=%r, %r)' % (self.action, self.state.state,
@@ -93,23 +101,71 @@ class Result(object):
 
 
 def resolve(tree, series_name=None, patches_dir=None):
-    """The Series to use for a NovaTree (series_name overrides the map).
+    """The Series to use for a NovaTree (see choice.choose)."""
+    return choose(tree, series_name, patches_dir).series
 
-    A tree without ``nova/tests`` gets the series without those files.
+
+def run(action, tree, series_name=None, dry_run=False, patches_dir=None,
+        scopes_file=None, lock_timeout=None, on_wait=None):
+    """One command (status, check, apply, revert), start to end, locked.
+
+    Under the tree's lock (``lock.hold``; on_wait and lock_timeout are
+    its): an interrupted run is rolled back (apply, revert) or refused
+    (the others), the series chosen, then the action done. Returns its
+    Result, with ``choice`` set.
     """
-    if series_name:
-        series = load_series(series_name, patches_dir)
-    elif not tree.version:
-        raise UnknownVersion(
-            'cannot tell the Nova version of %s (no PKG-INFO, no nova '
-            'egg-info or dist-info beside the nova package); use --series '
-            'to choose a series' % tree.root)
-    else:
-        series = load_series(select_series(tree.version, patches_dir),
-                             patches_dir)
-    if not tree.has_tests:
-        series = series.without(TESTS_DIR)
-    return series
+    if action not in _ACTIONS:
+        raise PatchError('unknown action %r' % (action,))
+    writes = action in ('apply', 'revert') and not dry_run
+    notes = []
+    with lock.hold(tree.root, action, write=writes, timeout=lock_timeout,
+                   on_wait=on_wait) as held:
+        before = None if held.locked else _fingerprint(tree.root,
+                                                       patches_dir)
+        if writes:
+            notes = journal.recover(tree.root)
+        else:
+            journal.check_pending(tree.root)   # its notes come with result
+        chosen = choose(tree, series_name, patches_dir, scopes_file)
+        if action in ('status', 'check'):
+            result = _ACTIONS[action](tree, chosen.series,
+                                      _state=chosen.state)
+        else:
+            result = _ACTIONS[action](tree, chosen.series, dry_run=dry_run,
+                                      _state=chosen.state)
+        if before is not None and _fingerprint(tree.root,
+                                               patches_dir) != before:
+            raise PatchError(
+                '%s changed while it was read without the lock (another '
+                'user\'s nova-imgmeta patch run?); nothing was done, run '
+                'this again' % tree.root)
+    result.choice = chosen
+    result.notes = notes + result.notes + ([held.note] if held.note else [])
+    return result
+
+
+def _fingerprint(root, patches_dir):
+    """What a writer would change: the root and every file a series touches.
+
+    Writers create the lock and the journal in the root and rename files
+    into place (new inodes): an unlocked read compares this before and
+    after.
+    """
+    from nova_imgmeta.patching.choice import all_series_names
+
+    paths = set()
+    for name in all_series_names(patches_dir):
+        paths.update(load_series(name, patches_dir).touched_files())
+    found = []
+    for path in [''] + sorted(paths):
+        try:
+            info = os.lstat(os.path.join(root, path))
+        except OSError:
+            found.append(None)
+            continue
+        found.append((info.st_ino, info.st_size, info.st_mtime,
+                      info.st_ctime))
+    return found
 
 
 def _notes(tree, series, state):
@@ -127,49 +183,50 @@ def _notes(tree, series, state):
     return notes
 
 
-def status(tree, series):
-    """Find out how much of the series the tree carries (a Result)."""
-    _refuse_pending(tree)
-    state = survey(tree, series)
+def status(tree, series, _state=None):
+    """Find out how much of the series the tree carries (a Result).
+
+    _state: the survey run() already made under the same lock.
+    """
+    with lock.hold(tree.root, 'status', write=False):
+        pending_notes = journal.check_pending(tree.root)
+        state = _state or survey(tree, series)
     return Result('status', tree, series, state,
-                  state.state != MISMATCH, notes=_notes(tree, series, state))
+                  state.state != MISMATCH,
+                  notes=pending_notes + _notes(tree, series, state))
 
 
-def check(tree, series):
+def check(tree, series, _state=None):
     """Would apply succeed (or is the series already in)?"""
-    result = status(tree, series)
+    result = status(tree, series, _state)
     result.action = 'check'
     return result
 
 
-def apply(tree, series, dry_run=False):
+def apply(tree, series, dry_run=False, _state=None):
     """Apply what the tree lacks of the series."""
-    return _change(tree, series, 'apply', dry_run)
+    with lock.hold(tree.root, 'apply', write=not dry_run):
+        return _change(tree, series, 'apply', dry_run, _state)
 
 
-def revert(tree, series, dry_run=False):
+def revert(tree, series, dry_run=False, _state=None):
     """Revert what the tree carries of the series."""
-    return _change(tree, series, 'revert', dry_run)
+    with lock.hold(tree.root, 'revert', write=not dry_run):
+        return _change(tree, series, 'revert', dry_run, _state)
 
 
-def _refuse_pending(tree):
-    if journal.pending(tree.root):
-        raise PatchError(
-            'an interrupted apply or revert left %s in %s; run "nova-imgmeta '
-            'patch apply" or "revert" (without --dry-run) to roll it back '
-            'first' % (journal.JOURNAL_NAME, tree.root))
+_ACTIONS = {'status': status, 'check': check, 'apply': apply,
+            'revert': revert}
 
 
-def _change(tree, series, action, dry_run):
-    notes = []
+def _change(tree, series, action, dry_run, state=None):
     if dry_run:
-        _refuse_pending(tree)
+        notes = journal.check_pending(tree.root)
     else:
-        recovered = journal.recover(tree.root)
-        if recovered:
-            notes.append('an interrupted earlier run was %s first'
-                         % recovered)
-    state = survey(tree, series)
+        notes = journal.recover(tree.root)
+    if notes and not dry_run:
+        state = None            # the tree was just rolled back: look again
+    state = state or survey(tree, series)
     notes += _notes(tree, series, state)
     if state.state == MISMATCH:
         return Result(action, tree, series, state, False, notes=notes,

@@ -19,7 +19,8 @@ module imports oslo.log, and the patch command must run with the standard
 library alone (it patches trees before Nova's dependencies exist).
 """
 
-__all__ = ['PatchError', 'UnknownVersion', 'RollbackFailed']
+__all__ = ['PatchError', 'UnknownVersion', 'NoSeriesChoice',
+           'RollbackFailed', 'DamagedJournal', 'LockTimeout']
 
 
 class PatchError(Exception):
@@ -28,6 +29,24 @@ class PatchError(Exception):
 
 class UnknownVersion(PatchError):
     """No series serves this Nova version (or it could not be found)."""
+
+
+class NoSeriesChoice(UnknownVersion):
+    """Not a release, and not exactly one series of its line fits the tree.
+
+    The message says what each candidate series did.
+    """
+
+
+class DamagedJournal(PatchError):
+    """The journal cannot be trusted: unreadable, or naming paths outside.
+
+    Nothing is touched; the message names the file and says what to do.
+    """
+
+
+class LockTimeout(PatchError):
+    """Another run held the tree's lock for longer than the timeout."""
 
 
 class RollbackFailed(PatchError):

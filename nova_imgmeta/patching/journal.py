@@ -20,13 +20,13 @@ or a copy where links are refused) and renames the new files into place.
 Any failure, at any step, puts every file back: the original inode returns
 under its name (same bytes, mode, owner and times), created files and
 directories go away, no temporary file stays. A journal in the tree's root
-names every file involved before the first change, so that a run killed
-half way is rolled back by the next ``apply`` or ``revert`` (``recover``).
+(``journal_file``: written atomically, checked before use) names every file
+involved before the first change, so that a run killed half way is rolled
+back by the next ``apply`` or ``revert`` (``recover``).
 """
 
 import errno
 import io
-import json
 import os
 import shutil
 import stat
@@ -34,11 +34,12 @@ import uuid
 
 from nova_imgmeta.patching.errors import PatchError
 from nova_imgmeta.patching.errors import RollbackFailed
+from nova_imgmeta.patching import journal_file
+from nova_imgmeta.patching.journal_file import JOURNAL_NAME
+from nova_imgmeta.patching.journal_file import NEW_NAME
 
-__all__ = ['JOURNAL_NAME', 'Change', 'commit', 'recover', 'pending',
-           'check_no_links']
-
-JOURNAL_NAME = '.nova-imgmeta-patch.journal'
+__all__ = ['JOURNAL_NAME', 'NEW_NAME', 'Change', 'commit', 'recover',
+           'pending', 'check_pending', 'check_no_links']
 
 # Test seams (with _write_new below): the steps that change the tree. A
 # test makes the k-th call fail to prove that every earlier step is undone.
@@ -59,11 +60,7 @@ class Change(object):
                                    else '%d bytes' % len(self.data))
 
 
-def _names(path, token):
-    directory, base = os.path.split(path)
-    return (os.path.join(directory, '.%s.%s.nova-imgmeta-new' % (base, token)),
-            os.path.join(directory, '.%s.%s.nova-imgmeta-orig' % (base,
-                                                                  token)))
+_names = journal_file.backup_names
 
 
 def check_no_links(root, paths):
@@ -103,17 +100,31 @@ _write_new = _fsync_write
 
 
 def _write_journal(root, record):
-    path = os.path.join(root, JOURNAL_NAME)
-    temp = path + '.new'
-    _unlink_quiet(temp)
-    _fsync_write(temp, json.dumps(record, indent=1, sort_keys=True).encode(
-        'utf-8'), 0o600, None)
-    os.rename(temp, path)
+    journal_file.write(root, record)
 
 
 def pending(root):
     """True when an interrupted apply or revert left its journal."""
-    return os.path.exists(os.path.join(root, JOURNAL_NAME))
+    return journal_file.exists(root)
+
+
+def check_pending(root):
+    """For the commands that only read: refuse an interrupted run's tree.
+
+    Returns notes (a ``.journal.new`` left by a run killed before it
+    changed anything); raises DamagedJournal, or PatchError when a run
+    must be rolled back first.
+    """
+    if journal_file.load(root) is not None:
+        raise PatchError(
+            'an interrupted apply or revert left %s in %s; run "nova-imgmeta '
+            'patch apply" or "revert" (without --dry-run) to roll it back '
+            'first' % (JOURNAL_NAME, root))
+    if journal_file.new_exists(root):
+        return ['%s was left by a run killed while writing its journal, '
+                'before it changed anything; the next apply or revert '
+                'removes it' % os.path.join(root, NEW_NAME)]
+    return []
 
 
 def commit(root, changes, expected):
@@ -273,28 +284,27 @@ def _cleanup(root, record):
 
 
 def recover(root):
-    """Finish what an interrupted run left: 'rolled back', 'completed'.
+    """Finish what an interrupted run left; notes on what was done.
 
-    None when no run was interrupted.
+    A committed run is completed (its backups dropped), any other rolled
+    back, a ``.journal.new`` removed. Raises DamagedJournal (nothing
+    touched) for a journal that cannot be trusted.
     """
-    path = os.path.join(root, JOURNAL_NAME)
-    try:
-        with io.open(path, 'rb') as handle:
-            record = json.loads(handle.read().decode('utf-8'))
-    except (IOError, OSError) as exc:
-        if exc.errno == errno.ENOENT:
-            return None
-        raise PatchError('cannot read the journal %s: %s' % (path, exc))
-    except ValueError:
-        # Killed while the journal itself was being written: nothing in
-        # the tree was changed yet (the journal comes first).
-        _unlink_quiet(path)
-        return 'rolled back'
-    if record.get('committed'):
-        _cleanup(root, record)      # it had finished: drop the backups
-        return 'completed'
-    _rollback(root, record, PatchError('an earlier run was interrupted'))
-    return 'rolled back'
+    notes = []
+    record = journal_file.load(root)
+    if record is not None:
+        if record.get('committed'):
+            _cleanup(root, record)  # it had finished: drop the backups
+            notes.append('an interrupted earlier run was completed first')
+        else:
+            _rollback(root, record,
+                      PatchError('an earlier run was interrupted'))
+            notes.append('an interrupted earlier run was rolled back first')
+    if journal_file.remove_new(root):
+        notes.append('removed %s, left by a run killed while writing its '
+                     'journal%s' % (NEW_NAME, '' if record is not None else
+                                    ' (before it changed anything)'))
+    return notes
 
 
 def _same_file(orig, target):

@@ -32,7 +32,7 @@ import tempfile
 from nova_imgmeta.patching.errors import PatchError
 
 __all__ = ['APPLIED', 'NOT_APPLIED', 'PARTIAL', 'MISMATCH', 'State',
-           'survey', 'read_files']
+           'Scratch', 'StepFailed', 'survey', 'read_files']
 
 APPLIED = 'applied'
 NOT_APPLIED = 'not applied'
@@ -88,11 +88,11 @@ def _patch_program():
     return os.environ.get('NOVA_IMGMETA_PATCH', 'patch')
 
 
-class _StepFailed(Exception):
-    pass
+class StepFailed(Exception):
+    """A patch did not apply (or revert) with zero fuzz; says patch's words."""
 
 
-class _Scratch(object):
+class Scratch(object):
     """A temporary directory holding copies of some of the tree's files."""
 
     def __init__(self, files):
@@ -113,11 +113,18 @@ class _Scratch(object):
     def close(self):
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def run(self, patch, reverse=False):
+    def run(self, patch, reverse=False, verbose=False):
+        """Apply (or revert) a PatchFile; patch's output, or StepFailed.
+
+        verbose: patch then says where every hunk went ("Hunk #2
+        succeeded at 3270"), not only the ones it moved.
+        """
         cmd = [_patch_program(), '-p1', '-F0', '--forward', '--batch',
                '--no-backup-if-mismatch', '-r', '-', '-d', self.root]
         if reverse:
             cmd.insert(1, '-R')
+        if verbose:
+            cmd.insert(1, '--verbose')
         try:
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE,
@@ -129,10 +136,11 @@ class _Scratch(object):
                                  'install patch)')
             raise
         out, _err = proc.communicate(patch.text())
+        out = out.decode('utf-8', 'replace')
         if proc.returncode != 0:
-            raise _StepFailed('%s%s does not apply:\n%s' % (
-                'reverting ' if reverse else '', patch.name,
-                out.decode('utf-8', 'replace').rstrip()))
+            raise StepFailed('%s%s does not apply:\n%s' % (
+                'reverting ' if reverse else '', patch.name, out.rstrip()))
+        return out
 
     def read(self, paths):
         return read_files(self.root, paths)
@@ -141,7 +149,7 @@ class _Scratch(object):
 def _attempt(series, original, applied_count):
     """Try "the first applied_count patches are in the tree".
 
-    Returns a State, or raises _StepFailed.
+    Returns a State, or raises StepFailed.
     """
     paths = series.touched_files()
     created = series.created_by()
@@ -150,8 +158,8 @@ def _attempt(series, original, applied_count):
     candidates = sorted(path for path, index in created.items()
                         if index >= applied_count and
                         original.get(path) is not None)
-    scratch = _Scratch(dict((path, data) for path, data in original.items()
-                            if path not in candidates))
+    scratch = Scratch(dict((path, data) for path, data in original.items()
+                           if path not in candidates))
     try:
         for patch in reversed(series.files[:applied_count]):
             scratch.run(patch, reverse=True)
@@ -204,7 +212,7 @@ def survey(tree, series):
     for applied_count in [0] + list(range(total, 0, -1)):
         try:
             return _attempt(series, original, applied_count)
-        except _StepFailed as exc:
+        except StepFailed as exc:
             if first_failure is None:
                 first_failure = str(exc)
     return State(MISMATCH, 0, total, first_failure, original=original)

@@ -26,12 +26,13 @@ write one: doc/source/plugins.rst, "Writing a policy".
 import abc
 import collections
 
-import six
+from nova_imgmeta import compat
 
-__all__ = ['Policy', 'RebuildPolicy', 'SnapshotPolicy', 'Kind', 'KINDS']
+__all__ = ['Policy', 'RebuildPolicy', 'ResizePolicy', 'SnapshotPolicy', 'Kind',
+           'KINDS']
 
 
-@six.add_metaclass(abc.ABCMeta)
+@compat.add_metaclass(abc.ABCMeta)
 class Policy(object):
     """Common base: keeps the configuration object.
 
@@ -78,6 +79,28 @@ class RebuildPolicy(Policy):
         """
 
 
+class ResizePolicy(Policy):
+    """A policy run from Nova's ``API.resize`` (resize, cold migration).
+
+    From Nova Wallaby (23.0.0) on, ``API.resize`` sets
+    ``image_base_image_ref`` to the instance's ``image_ref`` before the
+    instance moves; the patched Nova calls the resize chain there.
+    """
+
+    @abc.abstractmethod
+    def apply(self, context, instance, new_sys_metadata):
+        """Change ``new_sys_metadata`` in place.
+
+        :param context: the request context.
+        :param instance: the instance being resized or migrated; its
+            ``system_metadata`` is still as before the request.
+        :param new_sys_metadata: the system metadata Nova is about to store
+            (``{'image_base_image_ref': instance.image_ref}``).
+        :returns: list of :class:`nova_imgmeta.changes.Change` (see
+            :meth:`RebuildPolicy.apply`).
+        """
+
+
 class SnapshotPolicy(Policy):
     """A policy run by ``_initialize_instance_snapshot_metadata``."""
 
@@ -85,8 +108,8 @@ class SnapshotPolicy(Policy):
     def apply(self, context, instance, image_meta, extra_properties):
         """Change ``image_meta`` (mostly its ``properties``) in place.
 
-        :param context: the request context, or None (Nova Pike and Queens
-            have none there).
+        :param context: the request context, or None (Nova Pike, Queens
+            and Rocky before 18.2.2 have none there).
         :param instance: the instance being snapshotted.
         :param image_meta: the new image's metadata as Nova built it.
         :param extra_properties: the properties the API request added
@@ -107,6 +130,8 @@ KINDS = collections.OrderedDict((kind.name, kind) for kind in (
     Kind('rebuild', 'nova_imgmeta.rebuild_policies', 'rebuild_policies',
          RebuildPolicy,
          ('context', 'instance', 'image_id', 'image', 'new_sys_metadata')),
+    Kind('resize', 'nova_imgmeta.resize_policies', 'resize_policies',
+         ResizePolicy, ('context', 'instance', 'new_sys_metadata')),
     Kind('snapshot', 'nova_imgmeta.snapshot_policies', 'snapshot_policies',
          SnapshotPolicy,
          ('context', 'instance', 'image_meta', 'extra_properties')),

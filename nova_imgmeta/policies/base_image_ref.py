@@ -14,11 +14,17 @@
 
 """Rebuild policy ``base-image-ref``: fix for bug 1893618.
 
-Nova Pike and Queens drop every ``image_*`` key from the system metadata on
-rebuild and copy in the new image's properties, but never set
-``image_base_image_ref`` again (at boot ``_populate_instance_for_create``
+Nova up to Ussuri 21.2.0 drops every ``image_*`` key from the system
+metadata on rebuild and copies in the new image's properties, but never
+sets ``image_base_image_ref`` again (at boot ``_populate_instance_for_create``
 sets it with ``setdefault``). Later snapshots then lack ``base_image_ref``.
 Upstream fixed it in Victoria (commit fe52b6c).
+
+Resize policy ``base-image-ref``: from Wallaby (23.0.0, commit f02899418d,
+the fix of bug 1906428) on, ``API.resize`` sets ``image_base_image_ref`` to
+the server's ``image_ref`` on every resize and cold migration, which loses
+the image a server booted from, or rolled back onto, a snapshot was built
+from. In mode ``boot`` the policy keeps the value the server has.
 """
 
 from oslo_config import cfg
@@ -29,7 +35,7 @@ from nova_imgmeta import opts
 from nova_imgmeta.policies import base
 from nova_imgmeta import sysmeta
 
-__all__ = ['BaseImageRefPolicy']
+__all__ = ['BaseImageRefPolicy', 'KeepBaseImageRefPolicy']
 
 base_image_ref_mode = cfg.StrOpt(
     'base_image_ref_mode',
@@ -51,9 +57,15 @@ Possible values:
 With an empty image id (volume-backed server) and no ``base_image_ref``
 property the policy changes nothing.
 
+On resize and cold migration (Nova Wallaby and later, which set
+``image_base_image_ref`` to the server's ``image_ref`` there), the resize
+policy ``base-image-ref`` keeps the server's value in mode ``boot`` and lets
+Nova set ``image_ref`` in mode ``upstream``.
+
 Related options:
 
 * ``rebuild_policies``
+* ``resize_policies``
 """)
 
 
@@ -93,3 +105,37 @@ class BaseImageRefPolicy(base.RebuildPolicy):
             return []
         new_sys_metadata[key] = value
         return [changes.Change(key, old, value)]
+
+
+class KeepBaseImageRefPolicy(base.ResizePolicy):
+    """Keep ``image_base_image_ref`` across resize and cold migration.
+
+    Mode ``boot`` (default): the server's own non-empty value stays (what
+    the rebuild policy or Nova's boot rule set); a server without one gets
+    Nova's ``image_ref``, as upstream intends. Mode ``upstream``: nothing
+    is changed, Nova stores ``image_ref``.
+    """
+
+    options = (base_image_ref_mode,)
+    summary = ('keep ``image_base_image_ref`` on resize and cold migration, '
+               'which Nova Wallaby and later set to the server\'s '
+               '``image_ref`` (change f02899418d); follows '
+               '``base_image_ref_mode``.')
+
+    def __init__(self, conf):
+        super(KeepBaseImageRefPolicy, self).__init__(conf)
+        self.mode = opts.get_option(conf, 'base_image_ref_mode')
+        if self.mode == 'upstream':
+            self.idle = 'base_image_ref_mode = upstream: Nova sets image_ref'
+
+    def apply(self, context, instance, new_sys_metadata):
+        key = lineage.SYSMETA_BASE_IMAGE_REF
+        system_metadata = getattr(instance, 'system_metadata', None) or {}
+        current = system_metadata.get(key)
+        if self.mode == 'upstream' or not current:
+            return []
+        old = new_sys_metadata.get(key, changes.ABSENT)
+        if old == current:
+            return []
+        new_sys_metadata[key] = current
+        return [changes.Change(key, old, current)]

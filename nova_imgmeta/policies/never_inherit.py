@@ -14,20 +14,19 @@
 
 """Snapshot policy ``never-inherit`` (bug 1852106).
 
-Nova Pike and Queens copy every image property of the server to its
-snapshots, minus ``[DEFAULT] non_inheritable_image_properties``. The
-encryption key id of the original volume image (deleting the snapshot may
-then delete the original's key: data loss), Glance's internal ``os_glance*``
-properties and the image signature properties (wrong for the snapshot's
-data; dropped only while that option keeps its default list) must never be
-inherited. Upstream made them never-inheritable in Ussuri (commit bc29084)
-and Wallaby (commit dda179d). As upstream does, a property that the API
+Nova copies every image property of the server to its snapshots, minus
+``[DEFAULT] non_inheritable_image_properties``. The encryption key id of
+the original volume image (deleting the snapshot may then delete the
+original's key: data loss), Glance's internal ``os_glance*`` properties
+and the image signature properties (wrong for the snapshot's data; dropped
+only while that option keeps its default list) must never be inherited.
+Upstream made them never-inheritable in Ussuri (commit bc29084) and
+Wallaby (commit dda179d). As upstream does, a property that the API
 request itself supplies (extra properties) is kept.
 """
 
-import six
-
 from nova_imgmeta import changes
+from nova_imgmeta import compat
 from nova_imgmeta.policies import base
 
 __all__ = ['NEVER_INHERIT', 'NEVER_INHERIT_PREFIXES', 'NeverInheritPolicy',
@@ -54,7 +53,7 @@ _PREFIXES = tuple((prefix, '\x00' + prefix)
 
 def never_inherited(key):
     """Tell whether property ``key`` must never reach a snapshot."""
-    return isinstance(key, six.string_types) and (
+    return isinstance(key, compat.string_types) and (
         key in NEVER_INHERIT or key.startswith(NEVER_INHERIT_PREFIXES))
 
 

@@ -26,9 +26,9 @@ import fnmatch
 import re
 
 from oslo_config import cfg
-import six
 
 from nova_imgmeta import changes
+from nova_imgmeta import compat
 from nova_imgmeta import exceptions
 from nova_imgmeta import opts
 from nova_imgmeta.policies import base
@@ -102,14 +102,14 @@ def _check_ranges(option, pattern, content):
 
 
 def _check_pattern(option, pattern):
-    if isinstance(pattern, six.binary_type):
+    if isinstance(pattern, compat.binary_type):
         # oslo.config gives bytes on Python 2; Nova's keys are text.
         try:
             pattern = pattern.decode('utf-8')
         except UnicodeDecodeError:
             raise exceptions.ConfigError(
                 option, 'pattern %r is not valid UTF-8' % pattern)
-    if not isinstance(pattern, six.string_types) or not pattern.strip():
+    if not isinstance(pattern, compat.string_types) or not pattern.strip():
         raise exceptions.ConfigError(option, 'empty pattern')
     if pattern != pattern.strip():
         raise exceptions.ConfigError(
@@ -190,7 +190,7 @@ class PatternPolicy(base.SnapshotPolicy):
     def _denied(self, properties, extra):
         denied = []
         for key in properties:
-            if not isinstance(key, six.string_types):
+            if not isinstance(key, compat.string_types):
                 continue
             if key in NOVA_SNAPSHOT_PROPERTIES or key in extra:
                 drop = key in self.deny_exact

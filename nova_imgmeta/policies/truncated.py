@@ -23,9 +23,9 @@ the API request are left alone: they do not come from system metadata.
 
 from oslo_config import cfg
 from oslo_log import log as logging
-import six
 
 from nova_imgmeta import changes
+from nova_imgmeta import compat
 from nova_imgmeta import opts
 from nova_imgmeta.policies import base
 from nova_imgmeta import sysmeta
@@ -58,11 +58,11 @@ Related options:
 """)
 
 
-_HAS_ISASCII = hasattr(six.text_type, 'isascii')   # Python 3.7 and later
+_HAS_ISASCII = hasattr(compat.text_type, 'isascii')   # Python 3.7 and later
 # Python 3: max(map(len, values)) runs in C and tells at once, most of the
 # time, that no value is long enough (52 values on 3.6: 1.3 us against 1.9
 # for the list below); on 2.7 map builds a list first and is slower.
-_MAX_IN_C = not six.PY2
+_MAX_IN_C = not compat.PY2
 _SIZES_AT_LIMIT = frozenset(range(sysmeta.MAX_VALUE_BYTES - 3,
                                   sysmeta.MAX_VALUE_BYTES + 1))
 
@@ -76,7 +76,7 @@ def _maybe_at_limit(values):
     """
     if _HAS_ISASCII:   # Python 3.7+: isascii() is O(1), test each value
         for value in values:
-            if not isinstance(value, six.text_type):
+            if not isinstance(value, compat.text_type):
                 return True
             if value.isascii():
                 if len(value) == sysmeta.MAX_VALUE_BYTES:
@@ -111,9 +111,9 @@ def cut_short(properties, extra_properties):
     low = sysmeta.MIN_CHARS_AT_LIMIT
     try:
         if (_MAX_IN_C and properties and
-                max(map(len, six.itervalues(properties))) < low):
+                max(map(len, compat.itervalues(properties))) < low):
             return []
-        long_values = [value for value in six.itervalues(properties)
+        long_values = [value for value in compat.itervalues(properties)
                        if len(value) >= low]
     except TypeError:   # a value without a length (None, a number...)
         pass
@@ -121,7 +121,7 @@ def cut_short(properties, extra_properties):
         if not long_values or not _maybe_at_limit(long_values):
             return []
     extra = extra_properties or {}
-    return [key for key, value in six.iteritems(properties)
+    return [key for key, value in compat.iteritems(properties)
             if key not in extra and sysmeta.at_limit(value)]
 
 

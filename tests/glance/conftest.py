@@ -48,11 +48,16 @@ def _no_cloud_environment(monkeypatch):
             monkeypatch.delenv(name)
 
 
+#: Why the tests that need a Glance server skip (the terminal summary
+#: counts them by it).
+NO_GLANCE = ('no Glance venv: run tools/glance-tier/setup-venv.sh (or set '
+             'NOVA_IMGMETA_GLANCE_VENV)')
+
+
 @pytest.fixture(scope='session')
 def glance(tmp_path_factory):
     if glance_server.glance_bin_dir() is None:
-        pytest.skip('no Glance venv: run tools/glance-tier/setup-venv.sh '
-                    '(or set NOVA_IMGMETA_GLANCE_VENV)')
+        pytest.skip(NO_GLANCE)
     server = glance_server.GlanceServer(
         str(tmp_path_factory.mktemp('glance'))).start()
     TIMINGS['glance startup (s)'] = round(server.startup_seconds, 2)
@@ -207,7 +212,22 @@ def proxy(glance):
     server.shutdown()
 
 
+def _not_run(terminalreporter):
+    """How many tests skipped for want of a Glance server."""
+    return sum(1 for report in terminalreporter.stats.get('skipped', [])
+               if NO_GLANCE in str(getattr(report, 'longrepr', '')))
+
+
 def pytest_terminal_summary(terminalreporter):
+    skipped = _not_run(terminalreporter)
+    if skipped:   # loudly: a green run without them proves little
+        terminalreporter.section('NOT RUN: the Glance tier', sep='!',
+                                 red=True, bold=True)
+        terminalreporter.write_line(
+            '%d test(s) of tests/glance skipped: %s. They run against real '
+            'Glance servers with tox -e glance (Glance 33.0.0) and tox -e '
+            'glance-15 (Pike\'s 15.0.2), both part of tools/run-tests.'
+            % (skipped, NO_GLANCE))
     if TIMINGS:
         terminalreporter.write_line('glance tier timings: ' + ', '.join(
             '%s=%s' % item for item in sorted(TIMINGS.items())))

@@ -19,7 +19,7 @@ with image properties (nova/utils.py and nova/compute/api.py), so that the
 tests feed the policies dicts in the very form Nova passes them.
 """
 
-import six
+from nova_imgmeta import compat
 
 SM_IMAGE_PROP_PREFIX = 'image_'
 SM_INHERITABLE_KEYS = ('min_ram', 'min_disk', 'disk_format',
@@ -66,7 +66,7 @@ def system_metadata_from_image(image_meta):
         if key in SM_SKIP_KEYS:
             continue
         system_meta[SM_IMAGE_PROP_PREFIX + key] = safe_truncate(
-            six.text_type(value), 255)
+            compat.text_type(value), 255)
     for key in SM_INHERITABLE_KEYS:
         value = image_meta.get(key)
         if value is not None:

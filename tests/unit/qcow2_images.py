@@ -25,8 +25,9 @@ V2_HEADER_LENGTH = 72
 
 def make_header(backing=None, version=3, backing_format=None,
                 cluster_bits=16, size=1 << 30, backing_offset=None):
-    """Bytes of a minimal qcow2 header; ``backing_offset`` overrides where
-    the header says the backing file name is.
+    """Bytes of a minimal qcow2 header; ``backing`` is text (written as
+    UTF-8) or bytes; ``backing_offset`` overrides where the header says the
+    backing file name is.
     """
     header_length = 104 if version >= 3 else V2_HEADER_LENGTH
     extensions = b''
@@ -35,7 +36,10 @@ def make_header(backing=None, version=3, backing_format=None,
         extensions += struct.pack('>II', EXT_BACKING_FORMAT, len(data))
         extensions += data + b'\0' * ((8 - len(data) % 8) % 8)
     extensions += struct.pack('>II', EXT_END, 0)
-    name = backing.encode('utf-8') if backing else b''
+    if isinstance(backing, bytes):   # bytes as they are (non-UTF-8...)
+        name = backing
+    else:
+        name = backing.encode('utf-8') if backing else b''
     if backing_offset is None:
         backing_offset = header_length + len(extensions) if name else 0
     fields = struct.pack('>4sIQIIQIIQQIIQ', MAGIC, version, backing_offset,

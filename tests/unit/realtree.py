@@ -21,6 +21,8 @@ and the real-Nova tier), once. Only what the series touches and what Nova
 detection reads is unpacked, so that each test can afford a fresh copy.
 """
 
+import argparse
+import collections
 import io
 import os
 import shutil
@@ -30,10 +32,16 @@ import sys
 import tarfile
 import tempfile
 
+import pytest
+
+from nova_imgmeta.cli import patch as patch_cli
 from nova_imgmeta import patching
 
 __all__ = ['sdist', 'extract', 'copy_tree', 'newest_per_series',
-           'snapshot']
+           'snapshot', 'all_touched', 'cli', 'templates', 'make_tree',
+           'tree_root', 'QUEENS']
+
+QUEENS = '17.0.13'
 
 # What tree_from_path and has_tests look at, beside the touched files.
 DETECTION = ['PKG-INFO', 'nova/__init__.py', 'nova/tests/__init__.py',
@@ -95,9 +103,14 @@ def sdist(version):
 
 
 def newest_per_series():
-    """[(series, version)]: the last release of every MAP rule."""
+    """[(series, version)]: the newest release MAP gives each series (its
+    reference release; a series may serve several lines).
+    """
+    newest = collections.OrderedDict()
+    for _first, last, name in patching.load_map():
+        newest[name] = max(newest.get(name, last), last)
     return [(name, '.'.join(str(part) for part in last))
-            for _first, last, name in patching.load_map()]
+            for name, last in newest.items()]
 
 
 def extract(version, target, paths):
@@ -156,3 +169,52 @@ def snapshot(root):
                 found[rel] = ('file', data, stat.S_IMODE(info.st_mode),
                               info.st_uid, info.st_gid)
     return found
+
+
+def all_touched(version):
+    """Every path the series MAP gives version touches."""
+    series = patching.load_series(patching.select_series(version))
+    return series.touched_files()
+
+
+if sys.version_info[0] >= 3:
+    _Buffer = io.StringIO
+else:  # print() of a native str into io.StringIO fails on Python 2.7
+    from StringIO import StringIO as _Buffer
+
+
+def cli(*argv):
+    """Run ``nova-imgmeta patch ARGV`` in this process: (code, out, err)."""
+    parser = argparse.ArgumentParser(prog='nova-imgmeta')
+    patch_cli.register(parser.add_subparsers(dest='command'))
+    args = parser.parse_args(['patch'] + list(argv))
+    out, err = _Buffer(), _Buffer()
+    code = args.func(args, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+# Fixtures, imported by the test modules that use real trees.
+
+@pytest.fixture(scope='session')
+def templates(tmpdir_factory):
+    """{version: pristine partial tree}, unpacked once per session."""
+    base = str(tmpdir_factory.mktemp('nova-sdists'))
+    found = {}
+    for _series, version in newest_per_series():
+        found[version] = extract(
+            version, os.path.join(base, 'nova-%s' % version),
+            all_touched(version))
+    return found
+
+
+@pytest.fixture
+def make_tree(templates, tmpdir):
+    def make(version=QUEENS, name=None):
+        return copy_tree(templates[version], os.path.join(
+            str(tmpdir), name or 'nova-' + version))
+    return make
+
+
+@pytest.fixture
+def tree_root(make_tree):
+    return make_tree()

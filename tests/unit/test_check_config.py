@@ -18,9 +18,9 @@ import subprocess
 import sys
 
 import pytest
-import six
 
 from nova_imgmeta.cli import main
+from nova_imgmeta import compat
 
 
 def run(tmp_path, capsys, text, name='nova.conf'):
@@ -189,7 +189,8 @@ def test_non_ascii_patterns_are_fine(tmp_path, capsys):
     assert code == 0, out
 
 
-@pytest.mark.skipif(six.PY3, reason='Python 3 does not parse such a file')
+@pytest.mark.skipif(not compat.PY2,
+                    reason='Python 3 does not parse such a file')
 def test_pattern_that_is_not_utf8_is_an_error(tmp_path, capsys):
     path = tmp_path / 'nova.conf'
     path.write_bytes(b'[nova_imgmeta]\ndeny_patterns = cl\xe9_*\n')
@@ -217,3 +218,55 @@ def test_non_ascii_problem_in_a_c_locale_is_no_traceback(tmp_path):
     assert proc.returncode == 1, err
     assert b'Traceback' not in err
     assert b'pendance manquante' in out
+
+
+@pytest.mark.parametrize('name,expected', [
+    # issue 17, item 1: used to end in a NoSuchOptError traceback
+    ('broken-idle-option', 'reading its idle attribute raised '
+                           'NoSuchOptError'),
+    ('broken-apply-timeout', 'reading its apply attribute raised Timeout'),
+    # issue 17, item 2: used to say OK
+    ('broken-generator', 'a generator function'),
+])
+def test_broken_policy_is_a_problem_not_a_traceback(tmp_path, capsys, name,
+                                                    expected):
+    code, out = run(tmp_path, capsys,
+                    u'[nova_imgmeta]\nsnapshot_policies = heal,%s,'
+                    u'never-inherit\nrebuild_policies = %s\n' % (name, name))
+    assert code == 1, out
+    assert "ERROR: policy '%s' listed in [nova_imgmeta] snapshot_policies" \
+        % name in out
+    assert "ERROR: policy '%s' listed in [nova_imgmeta] rebuild_policies" \
+        % name in out
+    assert expected in out
+    assert 'snapshot policies: heal, never-inherit' in out
+    assert 'Traceback' not in out
+
+
+@pytest.mark.skipif(sys.version_info < (3, 5), reason='async def')
+def test_async_policy_is_reported(tmp_path, capsys):
+    """It used to load: check-config said OK."""
+    code, out = run(tmp_path, capsys,
+                    u'[nova_imgmeta]\nsnapshot_policies = broken-async\n')
+    assert code == 1, out
+    assert "policy 'broken-async'" in out
+    assert 'a coroutine function (async def)' in out
+    assert 'OK' not in out
+
+
+def test_check_config_reports_a_loader_that_breaks(tmp_path, capsys,
+                                                   monkeypatch):
+    """Whatever escapes the loader is reported, not a traceback with the
+    "problems" status: the chains could not be checked (exit 2).
+    """
+    from nova_imgmeta import loader
+
+    def explode(kind, conf, manager=None):
+        raise RuntimeError('loader bug')
+
+    monkeypatch.setattr(loader, 'build_chain', explode)
+    code, out = run(tmp_path, capsys, u'[nova_imgmeta]\n')
+    assert code == 2, out   # the chains could not be checked
+    assert 'ERROR: [nova_imgmeta] rebuild_policies: the policies could not ' \
+        'be loaded: RuntimeError: loader bug' in out
+    assert 'Traceback' not in out

@@ -28,6 +28,7 @@ from nova_imgmeta import dispatch
 from nova_imgmeta import exceptions
 from nova_imgmeta import loader
 from nova_imgmeta.policies import base
+from nova_imgmeta.policies import base_image_ref
 from nova_imgmeta.policies import heal
 from nova_imgmeta.policies import never_inherit
 from nova_imgmeta.policies import truncated
@@ -819,3 +820,279 @@ def test_registry_reset_forgets_chains_and_mode(config):
     registry.reset(conf=config.conf)
     assert registry.snapshot_on_error() == ('open', None)
     assert registry.get_chain('snapshot') is not first
+
+
+# issue 17, item 1: a policy attribute that raises when read -------------
+
+@pytest.mark.parametrize('broken', ['broken-idle-option',
+                                    'broken-apply-option',
+                                    'broken-idle-exit',
+                                    'broken-apply-timeout'])
+def test_broken_attribute_costs_only_its_policy(config, caplog, broken):
+    """The whole chain used to be lost: cinder_encryption_key_id was
+    copied into the snapshot and the error logged on every snapshot.
+    """
+    config.config(group='nova_imgmeta', snapshot_policies=[
+        'heal', broken, 'never-inherit', 'patterns', 'truncated'])
+    dispatch.reset(conf=config.conf)
+    for _ in range(2):
+        instance, image_meta, extra = snapshot_case()
+        call_snapshot(instance, image_meta, extra)
+        assert 'cinder_encryption_key_id' not in image_meta['properties']
+        assert 'os_glance_x' not in image_meta['properties']
+    assert dispatch.get_chain('snapshot').names == [
+        'heal', 'never-inherit', 'truncated']
+    [error] = errors(caplog)   # logged once, at load
+    assert broken in error and 'snapshot_policies' in error
+    assert 'could not be loaded' not in caplog.text
+
+
+def test_broken_attribute_in_the_rebuild_chain(config, caplog):
+    config.config(group='nova_imgmeta', rebuild_policies=[
+        'broken-idle-option', 'base-image-ref'])
+    dispatch.reset(conf=config.conf)
+    for _ in range(2):
+        image, new = rebuild_case()
+        new.pop('image_base_image_ref', None)
+        call_rebuild(image, new)
+        assert new['image_base_image_ref'] == fakes.IMAGE_B
+    [error] = errors(caplog)
+    assert 'broken-idle-option' in error
+
+
+def test_closed_refusal_names_the_broken_policy(config):
+    """closed refuses as for any policy that failed to load, naming it
+    (not "the snapshot policies could not be loaded").
+    """
+    config.config(group='nova_imgmeta', snapshot_on_error='closed',
+                  snapshot_policies=['never-inherit', 'broken-idle-option'])
+    dispatch.reset(conf=config.conf)
+    instance, image_meta, extra = snapshot_case()
+    with pytest.raises(exceptions.SnapshotRejected) as info:
+        call_snapshot(instance, image_meta, extra)
+    assert info.value.policy == 'broken-idle-option'
+    assert 'could not be loaded' not in str(info.value)
+
+
+# issue 17, item 2: an apply that returns without running -----------------
+
+class ReturnsAGenerator(base.SnapshotPolicy):
+    """A plain apply that hands back a generator: its work never runs.
+    (One that cannot be told at load: a plain function.)
+    """
+
+    def apply(self, image_meta, **kwargs):
+        image_meta['properties']['half_done'] = 'yes'
+
+        def later():
+            image_meta['properties']['never'] = 'reached'
+            yield
+        return later()
+
+
+def test_apply_returning_a_generator_is_a_failure(config, caplog):
+    use(config, 'snapshot', ['gen', 'never-inherit'],
+        ('gen', ReturnsAGenerator),
+        ('never-inherit', never_inherit.NeverInheritPolicy))
+    instance, image_meta, extra = snapshot_case()
+    call_snapshot(instance, image_meta, extra)
+    properties = image_meta['properties']
+    assert 'half_done' not in properties and 'never' not in properties
+    assert 'cinder_encryption_key_id' not in properties
+    [error] = errors(caplog)
+    assert 'gen' in error and 'undone' in error
+    assert 'returned a generator' in caplog.text
+
+
+@pytest.mark.skipif(sys.version_info < (3, 5), reason='async def')
+def test_apply_returning_a_coroutine_is_closed_and_a_failure(config, caplog,
+                                                             recwarn):
+    namespace = {}
+    exec('async def later(meta):\n    meta["never"] = "reached"\n',
+         namespace)
+
+    class ReturnsACoroutine(base.SnapshotPolicy):
+        def apply(self, image_meta, **kwargs):
+            return namespace['later'](image_meta['properties'])
+
+    use(config, 'snapshot', ['coro'], ('coro', ReturnsACoroutine),
+        snapshot_on_error='closed')
+    instance, image_meta, extra = snapshot_case()
+    with pytest.raises(exceptions.SnapshotRejected) as info:
+        call_snapshot(instance, image_meta, extra)
+    assert 'returned a coroutine' in str(info.value)
+    import gc
+    gc.collect()
+    assert not [w for w in recwarn.list if 'never awaited' in str(w.message)]
+
+
+# issue 17, item 3: what the log says when nova-imgmeta itself fails -------
+
+def _logging_breaks(mocker, target='log_changes'):
+    from nova_imgmeta import changes
+    return mocker.patch.object(changes, target,
+                               side_effect=RuntimeError('log broke'))
+
+
+def test_rebuild_log_says_the_policy_changes_are_kept(config, mocker,
+                                                      caplog):
+    """"system metadata left as Nova built it" was logged although the
+    policy's change was kept.
+    """
+    config.config(group='nova_imgmeta', base_image_ref_mode='boot')
+    dispatch.reset(conf=config.conf)
+    image, new = rebuild_case()
+    new.pop('image_base_image_ref', None)
+    _logging_breaks(mocker)
+    call_rebuild(image, new)
+    assert new['image_base_image_ref'] == fakes.IMAGE_B   # kept
+    [error] = errors(caplog)
+    assert 'as Nova built it' not in error
+    assert 'base-image-ref' in error and fakes.UUID in error
+    assert 'are kept' in error
+
+
+@pytest.mark.parametrize('trusted', [True, False])
+def test_snapshot_log_says_the_policy_changes_are_kept(config, mocker,
+                                                       caplog, trusted):
+    if trusted:
+        use(config, 'snapshot', ['never-inherit', 'heal'],
+            ('never-inherit', never_inherit.NeverInheritPolicy),
+            ('heal', heal.HealBaseImageRefPolicy))
+        _logging_breaks(mocker)
+    else:
+        use(config, 'snapshot', ['stamp', 'heal'],
+            ('stamp', StampingSnapshotPolicy),
+            ('heal', heal.HealBaseImageRefPolicy))
+        mocker.patch.object(rollback, 'diff',
+                            side_effect=RuntimeError('diff broke'))
+    instance, image_meta, extra = snapshot_case()
+    call_snapshot(instance, image_meta, extra)
+    name = 'never-inherit' if trusted else 'stamp'
+    if trusted:
+        assert 'cinder_encryption_key_id' not in image_meta['properties']
+    else:
+        assert image_meta['properties']['stamped'] == 'yes'
+    [error] = errors(caplog)
+    assert 'as Nova built it' not in error
+    assert ('policy %s' % name) in error and 'are kept' in error
+
+
+def test_snapshot_closed_log_says_nova_puts_it_back(config, mocker, caplog):
+    use(config, 'snapshot', ['never-inherit'],
+        ('never-inherit', never_inherit.NeverInheritPolicy),
+        snapshot_on_error='closed')
+    _logging_breaks(mocker)
+    instance, image_meta, extra = snapshot_case()
+    with pytest.raises(exceptions.SnapshotRejected) as info:
+        call_snapshot(instance, image_meta, extra)
+    assert 'never-inherit' in str(info.value)
+    [error] = errors(caplog)
+    assert 'refused' in error and 'never-inherit' in error
+
+
+@pytest.mark.parametrize('kind', ['rebuild', 'snapshot'])
+def test_save_failure_skips_the_policy_and_says_so(config, mocker, caplog,
+                                                   kind):
+    if kind == 'rebuild':
+        use(config, 'rebuild', ['counted', 'base-image-ref'],
+            ('counted', CountingRebuildPolicy),
+            ('base-image-ref', _builtin('rebuild', 'base-image-ref')))
+    else:
+        use(config, 'snapshot', ['never-inherit', 'stamp'],
+            ('never-inherit', never_inherit.NeverInheritPolicy),
+            ('stamp', StampingSnapshotPolicy))
+    mocker.patch.object(rollback, 'save',
+                        side_effect=MemoryError('no room to save'))
+    if kind == 'rebuild':
+        image, new = rebuild_case()
+        new.pop('image_base_image_ref', None)
+        call_rebuild(image, new)
+        assert 'image_counted' not in new
+        assert new['image_base_image_ref'] == fakes.IMAGE_B
+        name = 'counted'
+    else:
+        instance, image_meta, extra = snapshot_case()
+        call_snapshot(instance, image_meta, extra)
+        assert 'stamped' not in image_meta['properties']
+        assert 'cinder_encryption_key_id' not in image_meta['properties']
+        name = 'stamp'
+    [error] = errors(caplog)
+    assert 'as Nova built it' not in error
+    assert 'policy %s' % name in error and 'did not run' in error
+
+
+@pytest.mark.parametrize('kind', ['rebuild', 'snapshot'])
+def test_undo_failure_is_raised_to_nova_and_says_so(config, mocker, caplog,
+                                                    kind):
+    """When a failing policy's changes cannot be put back, nova-imgmeta
+    cannot vouch for the dict: it raises, and Nova's hook runner puts it
+    back as it was before the hook (the log says so).
+    """
+    failing = RaisingRebuildPolicy if kind == 'rebuild' else \
+        RaisingSnapshotPolicy
+    use(config, kind, ['boom'], ('boom', failing))
+    mocker.patch.object(rollback, 'restore',
+                        side_effect=RuntimeError('restore broke'))
+    with pytest.raises(RuntimeError):
+        if kind == 'rebuild':
+            call_rebuild(*rebuild_case())
+        else:
+            call_snapshot(*snapshot_case())
+    [error] = errors(caplog)
+    assert 'policy boom' in error and 'could not undo' in error
+    assert "Nova's hook runner" in error
+
+
+# resize (Nova Wallaby and later) -------------------------------------------
+
+class RaisingResizePolicy(base.ResizePolicy):
+    def apply(self, context, instance, new_sys_metadata):
+        new_sys_metadata['image_base_image_ref'] = 'half-done'
+        new_sys_metadata['image_half'] = 'done'
+        raise RuntimeError('resize policy failed')
+
+
+def call_resize(instance, new):
+    dispatch.resize_hook(context=None, instance=instance,
+                         new_sys_metadata=new, future_argument=1)
+
+
+def test_resize_default_chain_keeps_the_lineage():
+    assert dispatch.get_chain('resize').names == ['base-image-ref']
+    instance = fakes.InstanceStub(
+        image_ref=fakes.IMAGE_B,
+        system_metadata={'image_base_image_ref': fakes.ROOT})
+    new = {'image_base_image_ref': fakes.IMAGE_B}
+    call_resize(instance, new)
+    assert new == {'image_base_image_ref': fakes.ROOT}
+
+
+def test_resize_policy_that_raises_is_undone(config, caplog):
+    use(config, 'resize', ['raising', 'base-image-ref'],
+        ('raising', RaisingResizePolicy),
+        ('base-image-ref', base_image_ref.KeepBaseImageRefPolicy))
+    instance = fakes.InstanceStub(
+        image_ref=fakes.IMAGE_B,
+        system_metadata={'image_base_image_ref': fakes.ROOT})
+    new = {'image_base_image_ref': fakes.IMAGE_B}
+    call_resize(instance, new)
+    assert new == {'image_base_image_ref': fakes.ROOT}
+    assert any('policy raising failed; its changes are undone' in message
+               and message.startswith('nova-imgmeta: resize of instance')
+               for message in errors(caplog))
+
+
+@pytest.mark.parametrize('new', [None, 'not-a-dict'])
+def test_resize_odd_arguments_change_nothing(new):
+    call_resize(fakes.InstanceStub(), new)
+
+
+def test_resize_survives_a_broken_loader(mocker, caplog):
+    mocker.patch.object(dispatch.registry, 'get_chain',
+                        side_effect=RuntimeError('stevedore exploded'))
+    new = {'image_base_image_ref': fakes.IMAGE_B}
+    call_resize(fakes.InstanceStub(), new)
+    assert new == {'image_base_image_ref': fakes.IMAGE_B}
+    assert any('resize policies could not be loaded' in message
+               for message in errors(caplog))

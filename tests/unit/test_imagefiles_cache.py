@@ -251,3 +251,87 @@ def test_non_ascii_image_id_is_refused_clearly(tmpdir, capsys):
     assert code == 2
     assert 'is not an image id' in err
     assert 'Traceback' not in err
+
+
+# -- issue 17, item 6: a backing file name that is not a path --------------
+# qemu opens such names through a pseudo-protocol's driver: they may name
+# the base file all the same, so the answer is "unknown", never "not in
+# use" (which it used to be, exit 0).
+
+BASE = '/var/lib/nova/instances/_base/' + NAME
+NOT_PATHS = [
+    'json:{"driver": "qcow2", "file": {"driver": "file", '
+    '"filename": "%s"}}' % BASE,
+    'json:{"file.filename": "%s"}' % BASE,
+    'file:' + BASE,
+    'nbd:unix:/run/nbd.sock:exportname=' + NAME,
+    'nbd://127.0.0.1:10809/' + NAME,
+    'rbd:images/%s:conf=/etc/ceph/ceph.conf' % NAME,
+    'gluster://host/volume/_base/' + NAME,
+    'null-co://',
+    ':' + BASE,
+    BASE.encode('utf-8').replace(b'_base', b'_b\xe4se'),   # not UTF-8
+    BASE.encode('utf-8') + b'\0.old',                       # a NUL byte
+]
+
+
+@pytest.mark.parametrize('name', NOT_PATHS)
+def test_backing_name_that_is_not_a_path_makes_the_answer_unknown(
+        open_tree, name):
+    disk = os.path.join(open_tree, 'inst-1', 'disk')
+    with open(disk, 'wb') as handle:
+        handle.write(make_header(name))
+    code, out, err = _cache_path(open_tree)
+    assert code == 2, (out, err)
+    assert out['verdict'] == 'unknown' and out['in_use'] is None
+    [item] = out['unreadable']
+    assert item['path'] == disk and item['what'] == 'interpret'
+    assert 'backing file name' in item['error']
+
+
+def test_uninterpretable_name_is_named_in_the_text_output(open_tree, capsys):
+    disk = os.path.join(open_tree, 'inst-1', 'disk')
+    with open(disk, 'wb') as handle:
+        handle.write(make_header(NOT_PATHS[0]))
+    code = cli_main.main(['cache-path', IMAGE, '--instances-path',
+                          open_tree])
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert 'CANNOT INTERPRET THE BACKING FILE NAME OF %s' % disk in out
+    assert '"json:" pseudo-protocol' in out
+    assert 'UNKNOWN' in out and 'Traceback' not in err
+
+
+def test_in_use_wins_over_an_uninterpretable_name(open_tree):
+    inst = os.path.join(open_tree, 'inst-2')
+    os.mkdir(inst)
+    os.chmod(inst, 0o755)
+    with open(os.path.join(inst, 'disk'), 'wb') as handle:
+        handle.write(make_header(BASE))
+    with open(os.path.join(open_tree, 'inst-1', 'disk'), 'wb') as handle:
+        handle.write(make_header(NOT_PATHS[0]))
+    code, out, _err = _cache_path(open_tree)
+    assert (code, out['verdict']) == (1, 'in use')
+
+
+@pytest.mark.parametrize('how', ['relative', 'dot-dot', 'colon-in-a-path',
+                                 'symbolic link'])
+def test_paths_that_name_the_base_file_are_followed(open_tree, how):
+    """Names that are paths, however written, still count as in use."""
+    disk = os.path.join(open_tree, 'inst-1', 'disk')
+    if how == 'relative':
+        name = '../_base/' + NAME
+    elif how == 'dot-dot':
+        name = '/var/lib/nova/instances/_base/x/../' + NAME
+    elif how == 'colon-in-a-path':
+        name = '/srv/nova:1/instances/_base/' + NAME
+    else:
+        link = os.path.join(open_tree, 'cache-link')
+        os.symlink(os.path.join(open_tree, '_base'), link)
+        name = os.path.join(link, NAME)
+    with open(disk, 'wb') as handle:
+        handle.write(make_header(name))
+    code, out, err = _cache_path(open_tree)
+    assert (code, out['verdict']) == (1, 'in use'), (out, err)
+    [used] = [f for f in out['files'] if f['used_by']]
+    assert used['path'] == os.path.join(open_tree, '_base', NAME)

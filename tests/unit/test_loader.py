@@ -27,6 +27,7 @@ from nova_imgmeta import exceptions
 from nova_imgmeta import loader
 from nova_imgmeta.policies import base
 from nova_imgmeta.policies import heal
+from nova_imgmeta import signature
 
 import nova_imgmeta_broken  # noqa: F401  (tests/unit/fixtures, via tox)
 import nova_imgmeta_example  # noqa: F401  (tests/unit/example_plugin)
@@ -226,7 +227,7 @@ class Callable(object):
     (lambda image_meta: None, ('image_meta',)),
 ])
 def test_what_each_policy_is_passed(apply, keywords):
-    assert loader._keywords(apply, base.KINDS['snapshot']) == keywords
+    assert signature.keywords(apply, base.KINDS['snapshot']) == keywords
 
 
 @pytest.mark.skipif(sys.version_info < (3, 8),
@@ -234,8 +235,8 @@ def test_what_each_policy_is_passed(apply, keywords):
 def test_positional_only_parameters_are_refused():
     namespace = {}
     exec('def apply(image_meta, /): pass', namespace)
-    with pytest.raises(loader._BadSignature) as info:
-        loader._keywords(namespace['apply'], base.KINDS['snapshot'])
+    with pytest.raises(signature.BadApply) as info:
+        signature.keywords(namespace['apply'], base.KINDS['snapshot'])
     assert 'positional-only' in str(info.value)
 
 
@@ -245,3 +246,101 @@ def test_load_failure_is_logged_by_the_caller_only(config, caplog):
     chain = loader.build_chain('snapshot', config.conf)
     assert len(chain.errors) == 1
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+# issue 17, item 1: an attribute that raises when read -------------------
+
+@pytest.mark.parametrize('kind', ['rebuild', 'snapshot'])
+@pytest.mark.parametrize('name,attribute,error', [
+    ('broken-idle-option', 'idle', 'NoSuchOptError'),
+    ('broken-apply-option', 'apply', 'NoSuchOptError'),
+    ('broken-idle-exit', 'idle', 'SystemExit: nova_imgmeta_broken: idle'),
+    ('broken-apply-timeout', 'apply', 'Timeout: nova_imgmeta_broken: apply'),
+    ('broken-idle-untellable', 'idle', 'RuntimeError: nova_imgmeta_broken: '
+                                       'idle cannot say'),
+    ('broken-class', '__class__', 'RuntimeError: nova_imgmeta_broken: no '
+                                  'class'),
+])
+def test_policy_whose_attribute_raises_costs_only_itself(config, kind, name,
+                                                         attribute, error):
+    """Reading ``idle`` or ``apply`` used to raise out of build_chain: the
+    whole chain was lost (never-inherit with it).
+    """
+    builtin = {'rebuild': 'base-image-ref', 'snapshot': 'never-inherit'}[kind]
+    config.config(group='nova_imgmeta',
+                  **{'%s_policies' % kind: [name, builtin]})
+    chain = loader.build_chain(kind, config.conf)
+    assert chain.names == [builtin]
+    [failure] = chain.errors
+    text = exceptions.describe(failure)
+    assert failure.policy == name and failure.option == '%s_policies' % kind
+    assert 'reading its %s attribute raised' % attribute in text, text
+    assert error in text, text
+    assert 'nova_imgmeta_broken.attributes.' in text
+
+
+def test_idle_that_cannot_be_printed_still_leaves_the_policy_out(config):
+    config.config(group='nova_imgmeta', snapshot_policies=[
+        'broken-idle-unprintable', 'never-inherit'])
+    chain = loader.build_chain('snapshot', config.conf)
+    assert chain.names == ['never-inherit'] and chain.errors == []
+    [(name, why)] = chain.idle
+    assert name == 'broken-idle-unprintable'
+    assert '_Unprintable' in why
+    assert 'idle' in chain.describe()
+
+
+# issue 17, item 2: an apply that does not run when called ----------------
+
+@pytest.mark.parametrize('kind', ['rebuild', 'snapshot'])
+@pytest.mark.parametrize('name,why', [
+    ('broken-generator', 'a generator function'),
+    ('broken-partial-generator', 'a generator function'),
+    ('broken-callable-generator', 'a generator function'),
+    ('broken-not-callable', "is not callable"),
+])
+def test_apply_that_would_not_run_is_refused_at_load(config, kind, name,
+                                                     why):
+    config.config(group='nova_imgmeta', **{'%s_policies' % kind: [name]})
+    chain = loader.build_chain(kind, config.conf)
+    assert chain.names == []
+    [failure] = chain.errors
+    text = str(failure)
+    assert failure.policy == name
+    assert 'nova_imgmeta_broken.deferred.' in text
+    assert why in text, text
+
+
+ASYNC = [
+    ('broken-async', 'a coroutine function (async def)'),
+    ('broken-async-generator', 'an asynchronous generator function'),
+    ('broken-async-callable', 'a coroutine function (async def)'),
+]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 6),
+                    reason='async def: Python 3.5, async generators: 3.6')
+@pytest.mark.parametrize('kind', ['rebuild', 'snapshot'])
+@pytest.mark.parametrize('name,why', ASYNC)
+def test_async_apply_is_refused_at_load(config, kind, name, why):
+    """It used to load, then never run (a RuntimeWarning only)."""
+    config.config(group='nova_imgmeta',
+                  **{'%s_policies' % kind: [name, 'heal' if kind ==
+                                            'snapshot' else 'base-image-ref']})
+    chain = loader.build_chain(kind, config.conf)
+    assert len(chain.names) == 1
+    [failure] = chain.errors
+    text = str(failure)
+    assert failure.policy == name
+    assert 'nova_imgmeta_broken.asyncs.' in text
+    assert why in text, text
+    assert 'would never run' in text
+
+
+@pytest.mark.skipif(sys.version_info >= (3,), reason='Python 2.7 only')
+@pytest.mark.parametrize('name', [name for name, _why in ASYNC])
+def test_async_apply_does_not_even_load_on_python_2(config, name):
+    config.config(group='nova_imgmeta', snapshot_policies=[name])
+    chain = loader.build_chain('snapshot', config.conf)
+    [failure] = chain.errors
+    assert 'SyntaxError' in str(failure)

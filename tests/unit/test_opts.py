@@ -29,7 +29,7 @@ from nova_imgmeta.policies import truncated
 
 def test_list_opts_returns_the_original_objects():
     [(group, options)] = opts.list_opts()
-    assert group is opts.GROUP
+    assert group is opts.group()
     assert group.name == 'nova_imgmeta'
     assert options is opts.all_opts()
     assert opts.snapshot_on_error in options

@@ -39,18 +39,12 @@ from nova_imgmeta.patching import series as series_module
 from nova_imgmeta.patching.series import PatchFile
 from nova_imgmeta.patching import tree as tree_module
 
-try:
-    from shutil import which
-except ImportError:  # Python 2.7
-    from distutils.spawn import find_executable as which
-
 if sys.version_info[0] >= 3:
     _Buffer = io.StringIO
 else:  # print() of a native str into io.StringIO fails on Python 2.7
     from StringIO import StringIO as _Buffer
 
-needs_patch = pytest.mark.skipif(which('patch') is None,
-                                 reason='the patch program is not installed')
+needs_patch = pytest.mark.requires_tool('patch')
 
 API_OLD = ''.join('line %d of api.py\n' % i for i in range(1, 31))
 API_1 = API_OLD.replace('line 10 of api.py\n',
@@ -273,7 +267,7 @@ def test_version_from_egg_info(tmpdir):
     assert (tree.version, tree.origin) == ('17.0.5', 'nova.egg-info/PKG-INFO')
 
 
-@pytest.mark.skipif(which('git') is None, reason='git is not installed')
+@pytest.mark.requires_tool('git')
 def test_version_from_distribution_metadata(tmpdir):
     # What installers leave beside the nova package: a distutils egg-info
     # file (distribution packages), or a wheel's dist-info directory.
@@ -308,7 +302,7 @@ def test_conflicting_versions_refused(tmpdir):
     assert '17.0.12' in str(exc.value) and '17.0.13' in str(exc.value)
 
 
-@pytest.mark.skipif(which('git') is None, reason='git is not installed')
+@pytest.mark.requires_tool('git')
 def test_no_version_from_git_or_environment(tmpdir, monkeypatch):
     # Only packaging metadata counts: a git tag or $PBR_VERSION says
     # nothing reliable about the files in the tree.
@@ -323,12 +317,18 @@ def test_no_version_from_git_or_environment(tmpdir, monkeypatch):
     assert _tree(root).version is None
 
 
+@needs_patch
 def test_unknown_version_without_metadata(tmpdir, patches_dir):
+    # Every series is tried (test_patching_choice.py); testseries has no
+    # reference scopes in the shipped table, so none fits here.
     root = _make_tree(str(tmpdir), pkg_info=False)
     tree = _tree(root)
     assert tree.version is None
     with pytest.raises(patching.UnknownVersion) as exc:
         patching.resolve(tree, None, patches_dir)
+    assert 'has no version' in str(exc.value)
+    assert 'no reference scopes are recorded for series testseries' in \
+        str(exc.value)
     assert '--series' in str(exc.value)
     # --series still works
     assert patching.resolve(tree, 'testseries', patches_dir).name == \
@@ -588,7 +588,25 @@ def test_shipped_map_covers_pike_and_queens():
     assert patching.select_series('16.1.8') == 'pike'
     assert patching.select_series('17.0.0') == 'queens'
     assert patching.select_series('17.0.13') == 'queens'
-    for version in ('15.1.5', '16.1.9', '17.0.14', '23.0.0'):
+    # the first release of the line after the newest MAP serves
+    newest = max(rule[1][0] for rule in patching.load_map())
+    for version in ('15.1.5', '16.1.9', '17.0.14', '%d.0.0' % (newest + 1)):
+        with pytest.raises(patching.UnknownVersion):
+            patching.select_series(version)
+
+
+def test_shipped_map_covers_wallaby_to_2026_2():
+    expected = [('23.0.0', 'wallaby'), ('23.2.2', 'wallaby'),
+                ('24.0.0', 'xena'), ('24.2.1', 'xena'),
+                ('25.0.0', 'xena'), ('25.3.0', 'xena'),
+                ('26.0.0', 'zed'), ('27.5.1', 'zed'), ('28.3.1', 'zed'),
+                ('29.4.0', 'zed'), ('30.0.0', 'zed'), ('30.3.0', 'zed'),
+                ('31.0.0', '2025.1'), ('32.2.1', '2025.1'),
+                ('33.0.0', '2025.1'), ('33.0.2', '2025.1'),
+                ('34.0.0', '2025.1')]
+    for version, series in expected:
+        assert patching.select_series(version) == series, version
+    for version in ('23.2.3', '25.3.1', '30.3.1', '33.0.3', '34.0.1'):
         with pytest.raises(patching.UnknownVersion):
             patching.select_series(version)
 

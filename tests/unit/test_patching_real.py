@@ -23,19 +23,16 @@ need. Every test works on its own copy. The robustness tests use Queens
 
 from __future__ import unicode_literals
 
-import argparse
 import errno
 import io
 import os
 import py_compile
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 from . import realtree
-from nova_imgmeta.cli import patch as patch_cli
 from nova_imgmeta import patching
 from nova_imgmeta.patching import journal
 
@@ -44,59 +41,19 @@ try:
 except ImportError:  # Python 2.7
     from distutils.spawn import find_executable as which
 
-if sys.version_info[0] >= 3:
-    _Buffer = io.StringIO
-else:  # print() of a native str into io.StringIO fails on Python 2.7
-    from StringIO import StringIO as _Buffer
+pytestmark = pytest.mark.requires_tool('patch')
 
-pytestmark = pytest.mark.skipif(which('patch') is None,
-                                reason='the patch program is not installed')
-
-QUEENS = '17.0.13'
+QUEENS = realtree.QUEENS
 API = 'nova/compute/api.py'
 TESTPY = 'nova/test.py'
 HOOKS = 'nova/compute/image_metadata_hooks.py'
 HOOKS_TEST = 'nova/tests/unit/compute/test_image_metadata_hooks.py'
 REGRESSION = 'nova/tests/functional/regressions/test_bug_1893618.py'
 
-
-def _all_touched(version):
-    series = patching.load_series(patching.select_series(version))
-    return series.touched_files()
-
-
-@pytest.fixture(scope='session')
-def templates(tmpdir_factory):
-    """{version: pristine partial tree}, unpacked once per session."""
-    base = str(tmpdir_factory.mktemp('nova-sdists'))
-    found = {}
-    for _series, version in realtree.newest_per_series():
-        found[version] = realtree.extract(
-            version, os.path.join(base, 'nova-%s' % version),
-            _all_touched(version))
-    return found
-
-
-@pytest.fixture
-def make_tree(templates, tmpdir):
-    def make(version=QUEENS):
-        return realtree.copy_tree(
-            templates[version], os.path.join(str(tmpdir), 'nova-' + version))
-    return make
-
-
-@pytest.fixture
-def tree_root(make_tree):
-    return make_tree()
-
-
-def _cli(*argv):
-    parser = argparse.ArgumentParser(prog='nova-imgmeta')
-    patch_cli.register(parser.add_subparsers(dest='command'))
-    args = parser.parse_args(['patch'] + list(argv))
-    out, err = _Buffer(), _Buffer()
-    code = args.func(args, out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
+templates = realtree.templates
+make_tree = realtree.make_tree
+tree_root = realtree.tree_root
+_cli = realtree.cli
 
 
 def _gnu_patched(template, target):
@@ -105,7 +62,10 @@ def _gnu_patched(template, target):
     version = patching.tree_from_path(target).version
     series = patching.load_series(patching.select_series(version))
     for path in series.patches:
-        subprocess.check_call(['patch', '-s', '-p1', '-F0', '-d', target,
+        # Offsets are allowed (a series serves several releases): no .orig
+        # backups of the hunks that moved.
+        subprocess.check_call(['patch', '-s', '-p1', '-F0',
+                               '--no-backup-if-mismatch', '-d', target,
                                '-i', path])
     return target
 

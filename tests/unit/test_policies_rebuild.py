@@ -138,3 +138,72 @@ def test_bug_1893618_rollback_to_own_snapshot_keeps_the_root(conf):
     make(conf=conf).apply(None, fakes.InstanceStub(), fakes.IMAGE_B,
                           snapshot, new)
     assert new['image_base_image_ref'] == fakes.ROOT
+
+
+# resize (Nova Wallaby and later) -------------------------------------------
+
+def make_resize(conf_file=None, conf=None, mode=None):
+    if mode is not None:
+        conf = conf_file('[nova_imgmeta]\nbase_image_ref_mode = %s\n' % mode)
+    return base_image_ref.KeepBaseImageRefPolicy(conf)
+
+
+def resize(policy, instance):
+    """What API.resize of the patched Wallaby+ hands over, and the result."""
+    new = {'image_base_image_ref': instance.image_ref}
+    result = policy.apply(None, instance, new)
+    return new, result
+
+
+def test_bug_1906428_resize_keeps_image_base_image_ref(conf):
+    """Wallaby on: resize and cold migration set image_ref (f02899418d)."""
+    instance = fakes.InstanceStub(
+        image_ref=fakes.IMAGE_B,
+        system_metadata={'image_base_image_ref': fakes.ROOT})
+    new, result = resize(make_resize(conf=conf), instance)
+    assert new == {'image_base_image_ref': fakes.ROOT}
+    assert result == [changes.Change('image_base_image_ref', fakes.IMAGE_B,
+                                     fakes.ROOT)]
+
+
+@pytest.mark.parametrize('current', [None, ''])
+def test_resize_without_a_value_takes_novas(conf, current):
+    system_metadata = {} if current is None else {
+        'image_base_image_ref': current}
+    instance = fakes.InstanceStub(image_ref=fakes.IMAGE_B,
+                                  system_metadata=system_metadata)
+    new, result = resize(make_resize(conf=conf), instance)
+    assert new == {'image_base_image_ref': fakes.IMAGE_B}
+    assert result == []
+
+
+def test_resize_same_value_changes_nothing(conf):
+    instance = fakes.InstanceStub(
+        image_ref=fakes.IMAGE_B,
+        system_metadata={'image_base_image_ref': fakes.IMAGE_B})
+    assert resize(make_resize(conf=conf), instance)[1] == []
+
+
+def test_resize_volume_backed_keeps_its_lineage(conf):
+    # A volume-backed server has an empty image_ref: Nova would store ''.
+    instance = fakes.InstanceStub(
+        image_ref='', system_metadata={'image_base_image_ref': fakes.ROOT})
+    new, _ = resize(make_resize(conf=conf), instance)
+    assert new == {'image_base_image_ref': fakes.ROOT}
+
+
+def test_resize_upstream_mode_is_idle(conf_file):
+    policy = make_resize(conf_file, mode='upstream')
+    assert policy.idle
+    instance = fakes.InstanceStub(
+        image_ref=fakes.IMAGE_B,
+        system_metadata={'image_base_image_ref': fakes.ROOT})
+    new, result = resize(policy, instance)
+    assert new == {'image_base_image_ref': fakes.IMAGE_B}
+    assert result == []
+
+
+def test_resize_unknown_mode_fails_with_the_option_name(conf_file):
+    with pytest.raises(exceptions.ConfigError) as info:
+        make_resize(conf_file, mode='wallaby')
+    assert info.value.option == 'base_image_ref_mode'

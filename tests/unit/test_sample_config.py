@@ -82,6 +82,6 @@ def test_sample_carries_the_current_help_texts():
     comments = _squash(' '.join(
         line.lstrip('#') for line in _section('nova_imgmeta')
         if line.startswith('#')))
-    assert _squash(opts.GROUP.help) in comments, STALE
+    assert _squash(opts.group().help) in comments, STALE
     for opt in opts.all_opts():
         assert _squash(opt.help) in comments, '%s: %s' % (opt.name, STALE)

@@ -39,8 +39,8 @@ rule it says why:
   on Python 2.7: Stein's and Train's run on 3.6.
 * uWSGI (Keystone and Placement, as devstack runs them) is not pinned by
   upper-constraints: 2.0.21 builds on every Python here.
-* MariaDB and RabbitMQ are Debian's packages (tools/cloud installs them
-  with apt-get when missing).
+* MariaDB and RabbitMQ are Debian's packages: bindep.txt's ``cloud``
+  profile (tools/cloud installs them with apt-get when missing).
 """
 
 import collections
@@ -52,43 +52,54 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, 'tools', 'nova-tier'))
 import releases  # noqa: E402
 
-__all__ = ['Components', 'COMPONENTS', 'DEBIAN_PACKAGES', 'UWSGI',
-           'components']
+__all__ = ['Components', 'COMPONENTS', 'UWSGI', 'components', 'tox_envs']
 
 #: what builds on every Python of the table (not in upper-constraints)
 UWSGI = 'uwsgi==2.0.21'
-#: Debian packages of the infrastructure services: {command: package}
-DEBIAN_PACKAGES = collections.OrderedDict([
-    ('mariadbd', 'mariadb-server'),
-    ('rabbitmq-server', 'rabbitmq-server'),
-])
 
-# series: (keystone, neutron, (glance, glance's line), (tempest, python))
+
+
+
+def _row(keystone, neutron, glance, tempest, glance_line=None,
+         tempest_python=None, ci=False):
+    return {'keystone': keystone, 'neutron': neutron, 'glance': glance,
+            'glance_line': glance_line, 'tempest': tempest,
+            'tempest_python': tempest_python, 'ci': ci}
+
+
+#: series: its services (glance_line: the line whose Python and pins
+#: Glance installs with, when not its own; tempest_python: when Tempest
+#: cannot run on the line's Python; ci: tools/run-tests runs its tier by
+#: default -- the others stay one command away)
 _TABLE = collections.OrderedDict([
-    ('pike', ('12.0.3', '11.0.8', ('15.0.2', 'pike'), ('21.0.0', None))),
-    ('queens', ('13.0.4', '12.1.1', ('15.0.2', 'pike'), ('21.0.0', None))),
-    ('rocky', ('14.2.0', '13.0.7', ('17.0.1', 'rocky'), ('23.0.0', None))),
-    ('stein', ('15.0.1', '14.4.2', ('18.0.1', 'stein'),
-               ('24.0.0', '3.6.15'))),
-    ('train', ('16.0.2', '15.3.4', ('19.0.4', 'train'),
-               ('26.1.0', '3.6.15'))),
-    ('ussuri', ('17.0.1', '16.4.2', ('20.2.0', 'ussuri'),
-                ('26.1.0', None))),
-    ('victoria', ('18.1.0', '17.4.1', ('21.1.0', 'victoria'),
-                  ('26.1.0', None))),
+    ('pike', _row('12.0.3', '11.0.8', '15.0.2', '21.0.0')),
+    ('queens', _row('13.0.4', '12.1.1', '15.0.2', '21.0.0',
+                    glance_line='pike', ci=True)),
+    ('rocky', _row('14.2.0', '13.0.7', '17.0.1', '23.0.0')),
+    ('stein', _row('15.0.1', '14.4.2', '18.0.1', '24.0.0',
+                   tempest_python='3.6.15')),
+    ('train', _row('16.0.2', '15.3.4', '19.0.4', '26.1.0',
+                   tempest_python='3.6.15')),
+    ('ussuri', _row('17.0.1', '16.4.2', '20.2.0', '26.1.0')),
+    ('victoria', _row('18.1.0', '17.4.1', '21.1.0', '26.1.0')),
 ])
 
 
 class Components(collections.namedtuple('Components', [
         'line', 'keystone', 'neutron', 'glance', 'glance_line', 'placement',
-        'tempest', 'tempest_python'])):
+        'tempest', 'tempest_python', 'ci'])):
     """The services of one series' cloud.
 
     line: the releases.Line (Nova version, Python); glance_line: the
     releases.Line whose Python and constraints Glance installs with (the
     same line but for Queens); placement: a pip requirement of
-    openstack-placement, or None when Nova serves placement itself.
+    openstack-placement, or None when Nova serves placement itself; ci:
+    whether ``tools/run-tests`` runs the tier by default.
     """
+
+    @property
+    def tox_env(self):
+        return 'cloud-' + self.series
 
     @property
     def series(self):
@@ -131,16 +142,34 @@ def components(series):
         raise SystemExit('unknown series %r: the cloud knows %s'
                          % (series, ', '.join(_TABLE)))
     line = releases.line(series)
-    keystone, neutron, (glance, glance_series), (tempest, tempest_py) = \
-        _TABLE[series]
-    return Components(line=line, keystone=keystone, neutron=neutron,
-                      glance=glance,
-                      glance_line=releases.line(glance_series),
-                      placement=_placement(line), tempest=tempest,
-                      tempest_python=tempest_py or line.python)
+    row = _TABLE[series]
+    return Components(
+        line=line, keystone=row['keystone'], neutron=row['neutron'],
+        glance=row['glance'],
+        glance_line=releases.line(row['glance_line'] or series),
+        placement=_placement(line), tempest=row['tempest'],
+        tempest_python=row['tempest_python'] or line.python, ci=row['ci'])
 
 
 #: every series, in order (the rows of releases.LINES that have a cloud)
 COMPONENTS = collections.OrderedDict(
     (series, components(series)) for series in releases.LINES
     if series in _TABLE)
+
+
+def tox_envs(ci_only=False):
+    """The tier's tox envs, oldest line first (only CI's with ci_only)."""
+    return [comps.tox_env for comps in COMPONENTS.values()
+            if comps.ci or not ci_only]
+
+
+def main(argv):
+    if argv[:1] != ['envs'] or argv[1:] not in ([], ['--ci']):
+        print('usage: components.py envs [--ci]', file=sys.stderr)
+        return 2
+    print('\n'.join(tox_envs(ci_only=argv[1:] == ['--ci'])))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

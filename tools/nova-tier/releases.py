@@ -12,17 +12,24 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The real-Nova tier's table: one entry per Nova release line.
+"""The Nova release lines: one entry per line, the one place for them.
 
-A new series is one more entry here (plus its constraints file in
-tests/nova/constraints/ and its patches with their MAP rule). The series
-applied to the tree is not named here: ``nova-imgmeta patch apply`` picks it
-from MAP for the Nova version, as it does for operators.
+A new line is one more entry here, plus its constraints file in
+tests/nova/constraints/, its series in patches-src/ with their MAP rule,
+and a release note; ``tools/regen`` derives the rest (tox.ini's env list,
+the README tables, contrib/), and ``tools/run-tests`` reads the lines CI
+runs from here. The series applied to the tree is not named here:
+``nova-imgmeta patch apply`` picks it from MAP for the Nova version, as it
+does for operators.
+
+    releases.py envs [--ci]     the tier's tox envs (CI's default set)
 """
 
 import collections
+import sys
 
-__all__ = ['Line', 'LINES', 'NOVA_TESTS', 'WITH_PLUGIN_ONLY', 'line']
+__all__ = ['Line', 'LINES', 'NOVA_TESTS', 'WITH_PLUGIN_ONLY', 'line',
+           'tox_envs']
 
 # Nova's own test modules run with the series applied, with and without
 # nova-imgmeta installed: the API code the series changes (rebuild,
@@ -56,13 +63,16 @@ WITH_PLUGIN_ONLY = {
 # test_hacking.py, which needs it.
 DROPPED_TEST_REQUIREMENTS = (
     'bandit', 'sphinx', 'sphinxcontrib-*', 'os-api-ref', 'openstackdocstheme',
-    'reno', 'whereto', 'psycopg2', 'gabbi',
+    'reno', 'whereto', 'psycopg2', 'psycopg2-binary', 'gabbi', 'mypy',
+    # the VMware driver's library, for tests the tier does not run; the
+    # suds-jurko 0.6 that Wallaby pins no longer builds (use_2to3)
+    'oslo.vmware',
 )
 
 
 class Line(collections.namedtuple('Line', [
         'series', 'nova', 'python', 'extra_packages', 'extra_tests',
-        'renamed_tests'])):
+        'renamed_tests', 'pythons', 'eol_tag', 'ci'])):
     """One Nova release line.
 
     series: name (also of tests/nova/constraints/upper-constraints-NAME.txt);
@@ -70,8 +80,17 @@ class Line(collections.namedtuple('Line', [
     version of the interpreter (2.x: a virtualenv, 3.x: ``-m venv``);
     extra_packages: installed with the requirements (same constraints);
     extra_tests: Nova test modules run on top of NOVA_TESTS;
-    renamed_tests: ``{module of NOVA_TESTS: its name in this line}``.
+    renamed_tests: ``{module of NOVA_TESTS: its name in this line}``;
+    pythons: the Python versions ("X.Y") the line's Nova runs on, so the
+    plugin too; eol_tag: the line's end-of-life git tag (None if it has
+    none), which the series also serve; ci: whether ``tools/run-tests``
+    runs the line's tier by default (``tools/run-tests all`` runs every
+    line).
     """
+
+    @property
+    def tox_env(self):
+        return 'nova-' + self.series
 
     @property
     def constraints(self):
@@ -84,29 +103,71 @@ class Line(collections.namedtuple('Line', [
                 tuple(self.extra_tests))
 
 
-def _line(series, nova, python, extra_packages=(), extra_tests=(),
-          renamed_tests=()):
+def _line(series, nova, python, pythons, extra_packages=(), extra_tests=(),
+          renamed_tests=(), eol_tag=True, ci=True):
+    if eol_tag is True:
+        eol_tag = series + '-eol'
     return Line(series, nova, python, tuple(extra_packages),
-                tuple(extra_tests), tuple(sorted(dict(renamed_tests).items())))
+                tuple(extra_tests), tuple(sorted(dict(renamed_tests).items())),
+                tuple(pythons), eol_tag, bool(ci))
 
+
+# Victoria renamed test_compute_api.
+_TEST_API = {'nova.tests.unit.compute.test_compute_api':
+             'nova.tests.unit.compute.test_api'}
 
 # From Stein on, Nova's functional harness imports the placement service,
 # which left Nova in Stein: openstack-placement, at the release of the same
 # cycle (neither test-requirements nor upper-constraints pin it).
 LINES = collections.OrderedDict((entry.series, entry) for entry in [
-    _line('pike', nova='16.1.8', python='2.7.18'),
-    _line('queens', nova='17.0.13', python='2.7.18'),
-    _line('rocky', nova='18.3.0', python='2.7.18'),
-    _line('stein', nova='19.3.2', python='2.7.18',
+    _line('pike', nova='16.1.8', python='2.7.18', pythons=['2.7']),
+    _line('queens', nova='17.0.13', python='2.7.18', pythons=['2.7']),
+    _line('rocky', nova='18.3.0', python='2.7.18', pythons=['2.7']),
+    _line('stein', nova='19.3.2', python='2.7.18', pythons=['2.7', '3.6'],
           extra_packages=['openstack-placement~=1.0']),
-    _line('train', nova='20.6.1', python='2.7.18',
+    _line('train', nova='20.6.1', python='2.7.18', pythons=['2.7', '3.6'],
           extra_packages=['openstack-placement~=2.0']),
-    _line('ussuri', nova='21.2.4', python='3.8.18',
+    _line('ussuri', nova='21.2.4', python='3.8.18', pythons=['3.6', '3.8'],
           extra_packages=['openstack-placement~=3.0']),
-    _line('victoria', nova='22.4.0', python='3.8.18',
+    _line('victoria', nova='22.4.0', python='3.8.18', pythons=['3.6', '3.8'],
           extra_packages=['openstack-placement~=4.0'],
-          renamed_tests={'nova.tests.unit.compute.test_compute_api':
-                         'nova.tests.unit.compute.test_api'}),
+          renamed_tests=_TEST_API),
+] + [
+    # Wallaby on: the tier runs the interpreter of a distribution that
+    # ships the line (CentOS Stream 9: 3.9; Ubuntu 20.04: 3.8; Ubuntu 22.04:
+    # 3.10; Debian 12: 3.11; Ubuntu 24.04: 3.12), so that the plugin is
+    # tested on each. CI
+    # runs the oldest and the newest of these lines by default.
+    _line(series, nova=nova, python=python, pythons=pythons,
+          extra_packages=['openstack-placement~=%d.0' % placement] + (
+              # Nova up to 2024.2 imports pkg_resources (nova/virt), and a
+              # Python 3.12 venv has no setuptools; distributions ship it.
+              ['setuptools<81'] if series == '2024.2' else []),
+          renamed_tests=_TEST_API, eol_tag=eol_tag,
+          ci=series in ('wallaby', '2026.1'))
+    for series, nova, python, pythons, placement, eol_tag in [
+        ('wallaby', '23.2.2', '3.9.18', ['3.6', '3.8', '3.9'], 5,
+         'wallaby-eol'),
+        # Xena and Yoga: 3.8, the newest Python their upper-constraints pin
+        # (on 3.9 numpy, networkx, kombu... are unpinned, and the newest
+        # releases need 3.11)
+        ('xena', '24.2.1', '3.8.18', ['3.6', '3.8', '3.9'], 6, 'xena-eol'),
+        ('yoga', '25.3.0', '3.8.18', ['3.8', '3.9', '3.10'], 7, 'yoga-eom'),
+        ('zed', '26.3.0', '3.10.13', ['3.8', '3.9', '3.10'], 8, 'zed-eom'),
+        ('2023.1', '27.5.1', '3.10.13', ['3.8', '3.9', '3.10'], 9,
+         '2023.1-eom'),
+        ('2023.2', '28.3.1', '3.11.7', ['3.9', '3.10', '3.11'], 10,
+         '2023.2-eol'),
+        ('2024.1', '29.4.0', '3.11.7', ['3.8', '3.9', '3.10', '3.11', '3.12'],
+         11, '2024.1-eom'),
+        ('2024.2', '30.3.0', '3.12.1', ['3.9', '3.10', '3.11', '3.12'], 12,
+         '2024.2-eol'),
+        ('2025.1', '31.3.1', '3.12.1', ['3.9', '3.10', '3.11', '3.12'], 13,
+         None),
+        ('2025.2', '32.2.1', '3.12.1', ['3.10', '3.11', '3.12'], 14, None),
+        ('2026.1', '33.0.2', '3.12.1', ['3.10', '3.11', '3.12'], 15, None),
+        ('2026.2', '34.0.0', '3.12.1', ['3.10', '3.11', '3.12'], 16, None),
+    ]
 ])
 
 
@@ -119,3 +180,21 @@ def line(series):
     except KeyError:
         raise SystemExit('unknown series %r: the real-Nova tier knows %s'
                          % (series, ', '.join(LINES)))
+
+
+def tox_envs(ci_only=False):
+    """The tier's tox envs, oldest line first (only CI's with ci_only)."""
+    return [entry.tox_env for entry in LINES.values()
+            if entry.ci or not ci_only]
+
+
+def main(argv):
+    if argv[:1] != ['envs'] or argv[1:] not in ([], ['--ci']):
+        print('usage: releases.py envs [--ci]', file=sys.stderr)
+        return 2
+    print('\n'.join(tox_envs(ci_only=argv[1:] == ['--ci'])))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -17,13 +17,11 @@ One row per entry point of the nova-imgmeta distribution
 about a built-in policy is written by hand in the documentation.
 """
 
-from docutils import nodes
 from docutils.parsers.rst import Directive
-from docutils.statemachine import ViewList
-from sphinx.util.nodes import nested_parse_with_titles
 
 from nova_imgmeta import opts
 from nova_imgmeta.policies import catalog
+import rst_lines
 
 
 class PolicyTable(Directive):
@@ -44,13 +42,7 @@ class PolicyTable(Directive):
                           '     - %s' % summary,
                           '     - %s' % options,
                           '     - %s' % ('yes' if default else 'no')])
-        content = ViewList()
-        for number, line in enumerate(lines):
-            content.append(line, 'nova-imgmeta-policies', number)
-        node = nodes.section()
-        node.document = self.state.document
-        nested_parse_with_titles(self.state, content, node)
-        return node.children
+        return rst_lines.parse(self.state, lines, 'nova-imgmeta-policies')
 
 
 def setup(app):

@@ -16,7 +16,7 @@
 # (tests/nova/integration): installed into the tier's venv by
 # tools/nova-tier/tier.py after the freeze check, and loaded by nova_imgmeta
 # through these real entry points when a test names them in
-# [nova_imgmeta] rebuild_policies / snapshot_policies.
+# [nova_imgmeta] rebuild_policies / resize_policies / snapshot_policies.
 import setuptools
 
 setuptools.setup(
@@ -28,12 +28,18 @@ setuptools.setup(
     entry_points={
         'nova_imgmeta.rebuild_policies': [
             'it-raising = nova_imgmeta_itplugins:RaisingRebuildPolicy',
+            'it-idle-raises = nova_imgmeta_itplugins:IdleRaisesPolicy',
+        ],
+        'nova_imgmeta.resize_policies': [
+            'it-raising = nova_imgmeta_itplugins:RaisingResizePolicy',
         ],
         'nova_imgmeta.snapshot_policies': [
             'it-raising = nova_imgmeta_itplugins:RaisingSnapshotPolicy',
             'it-refusing = nova_imgmeta_itplugins:RefusingSnapshotPolicy',
             'it-system-exit = nova_imgmeta_itplugins:SystemExitSnapshotPolicy',
             'it-broken-import = nova_imgmeta_itplugins.does_not_exist:Nope',
+            'it-idle-raises = nova_imgmeta_itplugins:IdleRaisesPolicy',
+            'it-generator = nova_imgmeta_itplugins:GeneratorSnapshotPolicy',
         ],
     },
 )

@@ -27,6 +27,15 @@ class RaisingRebuildPolicy(base.RebuildPolicy):
         raise RuntimeError('it-raising rebuild policy')
 
 
+class RaisingResizePolicy(base.ResizePolicy):
+    """Changes the metadata half-way, then raises (Wallaby and later)."""
+
+    def apply(self, context, instance, new_sys_metadata):
+        new_sys_metadata['image_base_image_ref'] = 'half-done'
+        new_sys_metadata['image_it_raising'] = 'half-done'
+        raise RuntimeError('it-raising resize policy')
+
+
 class RaisingSnapshotPolicy(base.SnapshotPolicy):
     """Changes the properties half-way, then raises."""
 
@@ -51,3 +60,24 @@ class SystemExitSnapshotPolicy(base.SnapshotPolicy):
     def apply(self, context, instance, image_meta, extra_properties):
         image_meta['properties']['it_system_exit'] = 'half-done'
         raise SystemExit(3)
+
+
+class IdleRaisesPolicy(base.SnapshotPolicy, base.RebuildPolicy):
+    """``idle`` reads an option its package forgot to register
+    (cfg.NoSuchOptError when the loader reads it).
+    """
+
+    @property
+    def idle(self):
+        return not self.conf.nova_imgmeta_itplugins.enabled
+
+    def apply(self, **kwargs):
+        raise AssertionError('it-idle-raises must never run')
+
+
+class GeneratorSnapshotPolicy(base.SnapshotPolicy):
+    """A generator ``apply``: calling it would only make a generator."""
+
+    def apply(self, context, instance, image_meta, extra_properties):
+        image_meta['properties']['it_generator'] = 'never'
+        yield

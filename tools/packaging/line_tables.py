@@ -1,0 +1,242 @@
+# Copyright nova-imgmeta contributors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+"""The tables and lists about release lines, from the one place for each.
+
+Sources: nova_imgmeta/patches/MAP (which releases each series serves),
+tools/nova-tier/releases.py (the lines: tier release, Python, CI) and
+patches-src/ (each series' patches and variables). Written into README.md,
+tools/nova-tier/README.md and tox.ini by tools/regen, and into
+doc/source/patches.rst at build time (doc/source/_exts/series_tables.py).
+"""
+
+import collections
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(TOP, 'tools', 'nova-tier'))
+sys.path.insert(0, TOP)
+
+from nova_imgmeta import patching  # noqa: E402
+import releases  # noqa: E402
+import series_sources  # noqa: E402
+
+__all__ = ['Row', 'line_of', 'rows', 'readme_table', 'tier_table',
+           'tox_header', 'rst_map_table', 'rst_differences_table']
+
+DASH = '\u2013'
+
+# name; ranges: [(first, last)] dotted; tags: the <line>-eol tags it
+# serves; patches: ['0001', ...]; line: the releases.Line of its (first)
+# line (or None); tier: whether a line's tier runs this series; variables:
+# those of patches-src/<name>/variables.ini; lines: the releases.Line of
+# every line whose releases it serves (from Wallaby on a series may serve
+# several lines).
+Row = collections.namedtuple(
+    'Row', ['name', 'ranges', 'tags', 'patches', 'line', 'tier',
+            'variables', 'lines'])
+
+
+def line_of(series):
+    """'rocky-pre-18.2.2' -> 'rocky' (the convention of MAP)."""
+    return series.split('-', 1)[0]
+
+
+def _dotted(version):
+    return '.'.join(str(part) for part in version)
+
+
+def _major(entry):
+    return patching.parse_version(entry.nova)[0]
+
+
+def _lines_of(name, rules):
+    """The releases.Line entries whose releases MAP gives series name.
+
+    A series serves the lines of its rules' major versions; a tag-only
+    series (train-eol) the line its name starts with.
+    """
+    majors = set(first[0] for first, _last, other in rules if other == name)
+    found = [entry for entry in releases.LINES.values()
+             if _major(entry) in majors]
+    if not found:
+        entry = releases.LINES.get(name) or releases.LINES.get(line_of(name))
+        found = [entry] if entry else []
+    return found
+
+
+def rows(patches_dir=None, sources=None):
+    """One Row per series, MAP's order, a tag-only series after its line."""
+    rules = patching.load_map(patches_dir)
+    names = []
+    for _first, _last, name in rules:
+        if name not in names:
+            names.append(name)
+    for name in series_sources.names(sources):
+        if name not in names:
+            after = [n for n, other in enumerate(names)
+                     if line_of(other) == line_of(name)]
+            names.insert(after[-1] + 1 if after else len(names), name)
+    tags = {}
+    for entry in releases.LINES.values():
+        if not entry.eol_tag:
+            continue
+        if entry.eol_tag in names:
+            tags[entry.eol_tag] = entry.eol_tag
+            continue
+        newest = max(((last, name) for _first, last, name in rules
+                      if last[0] == _major(entry)), default=None)
+        if newest:
+            tags[entry.eol_tag] = newest[1]
+    result = []
+    for name in names:
+        series = series_sources.load(name, sources, patches_dir)
+        ranges = [(_dotted(first), _dotted(last))
+                  for first, last, other in rules if other == name]
+        lines = _lines_of(name, rules)
+        tiers = [entry for entry in lines if any(
+            first <= patching.parse_version(entry.nova) <= last
+            for first, last, other in rules if other == name)]
+        result.append(Row(
+            name, ranges, sorted(tag for tag, other in tags.items()
+                                 if other == name),
+            [patch.number for patch in series.patches],
+            lines[0] if lines else None, bool(tiers), series.variables,
+            lines))
+    return result
+
+
+def _releases(row, code):
+    parts = ['%s %s %s' % (first, DASH, last) if first != last else first
+             for first, last in row.ranges]
+    parts += [code % tag for tag in row.tags]
+    if not row.ranges:
+        parts[0] += ' (a tag, no release)'
+    return ', '.join(parts)
+
+
+def _title(row):
+    if not row.ranges:
+        return ''
+    names = [entry.series for entry in row.lines] or [line_of(row.name)]
+    return ' (%s)' % ', '.join(name.capitalize() for name in names)
+
+
+def _pythons(row):
+    found = []
+    for entry in row.lines:
+        found.extend(python for python in entry.pythons
+                     if python not in found)
+    if not found:
+        return '?'
+    found.sort(key=lambda python: tuple(int(p) for p in python.split('.')))
+    return 'Python ' + ', '.join(found)
+
+
+def _tier(row, code):
+    if not row.tier:
+        return '-'
+    return ', '.join('%s (%s%s)' % (code % entry.tox_env, entry.nova,
+                                    '' if entry.ci else '; not in CI')
+                     for entry in row.lines)
+
+
+def readme_table(patches_dir=None, sources=None):
+    """README.md's "Supported releases" table (Markdown)."""
+    lines = ['| Nova | series | patches | the plugin runs on | '
+             'real-Nova tier |', '| --- | --- | --- | --- | --- |']
+    for row in rows(patches_dir, sources):
+        series = '`%s`' % row.name
+        if not row.ranges:
+            series += ' (chosen by trying)'
+        lines.append('| %s%s | %s | %s | %s | %s |' % (
+            _releases(row, '`%s`'), _title(row), series,
+            ', '.join(row.patches), _pythons(row), _tier(row, '`%s`')))
+    return '\n'.join(lines) + '\n'
+
+
+def tier_table():
+    """tools/nova-tier/README.md's table of the lines (Markdown)."""
+    lines = ['| line | `tox -e` | Nova | Python (pyenv) | extra packages | '
+             'in `tools/run-tests` by default |',
+             '| --- | --- | --- | --- | --- | --- |']
+    for entry in releases.LINES.values():
+        lines.append('| %s | `%s` | %s | %s | %s | %s |' % (
+            entry.series.capitalize(), entry.tox_env, entry.nova,
+            entry.python, ', '.join('`%s`' % p for p in entry.extra_packages)
+            or '-', 'yes' if entry.ci else 'no (`tools/run-tests all`)'))
+    return '\n'.join(lines) + '\n'
+
+
+def tox_header():
+    """The section header of the tier's envs in tox.ini."""
+    return '[testenv:nova-{%s}]\n' % ','.join(releases.LINES)
+
+
+def _list_table(header, body, widths):
+    lines = ['.. list-table::', '   :header-rows: 1',
+             '   :widths: %s' % ' '.join(str(w) for w in widths), '']
+    for cells in [header] + body:
+        lines.append('   * - %s' % cells[0])
+        lines.extend('     - %s' % cell for cell in cells[1:])
+    return lines
+
+
+def rst_map_table(patches_dir=None, sources=None):
+    """doc/source/patches.rst: release -> series (reST lines)."""
+    body = [[_releases(row, '``%s``') + _title(row), '``%s``' % row.name]
+            for row in rows(patches_dir, sources)]
+    return _list_table(['Nova releases', 'series'], body, [60, 40])
+
+
+_SNAPSHOT_BUILDER = {
+    'api': '``API._initialize_instance_snapshot_metadata``',
+    'utils': '``nova.compute.utils.initialize_instance_snapshot_metadata``',
+}
+_SNAPSHOT_CONTEXT = {'none': '``None`` (the method has none)',
+                     'request': 'the request context'}
+
+
+def rst_differences_table(patches_dir=None, sources=None):
+    """doc/source/patches.rst: where each series calls the hooks (reST)."""
+    body = []
+    for row in rows(patches_dir, sources):
+        variables = row.variables
+        snapshot = _SNAPSHOT_BUILDER[variables['snapshot_builder']]
+        if variables['cross_cell_resize'] == 'yes':
+            snapshot += ', also for cross-cell resize'
+        pythons = []
+        for entry in row.lines:
+            python = '.'.join(entry.python.split('.')[:2])
+            if python not in pythons:
+                pythons.append(python)
+        rebuild = ("after 0001's ``setdefault``" if '0001' in row.patches
+                   else "after upstream's line (below)")
+        if variables.get('reimage_boot_volume') == 'yes':
+            rebuild += '; volume-backed rebuilds with another image too'
+        resize = ('``API.resize``, where Nova sets it to ``image_ref``'
+                  if variables.get('resize_hook') == 'yes' else '-')
+        body.append([
+            '``%s``' % row.name, _releases(row, '``%s``'),
+            ', '.join(row.patches), rebuild, resize, snapshot,
+            _SNAPSHOT_CONTEXT[variables['snapshot_context']],
+            ', '.join(pythons) or '?'])
+    return _list_table(
+        ['series', 'Nova releases', 'patches',
+         'rebuild hook, in ``API.rebuild._reset_image_metadata``',
+         'resize hook (``image_base_image_ref``)',
+         'snapshot hook, at the end of', '``context`` of the snapshot hook',
+         'Python of the tests below'], body, [11, 15, 7, 13, 11, 19, 12, 8])
