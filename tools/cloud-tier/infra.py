@@ -21,6 +21,7 @@ invoking user; RabbitMQ also gets an Erlang port mapper (epmd) of its own
 on its own port, and its own Erlang cookie (HOME in the state directory).
 """
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -29,7 +30,8 @@ import time
 import components
 import proc
 
-__all__ = ['ensure_packages', 'MariaDB', 'RabbitMQ', 'wait_port']
+__all__ = ['ensure_packages', 'missing_packages', 'MariaDB', 'RabbitMQ',
+           'wait_port']
 
 MY_CNF = """# MariaDB of the nova-imgmeta loopback cloud
 [mysqld]
@@ -72,23 +74,41 @@ MYSQL_DATABASES = ('keystone', 'glance', 'neutron', 'nova_api', 'nova',
                    'nova_cell0', 'placement')
 
 
+def _system_packages():
+    """tools/system_packages.py, the reader of bindep.txt."""
+    path = os.path.join(components.REPO, 'tools', 'system_packages.py')
+    spec = importlib.util.spec_from_file_location(
+        'nova_imgmeta_system_packages', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def missing_packages():
+    """The packages of bindep.txt's ``cloud`` profile not installed here."""
+    system_packages = _system_packages()
+    return [package for package in system_packages.packages(['cloud'])
+            if system_packages.installed(package) is False]
+
+
 def ensure_packages(say):
-    """apt-get install the Debian packages whose commands are missing."""
-    missing = [package for command, package in
-               components.DEBIAN_PACKAGES.items()
-               if not shutil.which(command) and
-               not os.path.exists(os.path.join('/usr/sbin', command))]
+    """apt-get install the packages of bindep.txt's ``cloud`` profile
+    (MariaDB, RabbitMQ, what the line's sdists compile with) that are
+    missing.
+    """
+    missing = missing_packages()
     if not missing:
         return
     if os.geteuid() != 0 or not shutil.which('apt-get'):
         raise RuntimeError('%s missing: install them (apt-get install %s)'
                            % (', '.join(missing), ' '.join(missing)))
-    say('installing %s with apt-get' % ', '.join(missing))
+    say('installing %s with apt-get (bindep.txt, profile cloud)'
+        % ', '.join(missing))
     env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
     lock = ['-o', 'DPkg::Lock::Timeout=600']
     proc.run(['apt-get', 'update', '-qq'] + lock, env=env, timeout=900)
-    proc.run(['apt-get', 'install', '-y', '-qq'] + lock + missing, env=env,
-             timeout=1800)
+    proc.run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends'] +
+             lock + missing, env=env, timeout=1800)
 
 
 def wait_port(port, timeout, process_alive=None, what='service'):
