@@ -68,10 +68,12 @@ def test_every_series_has_one_row_and_every_line_its_tier():
 
 def test_readme_rows():
     table = line_tables.readme_table().splitlines()
+    pike = releases.LINES['pike']
     assert table[2] == ('| 16.0.0 \u2013 16.1.8, `pike-eol` (Pike) | `pike` '
-                        '| 0001, 0002 | Python 2.7 | `nova-pike` (16.1.8) |')
-    assert ('| `train-eol` (a tag, no release) | `train-eol` (`--series '
-            'train-eol`) | 0002 | Python 2.7, 3.6 | - |') in table
+                        '| 0001, 0002 | Python 2.7 | `nova-pike` (16.1.8%s) |'
+                        % ('' if pike.ci else '; not in CI'))
+    assert ('| `train-eol` (a tag, no release) | `train-eol` (chosen by '
+            'trying) | 0002 | Python 2.7, 3.6 | - |') in table
 
 
 def test_line_left_out_of_ci(monkeypatch):
