@@ -58,8 +58,6 @@ __all__ = ['Components', 'COMPONENTS', 'UWSGI', 'components', 'tox_envs']
 UWSGI = 'uwsgi==2.0.21'
 
 
-
-
 def _row(keystone, neutron, glance, tempest, glance_line=None,
          tempest_python=None, ci=False):
     return {'keystone': keystone, 'neutron': neutron, 'glance': glance,

@@ -28,8 +28,8 @@ does for operators.
 import collections
 import sys
 
-__all__ = ['CI_LINES', 'Line', 'LINES', 'NOVA_TESTS', 'WITH_PLUGIN_ONLY', 'line',
-           'tox_envs']
+__all__ = ['CI_LINES', 'Line', 'LINES', 'NOVA_TESTS', 'WITH_PLUGIN_ONLY',
+           'line', 'tox_envs']
 
 # Nova's own test modules run with the series applied, with and without
 # nova-imgmeta installed: the API code the series changes (rebuild,
