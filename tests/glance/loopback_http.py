@@ -50,6 +50,9 @@ class Counter(object):
         self.lock = threading.Lock()
         self.by_method = {}
         self.paths = []
+        #: requests the proxy is handling, and a condition to wait on
+        self.in_flight = 0
+        self.idle = threading.Condition()
 
     def add(self, method, path):
         with self.lock:
@@ -87,6 +90,16 @@ class ProxyHandler(BaseHTTPRequestHandler):
         pass
 
     def _forward(self):
+        with self.counter.idle:
+            self.counter.in_flight += 1
+        try:
+            self._forward_one()
+        finally:
+            with self.counter.idle:
+                self.counter.in_flight -= 1
+                self.counter.idle.notify_all()
+
+    def _forward_one(self):
         method = self.command
         length = int(self.headers.get('Content-Length') or 0)
         body = self.rfile.read(length) if length else None
@@ -192,4 +205,18 @@ def start_proxy(target_url, faults=None):
                    faults=faults)
     server.counter = counter
     server.faults = faults
+    stop = server.shutdown
+
+    def shutdown(timeout=60):
+        """Stop serving, then wait for the requests under way: one that
+        a killed client left in the proxy still reaches the server (as a
+        request in flight does in a real cloud), and it must land before
+        the test goes on rather than after an undo.
+        """
+        stop()
+        deadline = time.time() + timeout
+        with counter.idle:
+            while counter.in_flight and time.time() < deadline:
+                counter.idle.wait(deadline - time.time())
+    server.shutdown = shutdown
     return server
