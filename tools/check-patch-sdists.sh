@@ -40,21 +40,20 @@ for tool in git patch; do
 done
 
 # pip download prepares each sdist's metadata (setup.py egg_info, with
-# pbr): a small venv in the cache holds pbr, setuptools and wheel, so that
-# pip needs no isolated build environment per download.
+# pbr) in the venv CACHE/.pip-venv (tools/packaging/nova_sdists.py makes
+# it, with a setuptools new enough for every Nova sdist), so that pip
+# needs no isolated build environment per download.
 mkdir -p "$cache"
-pipvenv=$cache/.pip-venv
-if ! "$pipvenv/bin/python" -c 'import pbr, setuptools, wheel' 2>/dev/null; then
-    rm -rf "$pipvenv"
-    "$python" -m venv "$pipvenv"
-    "$pipvenv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        pbr setuptools wheel 2>&1 | grep -v 'is ignored' >&2 || true
-fi
+pipvenv_python=$("$python" -c '
+import os, sys
+sys.path.insert(0, os.path.join(sys.argv[1], "tools", "packaging"))
+import nova_sdists
+print(nova_sdists.download_python(sys.argv[2]))' "$here" "$cache")
 
 markdown=()
 [ -n "${CHECK_PATCH_MARKDOWN:-}" ] && markdown=(--markdown)
 versions=()
 [ $# -gt 0 ] && versions=(--versions "$@")
 exec "$python" "$here/tools/check-patch-tags.py" --pypi "$cache" \
-    --pip "$pipvenv/bin/python" --jobs "${NOVA_SDIST_JOBS:-4}" \
+    --pip "$pipvenv_python" --jobs "${NOVA_SDIST_JOBS:-4}" \
     "${versions[@]}" "${markdown[@]}"

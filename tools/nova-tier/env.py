@@ -272,8 +272,11 @@ class Env(object):
         self.run([sys.executable, '-m', 'venv', self.bootstrap],
                  log_name='bootstrap-venv')
         self.run([os.path.join(self.bootstrap, 'bin', 'python'), '-m', 'pip',
-                  'install', '--disable-pip-version-check',
-                  'virtualenv<20.22', 'wheel', '-r',
+                  'install', '--disable-pip-version-check', '--upgrade',
+                  # pip download prepares sdists' metadata with this
+                  # setuptools (no build isolation): Nova 34.0.0's PEP 639
+                  # license needs 77 or newer
+                  'setuptools>=77', 'virtualenv<20.22', 'wheel', '-r',
                   os.path.join(REPO, 'requirements.txt')],
                  log_name='bootstrap-pip',
                  feed=PipProgress(self.series, 'bootstrap').feed)
