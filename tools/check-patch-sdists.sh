@@ -39,21 +39,12 @@ for tool in git patch; do
         echo "check-patch-sdists: '$tool' is not installed" >&2; exit 2; }
 done
 
-# pip download prepares each sdist's metadata (setup.py egg_info, with
-# pbr) in the venv CACHE/.pip-venv (tools/packaging/nova_sdists.py makes
-# it, with a setuptools new enough for every Nova sdist), so that pip
-# needs no isolated build environment per download.
 mkdir -p "$cache"
-pipvenv_python=$("$python" -c '
-import os, sys
-sys.path.insert(0, os.path.join(sys.argv[1], "tools", "packaging"))
-import nova_sdists
-print(nova_sdists.download_python(sys.argv[2]))' "$here" "$cache")
 
 markdown=()
 [ -n "${CHECK_PATCH_MARKDOWN:-}" ] && markdown=(--markdown)
 versions=()
 [ $# -gt 0 ] && versions=(--versions "$@")
 exec "$python" "$here/tools/check-patch-tags.py" --pypi "$cache" \
-    --pip "$pipvenv_python" --jobs "${NOVA_SDIST_JOBS:-4}" \
+    --pip "$python" --jobs "${NOVA_SDIST_JOBS:-4}" \
     "${versions[@]}" "${markdown[@]}"

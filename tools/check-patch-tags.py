@@ -65,6 +65,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(HERE, 'nova-tier'))
 
 from nova_imgmeta import patching  # noqa: E402
+import pypi_sdist  # noqa: E402
 import releases  # noqa: E402
 
 #: The tags that end a line's maintenance: end of maintenance (from 2023 on
@@ -171,23 +172,14 @@ def download_sdists(pip_python, versions, cache, jobs=4):
         path = os.path.join(cache, 'nova-%s.tar.gz' % version)
         if os.path.isfile(path):
             return path
-        work = tempfile.mkdtemp(prefix='.download-', dir=cache)
         try:
-            ok, out = _run([pip_python, '-m', 'pip', 'download', '--quiet',
-                            '--disable-pip-version-check', '--no-deps',
-                            '--no-binary', ':all:', '--no-build-isolation',
-                            '--dest', work, 'nova==%s' % version], cwd=work)
-            got = os.path.join(work, os.path.basename(path))
-            if not ok and 'No matching distribution found' in out:
-                print('nova==%s: PyPI serves no sdist of it (a wheel only)'
-                      % version, file=sys.stderr)
-                return None
-            if not ok or not os.path.isfile(got):
-                raise SystemExit('cannot download nova==%s:\n%s'
-                                 % (version, out))
-            os.rename(got, path)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+            pypi_sdist.download('nova', version, cache)
+        except pypi_sdist.NoSdist:
+            print('nova==%s: PyPI serves no sdist of it (a wheel only)'
+                  % version, file=sys.stderr)
+            return None
+        except pypi_sdist.SdistDownloadError as exc:
+            raise SystemExit('cannot download nova==%s: %s' % (version, exc))
         print('downloaded nova==%s' % version, file=sys.stderr)
         return path
 
@@ -298,7 +290,7 @@ def main(argv=None):
                         help='check every nova sdist PyPI serves for the '
                              'lines MAP serves, cached in CACHE_DIR')
     parser.add_argument('--pip', metavar='PYTHON', default=sys.executable,
-                        help='the Python whose pip lists and downloads '
+                        help='the Python whose pip lists the releases '
                              '(--pypi; default: this one)')
     parser.add_argument('--jobs', type=int, default=4,
                         help='parallel downloads (--pypi)')

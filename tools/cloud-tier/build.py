@@ -45,6 +45,7 @@ import components
 
 sys.path.insert(0, os.path.join(components.REPO, 'tools', 'nova-tier'))
 import env as tier_env  # noqa: E402
+import pypi_sdist  # noqa: E402
 
 __all__ = ['Build', 'BuildError']
 
@@ -268,13 +269,8 @@ class Build(object):
                  % self.comps.glance)
         work = os.path.join(self.root, 'glance-sdist')
         shutil.rmtree(work, ignore_errors=True)
-        self.run([self.nova.bootstrap + '/bin/python', '-m', 'pip',
-                  'download', '--disable-pip-version-check', '--no-deps',
-                  '--no-binary', ':all:', '--no-build-isolation', '-d', work,
-                  'glance==' + self.comps.glance], log_name='glance-sdist')
-        [sdist] = [name for name in os.listdir(work)
-                   if name.endswith('.tar.gz')]
-        with tarfile.open(os.path.join(work, sdist)) as tar:
+        sdist = pypi_sdist.download('glance', self.comps.glance, work)
+        with tarfile.open(sdist) as tar:
             member = [m for m in tar.getmembers()
                       if m.name.endswith('/etc/glance-api-paste.ini')][0]
             data = tar.extractfile(member).read().decode()

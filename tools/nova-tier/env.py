@@ -41,6 +41,7 @@ import tarfile
 import textwrap
 import time
 
+import pypi_sdist
 import releases
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -272,11 +273,8 @@ class Env(object):
         self.run([sys.executable, '-m', 'venv', self.bootstrap],
                  log_name='bootstrap-venv')
         self.run([os.path.join(self.bootstrap, 'bin', 'python'), '-m', 'pip',
-                  'install', '--disable-pip-version-check', '--upgrade',
-                  # pip download prepares sdists' metadata with this
-                  # setuptools (no build isolation): Nova 34.0.0's PEP 639
-                  # license needs 77 or newer
-                  'setuptools>=77', 'virtualenv<20.22', 'wheel', '-r',
+                  'install', '--disable-pip-version-check',
+                  'virtualenv<20.22', 'wheel', '-r',
                   os.path.join(REPO, 'requirements.txt')],
                  log_name='bootstrap-pip',
                  feed=PipProgress(self.series, 'bootstrap').feed)
@@ -288,17 +286,11 @@ class Env(object):
         self.log('downloading the nova %s sdist' % self.version)
         if not os.path.isdir(self.sdists):
             os.makedirs(self.sdists)
-        work = os.path.join(self.sdists, '.download-%d' % os.getpid())
         try:
-            self.run([os.path.join(self.bootstrap, 'bin', 'python'), '-m',
-                      'pip', 'download', '--disable-pip-version-check',
-                      '--no-deps', '--no-binary', ':all:',
-                      '--no-build-isolation', '-d', work,
-                      'nova==%s' % self.version], log_name='sdist-download')
-            os.rename(os.path.join(work, os.path.basename(self.sdist)),
-                      self.sdist)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+            pypi_sdist.download('nova', self.version, self.sdists)
+        except pypi_sdist.SdistDownloadError as exc:
+            raise TierError('cannot download the nova %s sdist: %s'
+                            % (self.version, exc))
 
     def _unpack(self, tree):
         parent = os.path.dirname(tree)

@@ -23,16 +23,16 @@ downloaded again.
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'nova-tier'))
 
 from nova_imgmeta import patching  # noqa: E402
+import pypi_sdist  # noqa: E402
 
 __all__ = ['SdistError', 'default_cache', 'pypi_versions', 'newest_by_series',
            'fetch', 'extract']
@@ -47,9 +47,8 @@ def default_cache():
         os.path.expanduser('~'), '.cache', 'nova-imgmeta', 'sdists')
 
 
-def _pip(args, python=None):
-    cmd = [python or sys.executable, '-m', 'pip',
-           '--disable-pip-version-check',
+def _pip(args):
+    cmd = [sys.executable, '-m', 'pip', '--disable-pip-version-check',
            '--no-color'] + args
     proc = subprocess.run(cmd, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, universal_newlines=True)
@@ -93,38 +92,6 @@ def newest_by_series(versions, patches_dir=None):
     return newest
 
 
-#: pip download prepares an sdist's metadata with the downloading Python's
-#: own setuptools (no isolated build environment per sdist): Nova 34.0.0's
-#: pyproject.toml (a PEP 639 license string) needs setuptools 77, newer
-#: than what a fresh venv or tox env is seeded with.
-DOWNLOAD_TOOLS = ('pbr', 'setuptools>=77', 'wheel')
-
-
-def download_python(cache):
-    """The Python of CACHE/.pip-venv, the venv that downloads the sdists
-    (made, or brought up to DOWNLOAD_TOOLS, when needed).
-    """
-    venv = os.path.join(cache, '.pip-venv')
-    python = os.path.join(venv, 'bin', 'python')
-    probe = ('import pbr, wheel, setuptools, sys; sys.exit('
-             'int(setuptools.__version__.split(".")[0]) < 77)')
-    if os.path.isfile(python) and subprocess.call(
-            [python, '-c', probe], stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL) == 0:
-        return python
-    if not os.path.isdir(venv):
-        subprocess.check_call([sys.executable, '-m', 'venv', venv])
-    proc = subprocess.run(
-        [python, '-m', 'pip', 'install', '--quiet', '--upgrade',
-         '--disable-pip-version-check'] + list(DOWNLOAD_TOOLS),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        universal_newlines=True)
-    if proc.returncode != 0:
-        raise SdistError('cannot install %s into %s:\n%s' % (
-            ' '.join(DOWNLOAD_TOOLS), venv, proc.stdout))
-    return python
-
-
 def fetch(version, cache=None):
     """Path of nova-VERSION.tar.gz in the cache, downloaded if missing."""
     cache = cache or default_cache()
@@ -135,22 +102,11 @@ def fetch(version, cache=None):
         os.makedirs(cache)
     print('downloading nova==%s from PyPI into %s' % (version, cache),
           flush=True)
-    tmp = tempfile.mkdtemp(prefix='.download-', dir=cache)
     try:
-        # --no-build-isolation: pip prepares the sdist's metadata with the
-        # pbr already installed here instead of building an environment.
-        code, out, err = _pip(['download', '--quiet', '--no-deps',
-                               '--no-binary', ':all:', '--no-build-isolation',
-                               '--dest', tmp, 'nova==%s' % version],
-                              python=download_python(cache))
-        got = os.path.join(tmp, 'nova-%s.tar.gz' % version)
-        if code != 0 or not os.path.isfile(got):
-            raise SdistError('cannot download nova==%s from PyPI:\n%s%s'
-                             % (version, out, err))
-        os.rename(got, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+        return pypi_sdist.download('nova', version, cache)
+    except pypi_sdist.SdistDownloadError as exc:
+        raise SdistError('cannot download nova==%s from PyPI: %s'
+                         % (version, exc))
 
 
 def extract(sdist, dest):
