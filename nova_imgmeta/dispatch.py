@@ -239,7 +239,7 @@ def _reject(message, policy=None):
 
 def _closed_because():
     """``(closed?, why)`` for the messages of a refusal."""
-    mode, why = registry.snapshot_on_error()
+    mode, why = registry.snapshot_failure_mode()
     if why is not None:
         return True, u'handled as snapshot_on_error = closed: %s' % why
     return mode == 'closed', u'snapshot_on_error = closed'

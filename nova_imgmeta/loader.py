@@ -34,9 +34,9 @@ from stevedore import named
 
 from nova_imgmeta import compat
 from nova_imgmeta import exceptions
-from nova_imgmeta import opts
 from nova_imgmeta.policies import base
-from nova_imgmeta.policies import catalog
+from nova_imgmeta.policies import builtin
+from nova_imgmeta import settings
 from nova_imgmeta import signature
 
 __all__ = ['Bound', 'IN_ORDER', 'PolicyChain', 'build_chain']
@@ -243,7 +243,7 @@ def _installed(namespace):
 
 def _trusted_classes():
     try:
-        return catalog.builtin_classes()
+        return builtin.builtin_classes()
     except Exception:   # not installed: no policy is trusted
         return frozenset()
 
@@ -262,7 +262,7 @@ def build_chain(kind, conf, manager=None):
     spec = base.KINDS[kind]
     errors = []
     try:
-        names = list(opts.get_option(conf, spec.option) or [])
+        names = list(settings.get_option(conf, spec.option) or [])
     except exceptions.ConfigError as exc:
         errors.append(exceptions.PolicyLoadError('*', spec.option,
                                                  exc.reason))

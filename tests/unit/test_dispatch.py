@@ -302,8 +302,8 @@ def test_rebuild_policy_that_raises_is_undone_and_the_chain_goes_on(
 
 
 def _builtin(kind, name):
-    from nova_imgmeta.policies import catalog
-    [cls] = [policy.cls for policy in catalog.builtin_policies()
+    from nova_imgmeta.policies import builtin
+    [cls] = [policy.cls for policy in builtin.builtin_policies()
              if policy.kind == kind and policy.name == name]
     return cls
 
@@ -438,10 +438,10 @@ def test_a_builtin_policy_that_fails_has_changed_nothing(
 
 
 def loader_builtins():
-    from nova_imgmeta.policies import catalog
-    return [(builtin.name, builtin.cls)
-            for builtin in catalog.builtin_policies()
-            if builtin.kind == 'snapshot']
+    from nova_imgmeta.policies import builtin
+    return [(policy.name, policy.cls)
+            for policy in builtin.builtin_policies()
+            if policy.kind == 'snapshot']
 
 
 def test_a_failing_builtin_policy_leaves_the_others_applied(config):
@@ -813,12 +813,12 @@ def test_snapshot_empty_metadata_and_odd_values(config):
 def test_registry_reset_forgets_chains_and_mode(config):
     config.config(group='nova_imgmeta', snapshot_on_error='closed')
     registry.reset(conf=config.conf)
-    assert registry.snapshot_on_error() == ('closed', None)
+    assert registry.snapshot_failure_mode() == ('closed', None)
     first = registry.get_chain('snapshot')
     assert registry.get_chain('snapshot') is first
     config.config(group='nova_imgmeta', snapshot_on_error='open')
     registry.reset(conf=config.conf)
-    assert registry.snapshot_on_error() == ('open', None)
+    assert registry.snapshot_failure_mode() == ('open', None)
     assert registry.get_chain('snapshot') is not first
 
 

@@ -12,10 +12,11 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The journal file of ``nova-imgmeta patch``: written atomically, read warily.
+"""The journal of a patch transaction: written atomically, read warily.
 
 The journal (``.nova-imgmeta-patch.journal`` in the tree's root) names the
-files a run changes before it changes any, so that the next run can roll
+files a run of ``nova-imgmeta patch`` changes before it changes any
+(:mod:`nova_imgmeta.patching.transaction`), so that the next run can roll
 an interrupted one back. Rolling back renames and removes files: a journal
 is only acted on when it is exactly what a run writes (a JSON object with a
 12-digit hexadecimal token, the directories created and the changes, every
