@@ -12,34 +12,56 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Benchmark of ``nova-imgmeta audit`` and ``backfill`` (not a test).
+"""Benchmark of ``nova-imgmeta audit`` and ``backfill --apply`` on a real
+Glance (not a test; doc/source/benchmarks.rst, "Operator CLI").
 
-Starts a real Glance API server on loopback (tests/glance/glance_server.py,
-the Glance tier's venv), seeds N images straight into its SQLite database
-(30 % base images, 70 % snapshots, 5 % of the snapshots without
-base_image_ref, their servers split between live and deleted ones in the
-Nova stand-in of tests/glance/fake_nova.py), then measures, in the same
-run and against the same servers:
+For each size N a real Glance API server (tests/glance/glance_server.py,
+the Glance tier's venv: Glance 33.0.0, gunicorn with one worker, SQLite)
+is seeded with N images straight into its database: 30 % base images,
+70 % snapshots, one snapshot in 20 (``--part audit``) or in
+``--fix-every`` (``--part backfill``) without base_image_ref, their
+servers (one in forty deleted) in the Nova stand-in of
+tests/glance/fake_nova.py.
 
-* audit: the CLI vs the naive approach (list, then one GET per image);
-* backfill (dry run, then --apply): the CLI vs the naive approach (list,
-  one GET per image, one Nova GET per snapshot to fix; the writes are the
-  same one PATCH per change for both and are counted apart).
+* **audit vs the floor**: the floor is the whole catalogue listed page by
+  page (the two listings that hold every image on this Glance: every
+  visibility, and the hidden images) with the same kind of keystoneauth
+  session the command builds (``nova_imgmeta.cloud.auth.connect``), each
+  page's JSON decoded, and nothing else. Floor and audit run in turns
+  (interleaved, so that other load on the machine falls on both), each in
+  a child process whose modules are imported before the clock starts; the
+  whole process time is shown apart. The audit writes its default output
+  (problems, trees, summary) to /dev/null, noting when its first line
+  came. Memory: tracemalloc peak (in a run of its own: tracemalloc slows
+  Python down) and peak RSS (VmHWM).
+* **backfill --apply, before and now** (``--part backfill``): the same
+  catalogue, the same snapshots to fix, with this tree's code and with the
+  code of ``--baseline-ref`` (the tree before the parallel writes: one
+  GET and one PATCH per change, one after the other), in turns; the
+  base_image_ref values written are removed from the database between
+  runs. ``--workers-sweep 1,2,4,16`` times other ``--workers`` counts (each
+  round in another order). ``--rtt MS`` puts a proxy in front of Glance
+  that delays every request by MS milliseconds: a Glance farther away
+  than loopback (a load balancer, TLS, token validation, a database on
+  another node, the operator's own network).
 
-Requests are counted by a loopback proxy in front of Glance and by the Nova
-stand-in. Each CLI run is a child process reporting its wall time, its
-tracemalloc peak and its peak RSS, so memory is the command's own.
+Requests are counted inside each child (keystoneauth's Session.request).
 
-    .venv-glance/bin/python benchmarks/bench_lineage_ops.py \
-        [--sizes 1000,10000] [--bases-elsewhere] [--nova-max-limit 100]
+    .venv-glance/bin/python benchmarks/bench_lineage_ops.py --part audit \
+        [--sizes 1000,10000,100000] [--rounds 5] [--baseline-audit]
+    .venv-glance/bin/python benchmarks/bench_lineage_ops.py --part backfill \
+        [--backfill-size 10000 --fix-every 2] [--rtt 25] \
+        [--workers-sweep 1,2,4,16]
 """
 
 from __future__ import print_function
 
 import argparse
 import json
-import math
 import os
+import shutil
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,252 +70,560 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, 'tests', 'glance'))
-sys.path.insert(0, REPO)
+
+#: the tree before issue 20's work (sequential writes, a GET per change)
+BASELINE_REF = 'bdd461a'
+#: Glance 33's listings that together hold every image (as the CLI lists
+#: them on this Glance: API v2.7 and visibility=all)
+FLOOR_SCOPES = ('visibility=all', 'visibility=all&os_hidden=true')
 
 
-def child(argv):
-    """Run one CLI command in this process; print its measurements."""
-    from nova_imgmeta.cli import main as cli_main
+# -- children ------------------------------------------------------------
+
+def peak_rss_kb():
+    """This process's peak RSS in KiB: VmHWM, whose count starts at exec
+    (getrusage's ru_maxrss would include the parent's size at fork).
+    """
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1])
+    except (IOError, OSError, ValueError):
+        pass
     import resource
-    import tracemalloc
-    tracemalloc.start()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _count_requests():
+    """Count keystoneauth's requests by method (in this process)."""
+    from keystoneauth1 import session
+    counts = {}
+    real = session.Session.request
+
+    def request(self, url, method, *args, **kwargs):
+        counts[method] = counts.get(method, 0) + 1
+        return real(self, url, method, *args, **kwargs)
+    session.Session.request = request
+    return counts
+
+
+def _preimport():
+    """Import what the command imports, before the clock starts."""
+    import keystoneauth1.adapter  # noqa: F401
+    import keystoneauth1.loading  # noqa: F401
+    import keystoneauth1.session  # noqa: F401
+    for name in ('glanceclient', 'glanceclient.v2.client',
+                 'novaclient.client', 'nova_imgmeta.cloud.http',
+                 'nova_imgmeta.cloud.glance', 'nova_imgmeta.cloud.compute',
+                 'nova_imgmeta.cli.audit', 'nova_imgmeta.cli.backfill'):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+
+
+class _FirstWrite(object):
+    """A /dev/null stream that notes when it was first written to."""
+
+    def __init__(self, start):
+        self.start = start
+        self.first = None
+        self.handle = open(os.devnull, 'w')
+
+    def write(self, text):
+        if self.first is None and text.strip():
+            self.first = time.time() - self.start
+        self.handle.write(text)
+
+    def flush(self):
+        pass
+
+
+def child_floor(argv):
+    from nova_imgmeta.cli import main as cli_main
+    from nova_imgmeta.cloud import auth
+    _preimport()
+    counts = _count_requests()
+    args = cli_main.build_parser().parse_args(['audit'] + argv)
     start = time.time()
-    devnull = open(os.devnull, 'w')
-    real_stdout = sys.stdout
-    sys.stdout = devnull
+    connection = auth.connect(args)
+    images = 0
+    for scope in FLOOR_SCOPES:
+        url = '%s/v2/images?limit=1000&%s' % (connection.image_endpoint,
+                                              scope)
+        while url:
+            body = connection.session.get(url).json()
+            images += len(body['images'])
+            url = body.get('next') and connection.image_endpoint + \
+                body['next']
+    wall = time.time() - start
+    return {'wall': wall, 'requests': counts, 'images': images,
+            'maxrss_kb': peak_rss_kb()}
+
+
+def child_patch_floor(argv):
+    """The writes' floor: one PATCH per image of the JSON list in ``--ids
+    FILE``, from ``--threads`` threads sharing one session, with nothing
+    else: no listing, no reading again, no journal.
+    """
+    from nova_imgmeta.cli import main as cli_main
+    from nova_imgmeta.cloud import auth
+    import threading
+    _preimport()
+    threads = int(argv[argv.index('--threads') + 1])
+    with open(argv[argv.index('--ids') + 1]) as handle:
+        ids = json.load(handle)
+    rest = [a for i, a in enumerate(argv)
+            if a not in ('--threads', '--ids') and
+            argv[i - 1] not in ('--threads', '--ids')]
+    counts = _count_requests()
+    args = cli_main.build_parser().parse_args(['audit'] + rest)
+    start = time.time()
+    connection = auth.connect(args)
+    connection.size_pools(threads)
+    todo = iter(ids)
+    lock = threading.Lock()
+    headers = {'Content-Type': 'application/openstack-images-v2.1-json-patch'}
+
+    def work():
+        while True:
+            with lock:
+                image_id = next(todo, None)
+            if image_id is None:
+                return
+            data = json.dumps([{'op': 'add', 'path': '/base_image_ref',
+                                'value': 'floor'}])
+            connection.session.patch(
+                '%s/v2/images/%s' % (connection.image_endpoint, image_id),
+                headers=headers, data=data).json()
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    wall = time.time() - start
+    return {'wall': wall, 'write': wall, 'requests': counts,
+            'maxrss_kb': peak_rss_kb()}
+
+
+def child_cli(argv, trace=False):
+    from nova_imgmeta.cli import main as cli_main
+    import tracemalloc
+    _preimport()
+    counts = _count_requests()
+    phases = {}
+    try:
+        from nova_imgmeta.catalogue import writer
+        real_apply = writer.apply_changes
+
+        def apply_changes(*args, **kwargs):
+            began = time.time()
+            try:
+                return real_apply(*args, **kwargs)
+            finally:
+                phases['write'] = time.time() - began
+        writer.apply_changes = apply_changes
+    except ImportError:
+        pass
+    if trace:
+        tracemalloc.start()
+    start = time.time()
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = out = _FirstWrite(start)
+    sys.stderr = err = _FirstWrite(start)
     try:
         code = cli_main.main(argv)
     finally:
-        sys.stdout = real_stdout
+        sys.stdout, sys.stderr = stdout, stderr
     wall = time.time() - start
-    _current, peak = tracemalloc.get_traced_memory()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({'code': code, 'wall': wall, 'peak_bytes': peak,
-                      'maxrss_kb': rss}))
+    result = {'code': code, 'wall': wall, 'requests': counts,
+              'first_stdout': out.first, 'first_stderr': err.first,
+              'maxrss_kb': peak_rss_kb()}
+    result.update(phases)
+    if trace:
+        result['peak_bytes'] = tracemalloc.get_traced_memory()[1]
+    return result
 
 
-def run_child(argv):
+def run_child(mode, argv, tree=REPO, trace=False):
+    """Run one measured child in ``tree``'s code; its result dict, with
+    the process's whole wall time (interpreter start and imports).
+    """
     env = dict((k, v) for k, v in os.environ.items()
                if not k.startswith('OS_'))
-    env['PYTHONPATH'] = REPO
-    out = subprocess.check_output(
-        [sys.executable, os.path.abspath(__file__), '--child', '--'] + argv,
-        env=env, stderr=subprocess.DEVNULL)
-    return json.loads(out.decode('utf-8').strip().splitlines()[-1])
+    env['PYTHONPATH'] = tree
+    command = [sys.executable, os.path.abspath(__file__), '--child', mode]
+    if trace:
+        command.append('--trace')
+    start = time.time()
+    process = subprocess.run(command + ['--'] + argv, env=env, cwd=tree,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process_wall = time.time() - start
+    if process.returncode != 0:
+        raise RuntimeError('child %s failed: %s' % (
+            mode, process.stderr.decode('utf-8', 'replace')[-2000:]))
+    result = json.loads(process.stdout.decode('utf-8').splitlines()[-1])
+    result['process_wall'] = process_wall
+    return result
 
 
-def seed(server, nova, owner, n, bases_elsewhere=False):
-    """N images; with ``bases_elsewhere`` the base images are public
-    images of another project (the usual cloud), so that ``--owner``
-    lists only the snapshots and the bases are looked up.
+# -- the catalogue ---------------------------------------------------------
+
+def seed(server, nova, n, owner='bench', every=20):
+    """N images in one project, one snapshot in ``every`` without
+    base_image_ref; returns (seconds, ids of those snapshots).
     """
     import glance_server as gs
     images, bases = [], []
-    n_base = int(n * 0.3)
+    n_base = max(1, int(n * 0.3))
     for number in range(n_base):
         image_id = gs.new_id()
         bases.append(image_id)
-        base = {'id': image_id, 'name': 'base-%d' % number, 'owner': owner}
-        if bases_elsewhere:
-            base.update(owner=owner + '-admin', visibility='public')
-        images.append(base)
+        images.append({'id': image_id, 'name': 'base-%d' % number,
+                       'owner': owner})
     missing = []
     for number in range(n - n_base):
         uuid = gs.new_id()
+        image_id = gs.new_id()
         base = bases[number % n_base]
         props = {'image_type': 'snapshot', 'instance_uuid': uuid}
-        if number % 20 == 0:
-            missing.append(uuid)
+        if number % every == 0:
+            missing.append(image_id)
         else:
             props['base_image_ref'] = base
         nova.state.add(uuid, base, project=owner, deleted=number % 40 == 0,
                        updated='2099-01-01T00:00:00Z')
-        images.append({'id': gs.new_id(), 'name': 'snap-%d' % number,
+        images.append({'id': image_id, 'name': 'snap-%d' % number,
                        'owner': owner, 'properties': props})
     start = time.time()
     gs.bulk_insert(server.db_path, images)
     return time.time() - start, missing
 
 
-class Naive(object):
-    """The naive tool: list, then a GET per image and a Nova GET per
-    snapshot to fix, with one keystoneauth session (keep-alive).
-
-    Its request counts are exact; with ``sample`` < N only that many
-    per-image GETs are made and their wall time is scaled to N (said so in
-    the report).
-    """
-
-    def __init__(self, glance_url, nova_url, headers, sample):
-        from keystoneauth1 import session
-        self.session = session.Session(additional_headers=headers)
-        self.glance_url = glance_url
-        self.nova_url = nova_url
-        self.sample = sample
-        self.requests = 0
-
-    def get(self, url):
-        self.requests += 1
-        return self.session.get(url, raise_exc=False).json()
-
-    def audit(self, owner):
-        start = time.time()
-        url = self.glance_url + '/v2/images?limit=1000&owner=' + owner
-        ids = []
-        while url:
-            body = self.get(url)
-            ids.extend(image['id'] for image in body['images'])
-            url = body.get('next') and self.glance_url + body['next']
-        list_wall = time.time() - start
-        pages = self.requests
-        sample = ids[:self.sample]
-        start = time.time()
-        for image_id in sample:
-            self.get(self.glance_url + '/v2/images/' + image_id)
-        per_get = (time.time() - start) / max(1, len(sample))
-        return {'glance': pages + len(ids), 'sampled_gets': len(sample),
-                'wall': list_wall + per_get * len(ids),
-                'extrapolated': len(sample) < len(ids)}
-
-    def nova_lookups(self, uuids):
-        start = time.time()
-        for uuid in uuids:
-            self.get(self.nova_url + '/servers/' + uuid)
-        return time.time() - start
-
-
-def measure(args):
-    from fake_nova import start_fake_nova
-    import glance_server as gs
-    from loopback_http import start_proxy
-    workdir = tempfile.mkdtemp(prefix='bench-lineage-')
-    server = gs.GlanceServer(workdir).start()
-    nova = start_fake_nova()
-    nova.state.max_limit = args.nova_max_limit
-    proxy = start_proxy(server.url)
-    headers = gs.headers()
-    results = []
+def unfix(db_path, ids):
+    """Remove the base_image_ref values a backfill wrote (between runs)."""
+    db = sqlite3.connect(db_path, timeout=60)
     try:
-        for n in args.sizes:
-            owner = 'bench-%d' % n
-            seconds, missing = seed(server, nova, owner, n,
-                                    args.bases_elsewhere)
-            auth = (['--os-auth-type', 'none',
-                     '--os-image-endpoint-override', proxy.url,
-                     '--os-compute-endpoint-override', nova.compute_url] +
-                    gs.cli_headers())
-            row = {'n': n, 'seed_seconds': round(seconds, 2),
-                   'snapshots_missing': len(missing)}
-
-            def counted(func):
-                proxy.counter.reset()
-                nova.state.counter.reset()
-                value = func()
-                return (value, dict(proxy.counter.by_method),
-                        nova.state.counter.total)
-
-            audit, glance_req, _ = counted(lambda: run_child(
-                ['audit', '--owner', owner, '--quiet', '--format', 'json'] +
-                auth))
-            row['audit'] = dict(audit, glance=sum(glance_req.values()))
-            dry, glance_req, nova_req = counted(lambda: run_child(
-                ['backfill', '--owner', owner, '--quiet', '--format',
-                 'json'] + auth))
-            row['backfill_dry'] = dict(dry, glance=sum(glance_req.values()),
-                                       nova=nova_req)
-            naive = Naive(proxy.url, nova.compute_url, headers,
-                          args.naive_sample)
-            row['naive_audit'] = naive.audit(owner)
-            nova.state.counter.reset()
-            wall = naive.nova_lookups(missing)
-            row['naive_backfill'] = {
-                'glance': row['naive_audit']['glance'],
-                'nova': nova.state.counter.total,
-                'wall': row['naive_audit']['wall'] + wall}
-            if not args.no_apply:
-                journal = os.path.join(workdir, 'journal-%d.jsonl' % n)
-                applied, glance_req, nova_req = counted(lambda: run_child(
-                    ['backfill', '--owner', owner, '--quiet', '--apply',
-                     '--journal', journal] + auth))
-                row['backfill_apply'] = dict(applied, glance=glance_req,
-                                             nova=nova_req)
-            row['page_bound'] = int(math.ceil(n / 1000.0)) + 1
-            results.append(row)
-            print(json.dumps(row, sort_keys=True), file=sys.stderr)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            db.execute('DELETE FROM image_properties WHERE name = '
+                       "'base_image_ref' AND image_id IN (%s)"
+                       % ','.join('?' * len(chunk)), chunk)
+        db.commit()
     finally:
-        proxy.shutdown()
-        nova.shutdown()
-        server.stop()
-    return results
+        db.close()
 
 
-def report(results):
-    lines = ['| N | command | Glance requests | Nova requests | wall (s) '
-             '| tracemalloc peak | peak RSS |',
-             '| --- | --- | --- | --- | --- | --- | --- |']
-    for row in results:
-        n = row['n']
-        a, d = row['audit'], row['backfill_dry']
-        na, nb = row['naive_audit'], row['naive_backfill']
-        lines.append('| %d | audit | %d | 0 | %.2f | %.1f MiB | %.0f MiB |'
-                     % (n, a['glance'], a['wall'], a['peak_bytes'] / 2.0**20,
-                        a['maxrss_kb'] / 1024.0))
-        lines.append('| %d | naive audit (list + GET each) | %d | 0 | %.2f%s '
-                     '| | |' % (n, na['glance'], na['wall'],
-                                ' (a)' if na['extrapolated'] else ''))
-        lines.append('| %d | backfill (dry run, %d to fix) | %d | %d | %.2f '
-                     '| %.1f MiB | %.0f MiB |' % (
-                         n, row['snapshots_missing'], d['glance'], d['nova'],
-                         d['wall'], d['peak_bytes'] / 2.0**20,
-                         d['maxrss_kb'] / 1024.0))
-        lines.append('| %d | naive backfill look-ups | %d | %d | %.2f%s | | |'
-                     % (n, nb['glance'], nb['nova'], nb['wall'],
-                        ' (a)' if na['extrapolated'] else ''))
-        if 'backfill_apply' in row:
-            p = row['backfill_apply']
-            lines.append('| %d | backfill --apply | %s | %d | %.2f | %.1f MiB '
-                         '| %.0f MiB |' % (
-                             n, ' + '.join('%d %s' % (v, k) for k, v in
-                                           sorted(p['glance'].items())),
-                             p['nova'], p['wall'], p['peak_bytes'] / 2.0**20,
-                             p['maxrss_kb'] / 1024.0))
-        ratio_a = na['glance'] / float(a['glance'])
-        ratio_b = (nb['glance'] + nb['nova']) / float(d['glance'] + d['nova'])
-        lines.append('| %d | ratio naive / CLI | audit %.0fx | backfill '
-                     'look-ups %.0fx | | | |' % (n, ratio_a, ratio_b))
-    lines.append('')
-    lines.append('(a) per-image GET time measured on the first %d images '
-                 'and scaled to N; the request counts are exact.'
-                 % results[0]['naive_audit']['sampled_gets'])
-    return '\n'.join(lines)
+def baseline_tree(ref, workdir):
+    """The nova_imgmeta package of ``ref``, extracted into workdir."""
+    target = os.path.join(workdir, 'baseline-' + ref)
+    if not os.path.isdir(target):
+        os.makedirs(target)
+        archive = subprocess.check_output(
+            ['git', '-C', REPO, 'archive', ref, 'nova_imgmeta'])
+        subprocess.run(['tar', '-x', '-C', target], input=archive,
+                       check=True)
+    return target
+
+
+class Servers(object):
+    """Glance (and a proxy in front when --rtt) and the Nova stand-in."""
+
+    def __init__(self, workdir, rtt_ms=0.0, glance_workers=1):
+        from fake_nova import start_fake_nova
+        import glance_server as gs
+        from loopback_http import start_proxy
+        self.glance = gs.GlanceServer(workdir,
+                                      workers=glance_workers).start()
+        self.nova = start_fake_nova()
+        self.proxy = None
+        self.url = self.glance.url
+        if rtt_ms:
+            delay = rtt_ms / 1000.0
+            self.proxy = start_proxy(self.glance.url, {'delay': dict(
+                (m, delay) for m in ('GET', 'PATCH'))})
+            self.url = self.proxy.url
+        self.auth = (['--os-auth-type', 'none',
+                      '--os-image-endpoint-override', self.url,
+                      '--os-compute-endpoint-override',
+                      self.nova.compute_url] + gs.cli_headers())
+
+    def stop(self):
+        if self.proxy is not None:
+            self.proxy.shutdown()
+        self.nova.shutdown()
+        self.glance.stop()
+
+
+# -- the measurements ------------------------------------------------------
+
+def _median(values):
+    return statistics.median(values) if values else None
+
+
+def measure_audit(args, n, workdir):
+    servers = Servers(os.path.join(workdir, 'glance-%d' % n))
+    try:
+        seconds, missing = seed(servers.glance, servers.nova, n)
+        audit_argv = ['audit'] + servers.auth
+        row = {'n': n, 'seed_seconds': round(seconds, 2),
+               'missing': len(missing), 'floor': [], 'audit': []}
+        for number in range(args.rounds):
+            order = ('floor', 'audit') if number % 2 == 0 else (
+                'audit', 'floor')
+            for which in order:
+                if which == 'floor':
+                    row['floor'].append(run_child('floor', servers.auth))
+                else:
+                    row['audit'].append(run_child('cli', audit_argv))
+                print(json.dumps({'n': n, which: row[which][-1]}),
+                      file=sys.stderr)
+        row['audit_traced'] = run_child('cli', audit_argv, trace=True)
+        if args.baseline_audit:
+            tree = baseline_tree(args.baseline_ref, workdir)
+            row['baseline_audit'] = run_child('cli', audit_argv, tree)
+            row['baseline_audit_traced'] = run_child('cli', audit_argv,
+                                                     tree, trace=True)
+        return row
+    finally:
+        servers.stop()
+
+
+def measure_backfill(args, workdir):
+    n = args.backfill_size
+    servers = Servers(os.path.join(workdir, 'glance-backfill-%d' % n),
+                      args.rtt, args.glance_workers)
+    tree = baseline_tree(args.baseline_ref, workdir)
+    try:
+        seconds, missing = seed(servers.glance, servers.nova, n,
+                                every=args.fix_every)
+        ids_file = os.path.join(workdir, 'fix-ids.json')
+        with open(ids_file, 'w') as handle:
+            json.dump(missing, handle)
+        row = {'n': n, 'fixes': len(missing), 'rtt_ms': args.rtt,
+               'glance_workers': args.glance_workers,
+               'today': [], 'now': [], 'sweep': {}, 'patch_floor': {}}
+
+        def backfill(code_tree, extra=()):
+            journal = os.path.join(workdir, 'journal-%f.jsonl' % time.time())
+            result = run_child('cli', ['backfill', '--apply', '--quiet',
+                                       '--journal', journal] +
+                               list(extra) + servers.auth, code_tree)
+            assert result['code'] == 0, result
+            unfix(servers.glance.db_path, missing)
+            return result
+
+        def patch_floor(threads):
+            result = run_child('patch-floor', ['--threads', str(threads),
+                                               '--ids', ids_file] +
+                               servers.auth)
+            unfix(servers.glance.db_path, missing)
+            return result
+
+        # before, now and the PATCH floors in turns, each round in
+        # another order: load that comes and goes falls on every one
+        kinds = ['today', 'now'] + ['floor-%d' % t
+                                    for t in args.patch_floors]
+        for number in range(args.backfill_rounds):
+            shift = number % len(kinds)
+            for which in kinds[shift:] + kinds[:shift]:
+                if which.startswith('floor-'):
+                    threads = which.split('-')[1]
+                    runs = row['patch_floor'].setdefault(threads, [])
+                    runs.append(patch_floor(int(threads)))
+                else:
+                    runs = row[which]
+                    runs.append(backfill(tree if which == 'today'
+                                         else REPO))
+                print(json.dumps({'backfill': which, 'result': runs[-1]}),
+                      file=sys.stderr)
+        sweep = list(args.workers_sweep)
+        for number in range(args.backfill_rounds if sweep else 0):
+            shift = number % len(sweep)
+            for workers in sweep[shift:] + sweep[:shift]:
+                row['sweep'].setdefault(str(workers), []).append(backfill(
+                    REPO, ['--workers', str(workers)]))
+                print(json.dumps({'workers': workers, 'result':
+                                  row['sweep'][str(workers)][-1]}),
+                      file=sys.stderr)
+        return row
+    finally:
+        servers.stop()
+
+
+# -- the report -------------------------------------------------------------
+
+def _requests(counts):
+    return ' + '.join('%d %s' % (v, k) for k, v in sorted(counts.items()))
+
+
+def _mib(kb):
+    return '%.0f MiB' % (kb / 1024.0)
+
+
+def _rst(header, rows):
+    """An RST simple table."""
+    widths = [max(len(str(r[i])) for r in [header] + rows)
+              for i in range(len(header))]
+    rule = ' '.join('=' * w for w in widths)
+    lines = [rule, ' '.join(str(h).ljust(w) for h, w in zip(header, widths)),
+             rule]
+    for row in rows:
+        lines.append(' '.join(str(c).ljust(w) for c, w in zip(row, widths)))
+    lines.append(rule)
+    return '\n'.join(line.rstrip() for line in lines)
+
+
+def report_audit(rows):
+    """One line per size: audit, with the floor beside each figure."""
+    header = ('N', 'requests (floor)', 'wall s (floor)', 'audit / floor',
+              'range', 'command s (floor)', 'first line s',
+              'tracemalloc peak', 'peak RSS (floor)', 'before: wall s, peak')
+    table = []
+    for row in rows:
+        floor = _median([r['wall'] for r in row['floor']])
+        audit = _median([r['wall'] for r in row['audit']])
+        ratios = sorted(a['wall'] / f['wall']
+                        for a, f in zip(row['audit'], row['floor']))
+        before = '-'
+        if 'baseline_audit' in row:
+            before = '%.2f, %.1f MiB' % (
+                row['baseline_audit']['wall'],
+                row['baseline_audit_traced']['peak_bytes'] / 2.0 ** 20)
+        table.append((
+            '{:,}'.format(row['n']),
+            '%s (%s)' % (_requests(row['audit'][0]['requests']),
+                         _requests(row['floor'][0]['requests'])),
+            '%.2f (%.2f)' % (audit, floor),
+            '%.2f' % _median(ratios),
+            '%.2f-%.2f' % (ratios[0], ratios[-1]),
+            '%.2f (%.2f)' % (
+                _median([r['process_wall'] for r in row['audit']]),
+                _median([r['process_wall'] for r in row['floor']])),
+            '%.2f' % _median([r['first_stdout'] for r in row['audit']]),
+            '%.1f MiB' % (row['audit_traced']['peak_bytes'] / 2.0 ** 20),
+            '%s (%s)' % (_mib(max(r['maxrss_kb'] for r in row['audit'])),
+                         _mib(max(r['maxrss_kb'] for r in row['floor']))),
+            before))
+    return _rst(header, table)
+
+
+def report_backfill(row):
+    """The code before and this tree's, the same catalogue, in turns,
+    with the PATCH floors beside them.
+    """
+    header = ('code', 'workers', 'requests', 'wall s (runs)',
+              'median s', 'write phase s', 'before / this', 'peak RSS')
+    table = []
+    today = _median([r['wall'] for r in row['today']])
+
+    def line(which, workers, runs):
+        runs = runs if isinstance(runs, list) else [runs]
+        median = _median([r['wall'] for r in runs])
+        table.append((which, workers, _requests(runs[0]['requests']),
+                      ', '.join('%.1f' % r['wall'] for r in runs),
+                      '%.1f' % median,
+                      '%.1f' % _median([r['write'] for r in runs]),
+                      '%.2f' % (today / median) if today else '',
+                      _mib(max(r['maxrss_kb'] for r in runs))))
+    if row['today']:
+        line('before', '1', row['today'])
+    if row['now']:
+        line('this', 'default', row['now'])
+    for workers, runs in sorted(row['sweep'].items(),
+                                key=lambda item: int(item[0])):
+        line('this', str(workers), runs)
+    for threads, runs in sorted(row.get('patch_floor', {}).items(),
+                                key=lambda item: int(item[0])):
+        line('PATCH floor', threads, runs)
+    return ('backfill --apply: %d images, %d to fix, Glance with %d '
+            'worker(s), %s ms added to each Glance request\n' % (
+                row['n'], row['fixes'], row.get('glance_workers', 1),
+                row['rtt_ms']) + _rst(header, table))
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('--sizes', default='1000,10000')
-    parser.add_argument('--no-apply', action='store_true')
-    parser.add_argument('--naive-sample', type=int, default=1000,
-                        help='per-image GETs the naive run really makes '
-                             '(its wall time is scaled to N)')
-    parser.add_argument('--bases-elsewhere', action='store_true',
-                        help='base images public in another project: '
-                             '--owner lists the snapshots only and the '
-                             'bases are looked up')
-    parser.add_argument('--nova-max-limit', type=int, default=1000,
-                        help="the Nova stand-in's [api] max_limit")
-    parser.add_argument('--json', metavar='FILE')
-    parser.add_argument('--child', action='store_true')
+    parser.add_argument('--sizes', default='1000,10000,100000')
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='floor/audit pairs per size')
+    parser.add_argument('--part', choices=('audit', 'backfill', 'all'),
+                        default='all')
+    parser.add_argument('--baseline-ref', default=BASELINE_REF)
+    parser.add_argument('--baseline-audit', action='store_true',
+                        help="also time the baseline's audit")
+    parser.add_argument('--backfill-size', type=int, default=10000,
+                        help='catalogue of the backfill runs')
+    parser.add_argument('--fix-every', type=int, default=2,
+                        help='one snapshot in so many to fix in the '
+                             'backfill runs (2: 3,500 of the 7,000 '
+                             'snapshots of 10,000 images; 20: 3,500 of '
+                             '100,000)')
+    parser.add_argument('--backfill-rounds', type=int, default=2)
+    parser.add_argument('--workers-sweep', default='',
+                        help='e.g. 1,2,4,8,16')
+    parser.add_argument('--rtt', type=float, default=0.0,
+                        help='ms added to every Glance request (backfill)')
+    parser.add_argument('--glance-workers', type=int, default=1,
+                        help="Glance's gunicorn workers (backfill)")
+    parser.add_argument('--patch-floors', default='1,8',
+                        help='threads of the PATCH floors (backfill; '
+                             'empty: none)')
+    parser.add_argument('--json', metavar='FILE',
+                        help='write the measurements to FILE')
+    parser.add_argument('--report', metavar='FILE',
+                        help='only print the tables of a --json FILE')
+    parser.add_argument('--child', choices=('floor', 'cli', 'patch-floor'))
+    parser.add_argument('--trace', action='store_true')
     parser.add_argument('rest', nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.child:
         rest = args.rest[1:] if args.rest[:1] == ['--'] else args.rest
-        return child(rest)
-    args.sizes = [int(s) for s in args.sizes.split(',')]
-    results = measure(args)
-    if args.json:
-        with open(args.json, 'w') as handle:
-            json.dump(results, handle, indent=1, sort_keys=True)
-    print(report(results))
+        if args.child == 'floor':
+            result = child_floor(rest)
+        elif args.child == 'patch-floor':
+            result = child_patch_floor(rest)
+        else:
+            result = child_cli(rest, args.trace)
+        print(json.dumps(result))
+        return
+    if args.report:
+        with open(args.report) as handle:
+            results = json.load(handle)
+        _print(results)
+        return
+    args.sizes = [int(s) for s in args.sizes.split(',') if s]
+    args.workers_sweep = [int(s) for s in args.workers_sweep.split(',')
+                          if s]
+    args.patch_floors = [int(s) for s in args.patch_floors.split(',') if s]
+    workdir = tempfile.mkdtemp(prefix='bench-lineage-')
+    results = {'audit': [], 'backfill': None,
+               'started': time.strftime('%Y-%m-%d %H:%M:%S'),
+               'load_before': os.getloadavg()}
+    try:
+        if args.part in ('audit', 'all'):
+            for n in args.sizes:
+                results['audit'].append(measure_audit(args, n, workdir))
+        if args.part in ('backfill', 'all'):
+            results['backfill'] = measure_backfill(args, workdir)
+    finally:
+        results['load_after'] = os.getloadavg()
+        if args.json:
+            with open(args.json, 'w') as handle:
+                json.dump(results, handle, indent=1, sort_keys=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+    _print(results)
+
+
+def _print(results):
+    print('load average before %s, after %s' % (
+        ' '.join('%.1f' % x for x in results['load_before']),
+        ' '.join('%.1f' % x for x in results['load_after'])))
+    if results['audit']:
+        print(report_audit(results['audit']))
+    if results['backfill']:
+        print(report_backfill(results['backfill']))
 
 
 if __name__ == '__main__':

@@ -29,6 +29,9 @@ The last three are problems. Results live in the index's SQLite file.
 
 import json
 
+from nova_imgmeta.catalogue.index import Row
+from nova_imgmeta.catalogue.index import SNAPSHOT_TYPES
+
 OK = 'ok'
 INDIRECT = 'indirect'
 MISSING = 'missing'
@@ -60,6 +63,13 @@ def walk(index, row):
 
 
 class Audit(object):
+    """The verdict of every snapshot, in the index's SQLite file.
+
+    Most snapshots name their root directly (``ok``) or name nothing
+    (``missing``): those are classified by two SQL statements; only the
+    others (chains, dangling links, loops) are walked one by one, so that
+    100,000 images cost a few seconds here, not minutes.
+    """
 
     def __init__(self, index):
         self.index = index
@@ -71,8 +81,28 @@ class Audit(object):
                         'ON results (parent)')
 
     def run(self):
+        self.index.flush()
+        db = self.db
+        db.execute('DELETE FROM results')
+        # path NULL: [id] for missing, [id, root] for ok (see findings)
+        db.execute(
+            "INSERT INTO results SELECT id, ?, id, NULL, NULL FROM images "
+            "WHERE listed = 1 AND image_type IN (?, ?) "
+            "AND (base IS NULL OR base = '')", (MISSING,) + SNAPSHOT_TYPES)
+        db.execute(
+            "INSERT INTO results SELECT s.id, ?, s.base, s.base, NULL "
+            "FROM images s JOIN images b ON b.id = s.base "
+            "WHERE s.listed = 1 AND s.image_type IN (?, ?) "
+            "AND s.base != '' AND s.base != s.id "
+            "AND (b.base IS NULL OR b.base = '')", (OK,) + SNAPSHOT_TYPES)
+        cur = db.cursor()
+        cur.execute(
+            'SELECT * FROM images WHERE listed = 1 AND image_type IN (?, ?) '
+            'AND id NOT IN (SELECT id FROM results) ORDER BY id',
+            SNAPSHOT_TYPES)
         batch = []
-        for row in self.index.snapshots():
+        for values in cur:
+            row = Row(values)
             kind, root, path = walk(self.index, row)
             batch.append((row.id, kind, root, row.base or None,
                           json.dumps(path)))
@@ -80,6 +110,11 @@ class Audit(object):
                 self._store(batch)
                 batch = []
         self._store(batch)
+        db.execute('DROP TABLE IF EXISTS parents')
+        db.execute('CREATE TABLE parents (id TEXT PRIMARY KEY)')
+        db.execute('INSERT OR IGNORE INTO parents SELECT parent FROM '
+                   'results WHERE parent IS NOT NULL AND kind NOT IN '
+                   '(?, ?)', (LOOP, MISSING))
         return self
 
     def _store(self, batch):
@@ -114,64 +149,126 @@ class Audit(object):
             tuple(kinds))
         for (image_id, kind, root, parent, path, name, image_type,
              instance_uuid, created_at, base) in cur:
+            if path is not None:
+                path = json.loads(path)
+            elif kind == MISSING:
+                path = [image_id]
+            else:
+                path = [image_id, root]
             yield {'id': image_id, 'kind': kind, 'root': root,
-                   'base_image_ref': base, 'path': json.loads(path),
+                   'base_image_ref': base, 'path': path,
                    'name': name, 'image_type': image_type,
                    'instance_uuid': instance_uuid,
                    'created_at': created_at}
 
     def roots(self):
-        """Ids of the tree roots: resolved roots, missing-base snapshots
-        and the deleted images that dangling links name.
+        """The tree roots (node dicts without children): resolved roots,
+        missing-base snapshots and the deleted images that dangling links
+        name, by name.
         """
         cur = self.db.cursor()
         cur.execute(
-            'SELECT DISTINCT r.root, i.name FROM results r '
-            'LEFT JOIN images i ON i.id = r.root '
-            'WHERE r.kind != ? AND r.root IS NOT NULL '
+            'SELECT r.root, i.id, i.name, i.image_type, i.status, i.base, '
+            '(SELECT kind FROM results k WHERE k.id = r.root), '
+            'EXISTS (SELECT 1 FROM parents p WHERE p.id = r.root) '
+            'FROM (SELECT DISTINCT root FROM results WHERE kind != ? AND '
+            'root IS NOT NULL) r LEFT JOIN images i ON i.id = r.root '
             'ORDER BY i.name IS NULL, i.name, r.root', (LOOP,))
-        for root, _name in cur:
-            yield root
+        for values in cur:
+            yield _node(values[0], values[1:])
 
-    def children(self, parent_id):
+    def _children(self, parent_id):
         cur = self.db.execute(
-            'SELECT r.id FROM results r JOIN images i ON i.id = r.id '
+            'SELECT r.id, i.id, i.name, i.image_type, i.status, i.base, '
+            'r.kind, EXISTS (SELECT 1 FROM parents p WHERE p.id = r.id) '
+            'FROM results r JOIN images i ON i.id = r.id '
             'WHERE r.parent = ? AND r.kind NOT IN (?, ?) '
             'ORDER BY i.created_at, i.name, r.id',
             (parent_id, LOOP, MISSING))
-        return [image_id for (image_id,) in cur.fetchall()]
+        return [_node(values[0], values[1:]) for values in cur.fetchall()]
 
-    def kind_of(self, image_id):
-        found = self.db.execute('SELECT kind FROM results WHERE id = ?',
-                                (image_id,)).fetchone()
-        return found[0] if found else None
+    def children(self, parent_id):
+        return [node['id'] for node in self._children(parent_id)]
 
-    def node(self, image_id):
-        """One tree node (a dict) without children."""
-        row = self.index.get(image_id)
-        kind = self.kind_of(image_id)
-        if row is None:
-            return {'id': image_id, 'exists': False, 'name': None,
-                    'image_type': None, 'problem': 'deleted'}
-        return {'id': image_id, 'exists': True, 'name': row.name,
-                'image_type': row.image_type, 'status': row.status,
-                'base_image_ref': row.base,
-                'problem': kind if kind in PROBLEM_KINDS else None}
+    def walk_tree(self, top):
+        """The tree under ``top`` (a node of :meth:`roots`), depth first:
+        ``(depth, last sibling, node)`` for each node as it opens, and
+        ``(depth, None, None)`` as it closes. Memory: the children of the
+        nodes on the way down, never the whole tree.
+        """
+        yield 0, True, top
+        stack = [[self._children(top['id']) if top['_parent'] else [], 0]]
+        while stack:
+            kids, number = stack[-1]
+            if number >= len(kids):
+                stack.pop()
+                yield len(stack), None, None
+                continue
+            stack[-1][1] = number + 1
+            node = kids[number]
+            depth = len(stack)
+            yield depth, number == len(kids) - 1, node
+            if node['_parent'] and depth < MAX_DEPTH:
+                stack.append([self._children(node['id']), 0])
+            else:
+                yield depth, None, None
 
     def tree(self, root_id):
         """The lineage tree under root_id as nested dicts."""
-        top = self.node(root_id)
-        stack = [(top, root_id, 0)]
-        while stack:
-            node, image_id, depth = stack.pop()
-            node['children'] = []
-            if depth >= MAX_DEPTH:
+        top = None
+        for node in self.roots():
+            if node['id'] == root_id:
+                top = node
+                break
+        if top is None:
+            top = _node(root_id, (None,) * 7)
+        made = []
+        for depth, _last, node in self.walk_tree(top):
+            if node is None:
                 continue
-            for child_id in self.children(image_id):
-                child = self.node(child_id)
-                node['children'].append(child)
-                stack.append((child, child_id, depth + 1))
-        return top
+            node = public(node)
+            node['children'] = []
+            del made[depth:]
+            if made:
+                made[-1]['children'].append(node)
+            made.append(node)
+        return made[0]
+
+
+def _node(image_id, values):
+    """A tree node (a dict) from (images.id, name, image_type, status,
+    base, kind, has children); images.id None: a deleted image.
+    """
+    found, name, image_type, status, base, kind, parent = values
+    if found is None:
+        return {'id': image_id, 'exists': False, 'name': None,
+                'image_type': None, 'problem': 'deleted',
+                '_parent': bool(parent)}
+    return {'id': image_id, 'exists': True, 'name': name,
+            'image_type': image_type, 'status': status,
+            'base_image_ref': base,
+            'problem': kind if kind in PROBLEM_KINDS else None,
+            '_parent': bool(parent)}
+
+
+def public(node):
+    """The node without its private keys."""
+    return dict((k, v) for k, v in node.items() if not k.startswith('_'))
+
+
+def render_lines(events, write):
+    """Write :meth:`Audit.walk_tree` events as indented text lines."""
+    prefixes = []
+    for depth, last, node in events:
+        if node is None:
+            continue
+        del prefixes[max(depth - 1, 0):]
+        if depth == 0:
+            write(_label(node))
+            continue
+        write(''.join(prefixes) + ('`-- ' if last else '|-- ') +
+              _label(node))
+        prefixes.append('    ' if last else '|   ')
 
 
 def render_tree(tree, write):

@@ -38,6 +38,7 @@ _COLUMNS = ('id', 'name', 'status', 'image_type', 'base', 'instance_uuid',
             'created_at', 'owner', 'source', 'listed')
 #: rounds of look-ups for chains that leave the listing
 MAX_ROUNDS = 64
+_STRINGS = (type(u''), str)
 
 
 class Row(object):
@@ -103,17 +104,22 @@ class ImageIndex(object):
 
     def _source(self, image):
         for key in self.source_properties:
-            if image.get(key):
-                return image[key]
+            value = image.get(key)
+            if value and isinstance(value, _STRINGS):
+                return value
         return None
 
     def flush(self):
         if self._pending:
             # a listed row wins over a looked-up one, never the reverse
-            self.db.executemany(
-                'INSERT OR REPLACE INTO images SELECT ?,?,?,?,?,?,?,?,?,'
-                'MAX(?, COALESCE((SELECT listed FROM images WHERE id = ?), '
-                '0))', [row + (row[0],) for row in self._pending])
+            listed = [row for row in self._pending if row[-1]]
+            looked_up = [row for row in self._pending if not row[-1]]
+            if listed:
+                self.db.executemany('INSERT OR REPLACE INTO images VALUES '
+                                    '(?,?,?,?,?,?,?,?,?,?)', listed)
+            if looked_up:
+                self.db.executemany('INSERT OR IGNORE INTO images VALUES '
+                                    '(?,?,?,?,?,?,?,?,?,?)', looked_up)
             self._pending = []
 
     def unknown(self, extra_ids=()):

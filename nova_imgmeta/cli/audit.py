@@ -23,8 +23,10 @@ import json
 import sys
 
 from nova_imgmeta.catalogue import audit as lineage_audit
+from nova_imgmeta.catalogue.index import SNAPSHOT_TYPES
 from nova_imgmeta.cli import common
 from nova_imgmeta.cloud import auth
+from nova_imgmeta import lineage
 
 HELP = 'find snapshots without, or with a broken, base_image_ref'
 
@@ -52,14 +54,30 @@ def run(args, glance=None, out=None):
     if glance is None:
         from nova_imgmeta.cloud.glance import GlanceAPI
         glance = GlanceAPI.from_connection(auth.connect(args))
-    index, progress = common.build_index(glance, args)
+    writer = (JsonReport if args.format == 'json' else TextReport)(
+        out, trees=not args.no_tree)
+    streamed = set()
+
+    def on_image(image):
+        """A snapshot listed without base_image_ref is missing whatever
+        else is listed: said at once.
+        """
+        if image.get('image_type') in SNAPSHOT_TYPES and \
+                not image.get(lineage.BASE_IMAGE_REF) and \
+                image['id'] not in streamed:
+            streamed.add(image['id'])
+            writer.problem(_missing(image))
+    writer.start()
+    index, progress = common.build_index(glance, args, on_image=on_image,
+                                         on_page=writer.flush)
     try:
         audit = lineage_audit.Audit(index).run()
+        for item in audit.findings():
+            if item['id'] not in streamed:
+                writer.problem(item)
+        writer.trees(audit)
         summary = audit.summary()
-        if args.format == 'json':
-            _write_json(audit, summary, out, trees=not args.no_tree)
-        else:
-            _write_text(audit, summary, out, trees=not args.no_tree)
+        writer.end(summary)
     finally:
         index.close()
     progress.say('%(snapshots)d snapshots/backups in %(images)d images, '
@@ -67,48 +85,116 @@ def run(args, glance=None, out=None):
     return common.EXIT_PROBLEMS if summary['problems'] else common.EXIT_OK
 
 
-def _write_text(audit, summary, out, trees=True):
-    def write(line):
-        out.write(line + '\n')
-    if trees:
-        for root in audit.roots():
-            lineage_audit.render_tree(audit.tree(root), write)
-            write('')
-    titles = {lineage_audit.MISSING: 'without base_image_ref',
-              lineage_audit.DANGLING: 'base_image_ref names a deleted image',
-              lineage_audit.LOOP: 'base_image_ref chain loops'}
-    for kind in lineage_audit.PROBLEM_KINDS:
-        found = list(audit.findings((kind,)))
-        if not found:
-            continue
-        write('%s (%d):' % (titles[kind], len(found)))
-        for item in found:
-            detail = ''
-            if kind == lineage_audit.MISSING:
-                detail = 'instance_uuid=%s' % (item['instance_uuid'] or '-')
-            else:
-                detail = ' -> '.join(item['path'])
-            write('  %s  %s  [%s]  %s' % (item['id'], item['name'] or '',
-                                          item['image_type'], detail))
-        del found
-    write('summary: %(images)d images, %(snapshots)d snapshots/backups: '
-          '%(ok)d ok, %(indirect)d via another image, %(missing)d missing, '
-          '%(dangling)d dangling, %(loop)d in loops' % summary)
+def _missing(image):
+    """The finding of a snapshot listed without base_image_ref."""
+    return {'id': image['id'], 'kind': lineage_audit.MISSING,
+            'root': image['id'],
+            'base_image_ref': image.get(lineage.BASE_IMAGE_REF),
+            'path': [image['id']], 'name': image.get('name'),
+            'image_type': image.get('image_type'),
+            'instance_uuid': image.get('instance_uuid'),
+            'created_at': image.get('created_at')}
 
 
-def _write_json(audit, summary, out, trees=True):
-    out.write('{"summary": %s,\n "problems": [' % json.dumps(
-        summary, sort_keys=True))
-    first = True
-    for item in audit.findings():
-        out.write(('\n  ' if first else ',\n  ') +
-                  json.dumps(item, sort_keys=True))
-        first = False
-    out.write('],\n "trees": [')
-    first = True
-    if trees:
+#: the word that starts a problem's line, per kind
+LABELS = {lineage_audit.MISSING: 'MISSING',
+          lineage_audit.DANGLING: 'DANGLING',
+          lineage_audit.LOOP: 'LOOP'}
+
+
+class TextReport(object):
+    """Problems one line each as they are known, then the trees, then the
+    summary.
+    """
+
+    def __init__(self, out, trees=True):
+        self.out = out
+        self.with_trees = trees
+
+    def write(self, line):
+        self.out.write(line + '\n')
+
+    def flush(self):
+        _flush(self.out)
+
+    def start(self):
+        pass
+
+    def problem(self, item):
+        if item['kind'] == lineage_audit.MISSING:
+            detail = 'instance_uuid=%s' % (item['instance_uuid'] or '-')
+        else:
+            detail = ' -> '.join(item['path'])
+        self.write('%-8s  %s  %s  [%s]  %s' % (
+            LABELS[item['kind']], item['id'], item['name'] or '',
+            item['image_type'], detail))
+
+    def trees(self, audit):
+        if not self.with_trees:
+            return
+        self.write('')
         for root in audit.roots():
-            out.write(('\n  ' if first else ',\n  ') +
-                      json.dumps(audit.tree(root), sort_keys=True))
+            lineage_audit.render_lines(audit.walk_tree(root), self.write)
+            self.write('')
+
+    def end(self, summary):
+        self.write('summary: %(images)d images, %(snapshots)d '
+                   'snapshots/backups: %(ok)d ok, %(indirect)d via another '
+                   'image, %(missing)d missing, %(dangling)d dangling, '
+                   '%(loop)d in loops' % summary)
+        self.flush()
+
+
+class JsonReport(object):
+    """One JSON document, written as it is known: ``problems`` first (as
+    found), then ``trees``, then ``summary``.
+    """
+
+    def __init__(self, out, trees=True):
+        self.out = out
+        self.with_trees = trees
+        self.first = True
+
+    def flush(self):
+        _flush(self.out)
+
+    def start(self):
+        self.out.write('{"problems": [')
+
+    def problem(self, item):
+        self.out.write(('\n  ' if self.first else ',\n  ') +
+                       json.dumps(item, sort_keys=True))
+        self.first = False
+
+    def trees(self, audit):
+        self.out.write('],\n "trees": [')
+        if not self.with_trees:
+            return
+        first = True
+        for root in audit.roots():
+            self.out.write('\n  ' if first else ',\n  ')
             first = False
-    out.write(']}\n')
+            written = [False]   # per depth: a sibling was written
+            for depth, _last, node in audit.walk_tree(root):
+                if node is None:
+                    self.out.write(']}')
+                    continue
+                fields = json.dumps(lineage_audit.public(node),
+                                    sort_keys=True)
+                self.out.write('%s%s, "children": [' % (
+                    ', ' if written[depth] else '', fields[:-1]))
+                written[depth] = True
+                del written[depth + 1:]
+                written.append(False)
+
+    def end(self, summary):
+        self.out.write('],\n "summary": %s}\n' % json.dumps(
+            summary, sort_keys=True))
+        self.flush()
+
+
+def _flush(out):
+    try:
+        out.flush()
+    except (AttributeError, ValueError):
+        pass

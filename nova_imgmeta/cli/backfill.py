@@ -75,6 +75,7 @@ def register(subparsers):
                              '(default %(default)s)')
     parser.add_argument('--format', choices=('text', 'json'),
                         default='text')
+    common.add_workers_argument(parser)
     common.add_listing_arguments(parser)
     auth.add_auth_arguments(parser)
     parser.set_defaults(func=common.guarded('backfill', run))
@@ -94,7 +95,8 @@ def run(args, glance=None, nova=None, out=None):
         connection = auth.connect(args)
         if glance is None:
             from nova_imgmeta.cloud.glance import GlanceAPI
-            glance = GlanceAPI.from_connection(connection, warn=report)
+            glance = GlanceAPI.from_connection(connection, warn=report,
+                                               workers=args.workers)
         if nova is None:
             nova = compute.NovaAPI.from_connection(connection, warn=report)
     index, progress = common.build_index(glance, args,
@@ -138,14 +140,16 @@ def _act(args, plan, index, glance, records, out, report):
     except (journal_mod.JournalError, OSError, IOError) as exc:
         raise CommandError('journal %s: %s' % (path, exc))
     try:
-        resumed = writer.close_open_changes(journal, records, index,
-                                            lineage.BASE_IMAGE_REF)
+        closed = writer.close_open_changes(journal, records, index,
+                                           lineage.BASE_IMAGE_REF)
         done_before = sum(
             1 for c in journal_mod.changes(records).values()
             if c.state == journal_mod.DONE)
         outcome = writer.apply_changes(glance, journal, changes,
                                        lineage.BASE_IMAGE_REF,
-                                       force=args.force, report=report)
+                                       force=args.force, report=report,
+                                       workers=args.workers,
+                                       records=records + closed)
     finally:
         journal.close()
     for message in outcome.messages:
@@ -154,7 +158,8 @@ def _act(args, plan, index, glance, records, out, report):
                'skipped': skipped + outcome.skipped,
                'unresolved': unresolved, 'failed': outcome.failed,
                'bad_image_ids': bad_ids,
-               'done_in_earlier_runs': done_before + resumed,
+               'done_in_earlier_runs': done_before + len(closed) +
+               outcome.confirmed,
                'journal': os.path.abspath(path), 'applied': True}
     if outcome.aborted is not None:
         summary['aborted'] = str(outcome.aborted)

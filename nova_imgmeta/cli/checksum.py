@@ -21,6 +21,7 @@ Exit codes: 0 computed (and, with --image, equal), 1 different, 2 error.
 from __future__ import print_function
 
 import argparse
+import hashlib
 import json
 import sys
 
@@ -79,6 +80,10 @@ def run(args, glance=None, out=None):
         image = glance.get_image(args.image)
         algo = image.get('os_hash_algo')
         if algo and algo not in algorithms:
+            if algo not in hashlib.algorithms_available:
+                raise CommandError(
+                    'image %s: Glance hashed it with os_hash_algo %r, '
+                    'which this Python cannot compute' % (args.image, algo))
             algorithms.append(algo)
     try:
         digests, size = checksum_mod.file_hashes(

@@ -17,6 +17,7 @@ lines, and the listing of the catalogue into an index."""
 
 from __future__ import print_function
 
+import argparse
 import sys
 import time
 
@@ -27,6 +28,10 @@ from nova_imgmeta.exceptions import CommandError
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_ERROR = 2
+#: --workers of backfill and undo: the default (measured, see
+#: doc/source/benchmarks.rst) and the largest accepted
+DEFAULT_WORKERS = 8
+MAX_WORKERS = 32
 
 
 def err(command, message):
@@ -71,6 +76,26 @@ class Progress(object):
                 pass
 
 
+def workers(text):
+    """argparse type of --workers: 1 to :data:`MAX_WORKERS`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('%r is not a whole number' % text)
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError('%d: must be from 1 to %d'
+                                         % (value, MAX_WORKERS))
+    return value
+
+
+def add_workers_argument(parser):
+    parser.add_argument(
+        '--workers', type=workers, default=DEFAULT_WORKERS, metavar='N',
+        help='images written at the same time (1 to %d, default '
+             '%%(default)s); each waits when Glance answers 429 or 503, '
+             'as long as its Retry-After says' % MAX_WORKERS)
+
+
 def add_listing_arguments(parser):
     parser.add_argument('--page-size', type=int, default=1000, metavar='N',
                         help='images per Glance request (default 1000, '
@@ -84,33 +109,45 @@ def add_listing_arguments(parser):
                         help='no progress lines on stderr')
 
 
-def build_index(glance, args, source_properties=()):
+def build_index(glance, args, source_properties=(), on_image=None,
+                on_page=None):
     """List the catalogue into an :class:`ImageIndex`, with progress, then
     look up the images its snapshots name that the listing did not hold
     (``--owner``, or deleted: only a 404 makes a link dangling).
+
+    :param on_image: called with each image listed, as it comes.
+    :param on_page: called after each page (e.g. to flush output).
     """
     progress = Progress(enabled=not getattr(args, 'quiet', False))
     index = ImageIndex(source_properties=source_properties)
-    pages = [0]
+    seen = {'pages': 0, 'images': 0}
 
-    def on_page(number):
-        pages[0] += 1
+    def page_done(number):
+        seen['pages'] += 1
+        seen['images'] += number
         progress.say('listing images: %d pages, %d images so far'
-                     % (pages[0], index.count + number))
+                     % (seen['pages'], seen['images']))
     filters = {}
     if getattr(args, 'owner', None):
         filters['owner'] = args.owner
         index.filtered = True
     try:
         for image in glance.iter_catalogue(page_size=args.page_size,
-                                           filters=filters, on_page=on_page):
+                                           filters=filters,
+                                           on_page=page_done):
             index.add(image)
+            if on_image is not None:
+                on_image(image)
+            if on_page is not None and seen['images'] and \
+                    seen.get('flushed') != seen['pages']:
+                seen['flushed'] = seen['pages']
+                on_page()
         listed = index.count
         looked_up = index.add_references(glance.find_images)
     except BaseException:
         index.close()
         raise
-    message = 'listed %d images in %d pages' % (listed, pages[0])
+    message = 'listed %d images in %d pages' % (listed, seen['pages'])
     if looked_up:
         message += ('; looked up %d images named by snapshots but not '
                     'listed' % looked_up)

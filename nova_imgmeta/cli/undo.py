@@ -43,6 +43,7 @@ def register(subparsers):
                         help='only show what would be restored')
     parser.add_argument('--force', action='store_true',
                         help='restore even values changed since by others')
+    common.add_workers_argument(parser)
     auth.add_auth_arguments(parser)
     parser.set_defaults(func=common.guarded('undo', run))
     return parser
@@ -59,7 +60,8 @@ def run(args, glance=None, out=None):
         raise CommandError(str(exc))
     if glance is None:
         from nova_imgmeta.cloud.glance import GlanceAPI
-        glance = GlanceAPI.from_connection(auth.connect(args))
+        glance = GlanceAPI.from_connection(auth.connect(args),
+                                           workers=args.workers)
     try:
         journal = journal_mod.Journal(args.journal).open()
     except (journal_mod.JournalError, OSError, IOError) as exc:
@@ -67,7 +69,8 @@ def run(args, glance=None, out=None):
     try:
         outcome = writer.undo_changes(glance, journal, records,
                                       force=args.force,
-                                      dry_run=args.dry_run, report=report)
+                                      dry_run=args.dry_run, report=report,
+                                      workers=args.workers)
     finally:
         journal.close()
     for message in outcome.messages:

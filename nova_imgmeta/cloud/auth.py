@@ -51,6 +51,8 @@ AUTH_OPTIONS = (
     ('token', 'a token (auth types token and admin_token)'),
     ('endpoint', 'service endpoint for auth types none and admin_token'),
 )
+#: connections per host that requests keeps open by default
+POOL_SIZE = 10
 #: Legacy environment names still found in many openrc files.
 ENV_ALIASES = {
     'project_name': ('OS_TENANT_NAME',),
@@ -128,18 +130,40 @@ class Connection(object):
         self.interface = interface or 'public'
         self.image_endpoint = image_endpoint
         self.compute_endpoint = compute_endpoint
+        self._pool = POOL_SIZE
 
-    def client_kwargs(self, endpoint_override, interface_name='interface'):
-        """Keyword arguments for a client on this session: interface,
-        region and endpoint override (``interface_name`` is the client's
-        name for the interface).
+    def adapter(self, service_type, endpoint_override=None, pool=1):
+        """A keystoneauth1 adapter for one service of the catalog (its
+        endpoint for this interface and region, or the override).
+
+        :param pool: connections kept open per host, at least the number
+            of threads that share the session.
         """
-        kwargs = {'session': self.session, interface_name: self.interface}
-        if self.region_name:
-            kwargs['region_name'] = self.region_name
-        if endpoint_override:
-            kwargs['endpoint_override'] = endpoint_override
-        return kwargs
+        from keystoneauth1 import adapter
+        self.size_pools(pool)
+        return adapter.Adapter(self.session, service_type=service_type,
+                               interface=self.interface,
+                               region_name=self.region_name or None,
+                               endpoint_override=endpoint_override or None)
+
+    def size_pools(self, connections):
+        """Keep ``connections`` connections per host open (requests'
+        default, 10, would open and drop one per request beyond it, and
+        urllib3 warns each time).
+        """
+        if connections <= POOL_SIZE or connections <= self._pool:
+            return
+        requests_session = getattr(self.session, 'session', None)
+        if requests_session is None:
+            return
+        try:
+            from keystoneauth1.session import TCPKeepAliveAdapter as Adapter
+        except ImportError:  # pragma: no cover - every supported release
+            from requests.adapters import HTTPAdapter as Adapter
+        for scheme in ('http://', 'https://'):
+            requests_session.mount(scheme, Adapter(
+                pool_connections=connections, pool_maxsize=connections))
+        self._pool = connections
 
 
 def parse_headers(items):

@@ -27,9 +27,17 @@ What those releases' API offers, and what this module uses:
   handful of servers one filtered request each is cheaper than a listing.
 * Non-admins get 403 for ``all_tenants``: the look-up then retries without
   it and sees the servers of its own project only.
+
+Requests go through :class:`nova_imgmeta.cloud.http.JsonHTTP` (compute API
+2.1, the ``compute`` service of the catalog); an answer that is not a
+server listing (another content type, a server without ``id``...) is an
+:class:`~nova_imgmeta.cloud.failures.ApiError` naming the URL, the status
+and what was wrong.
 """
 
 from __future__ import absolute_import
+
+import json
 
 try:  # Python 3
     from urllib.parse import parse_qsl
@@ -42,22 +50,26 @@ except ImportError:  # Python 2.7
 
 from nova_imgmeta.cloud.failures import ApiError
 from nova_imgmeta.cloud.failures import describe
-from nova_imgmeta.cloud.failures import MissingClients
+from nova_imgmeta.cloud.http import garbage
+
+__all__ = ['NovaAPI', 'next_marker', 'server_image_id']
 
 DEFAULT_PAGE_SIZE = 1000
 #: Up to this many servers are looked up one request each.
 DEFAULT_BATCH_THRESHOLD = 20
 EPOCH = '1970-01-01T00:00:00Z'
+#: the compute API microversion asked for (the base of v2.1)
+MICROVERSION = '2.1'
+_STRINGS = (type(u''), str)
 
 
 def nova_http(connection):
-    try:
-        from novaclient import client as nova_client
-    except ImportError as exc:
-        raise MissingClients(str(exc))
-    # endpoint_type: novaclient's name for the interface since Ocata
-    return nova_client.Client('2.1', **connection.client_kwargs(
-        connection.compute_endpoint, 'endpoint_type')).client
+    """The JSON client of ``connection``'s compute service."""
+    from nova_imgmeta.cloud.http import JsonHTTP
+    return JsonHTTP(connection.adapter('compute',
+                                       connection.compute_endpoint),
+                    'Nova', headers={
+                        'X-OpenStack-Nova-API-Version': MICROVERSION})
 
 
 def server_image_id(server):
@@ -66,6 +78,45 @@ def server_image_id(server):
     if isinstance(image, dict):
         return image.get('id') or ''
     return ''
+
+
+def _check_server(server):
+    if not isinstance(server, dict):
+        return 'JSON of the wrong shape: a server that is not an object'
+    server_id = server.get('id')
+    if server_id is None:
+        return 'a server without "id": %s' % json.dumps(
+            server, sort_keys=True)[:80]
+    if not isinstance(server_id, _STRINGS) or not server_id:
+        return 'a server whose "id" is %r, not a server id' % (server_id,)
+    image = server.get('image')
+    if image not in (None, '') and not (
+            isinstance(image, dict) and
+            isinstance(image.get('id', ''), _STRINGS)):
+        # a dict with the image's id, or "" (volume-backed)
+        return 'server %s: "image" is %s, not an image reference' % (
+            server_id, json.dumps(image)[:80])
+    return None
+
+
+def check_servers(body):
+    """What is wrong with a server listing, or None."""
+    if not isinstance(body, dict):
+        return ('JSON of the wrong shape: %s, not an object with a list '
+                'of "servers"' % json.dumps(body)[:80])
+    if not isinstance(body.get('servers'), list):
+        return ('JSON of the wrong shape: "servers" is %s, not a list'
+                % json.dumps(body.get('servers'))[:80])
+    links = body.get('servers_links')
+    if links is not None and not (isinstance(links, list) and all(
+            isinstance(link, dict) for link in links)):
+        return '"servers_links" is %s, not a list of links' % (
+            json.dumps(links)[:80])
+    for server in body['servers']:
+        problem = _check_server(server)
+        if problem:
+            return problem
+    return None
 
 
 class NovaAPI(object):
@@ -86,7 +137,7 @@ class NovaAPI(object):
             query.insert(0, ('all_tenants', '1'))
         url = '/servers/detail?' + urlencode(query)
         try:
-            _resp, body = self.http.get(url)
+            response, body = self.http.get(url)
         except Exception as exc:
             error = describe(exc, 'list servers')
             if error.status == 403 and self.all_projects:
@@ -95,7 +146,11 @@ class NovaAPI(object):
                 self.all_projects = False
                 return self._get_servers(params)
             raise error
-        return body or {}
+        problem = check_servers(body)
+        if problem:
+            raise garbage('Nova', 'GET', url, response, problem,
+                          'list servers')
+        return body
 
     def find_servers(self, uuids, since=None,
                      batch_threshold=DEFAULT_BATCH_THRESHOLD,
@@ -112,7 +167,7 @@ class NovaAPI(object):
             for uuid in sorted(uuids):
                 body = self._get_servers([('uuid', uuid),
                                           ('changes-since', EPOCH)])
-                for server in body.get('servers') or []:
+                for server in body['servers']:
                     if server.get('id') == uuid:
                         yield uuid, server
                         break
@@ -137,7 +192,7 @@ class NovaAPI(object):
             if marker:
                 query.append(('marker', marker))
             body = self._get_servers(query)
-            servers = body.get('servers') or []
+            servers = body['servers']
             for server in servers:
                 yield server
             marker = next_marker(body.get('servers_links'))
@@ -152,9 +207,10 @@ class NovaAPI(object):
 def next_marker(links):
     """The ``marker`` of a ``servers_links`` "next" link, or None."""
     for link in links or ():
-        if link.get('rel') != 'next':
+        href = link.get('href')
+        if link.get('rel') != 'next' or not isinstance(href, _STRINGS):
             continue
-        query = urlsplit(link.get('href') or '').query
+        query = urlsplit(href).query
         for key, value in parse_qsl(query):
             if key == 'marker' and value:
                 return value

@@ -14,17 +14,18 @@
 
 """Failed API calls, and the sentence an operator sees for each.
 
-HTTP and network failures from glanceclient, novaclient and keystoneauth1
+Error answers and answers that are not the API's (see
+:mod:`nova_imgmeta.cloud.http`) and network failures from keystoneauth1
 are turned into :class:`ApiError` (a
-:class:`nova_imgmeta.exceptions.CommandError`) with one clear sentence
-each, without importing any of those libraries here.
+:class:`nova_imgmeta.exceptions.CommandError`, exit code 2) with one clear
+sentence each, without importing any OpenStack library here.
 """
 
 from __future__ import absolute_import
 
 from nova_imgmeta.exceptions import CommandError
 
-__all__ = ['ApiError', 'MissingClients', 'describe']
+__all__ = ['ApiError', 'MissingClients', 'describe', 'status_text']
 
 MISSING_CLIENTS = ('this command needs the OpenStack clients: '
                    'install nova-imgmeta[cli] '
@@ -52,17 +53,63 @@ class MissingClients(CommandError):
 
 
 class ApiError(CommandError):
-    """A failed API request; ``status`` is the HTTP code or None."""
+    """A failed API request.
 
-    def __init__(self, message, status=None, network=False):
+    :param status: the HTTP status, or None (network error, or not HTTP).
+    :param network: the request may or may not have reached the service.
+    :param garbage: the service answered something that is not the API's
+        answer (wrong content type, invalid JSON, wrong shape).
+    :param throttled: the service kept asking to wait (429, 503) longer
+        than the command waits.
+    :param url: ``METHOD URL`` of the request, when known.
+    :param what: what was being done ("list images"); the message starts
+        with it once :func:`describe` added it.
+    """
+
+    def __init__(self, message, status=None, network=False, garbage=False,
+                 throttled=False, url=None, what=None):
         super(ApiError, self).__init__(message)
         self.status = status
         self.network = network
+        self.garbage = garbage
+        self.throttled = throttled
+        self.url = url
+        self.what = what
 
     @property
     def fatal(self):
         """True when going on with other images cannot succeed either."""
-        return self.network or self.status == 401
+        return (self.network or self.garbage or self.throttled or
+                self.status == 401)
+
+    @property
+    def ambiguous(self):
+        """True when a write may have happened although it failed: no
+        answer, an answer that is not the API's, or a server error.
+        """
+        return (self.network or self.garbage or
+                (self.status is not None and self.status >= 500 and
+                 not self.throttled))
+
+    def doing(self, what):
+        """The same error, its message starting with ``what``."""
+        if self.what is not None:
+            return self
+        return ApiError('%s: %s' % (what, self.message), status=self.status,
+                        network=self.network, garbage=self.garbage,
+                        throttled=self.throttled, url=self.url, what=what)
+
+
+def status_text(status, service='the service'):
+    """What an HTTP error status means to an operator."""
+    if status in _HINTS:
+        return _HINTS[status]
+    if status in (429, 503):
+        return ('%s is busy (HTTP %d) and kept asking to retry later; '
+                'run the command again later' % (service, status))
+    if status >= 500:
+        return 'HTTP %d (a server error in %s)' % (status, service)
+    return 'HTTP %d' % status
 
 
 def http_status(exc):
@@ -100,7 +147,7 @@ def describe(exc, what):
     :param what: what was being done, e.g. "GET image 1234".
     """
     if isinstance(exc, ApiError):
-        return exc
+        return exc.doing(what)
     status = http_status(exc)
     if status in _HINTS:
         return ApiError('%s: %s' % (what, _HINTS[status]), status=status)

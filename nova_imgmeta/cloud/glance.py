@@ -20,25 +20,34 @@ listing leaves out hidden images (API v2.7 on) and community images of
 other projects, so the whole catalogue is the union of a few listings,
 chosen from the API version document (see :meth:`GlanceAPI._scopes`).
 Writes are one JSON-patch ``PATCH`` each. The HTTP client is
-glanceclient's (a keystoneauth1 adapter); any object with ``get(url)``
-and ``patch(url, headers=, data=)`` returning ``(response, body)`` will
-do, which is how tests and the benchmark count requests.
+:class:`nova_imgmeta.cloud.http.JsonHTTP` on a keystoneauth1 adapter for
+the ``image`` service; any object with ``get(url)`` and ``patch(url,
+headers=, data=)`` returning ``(response, body)`` will do, which is how
+tests and the benchmark count requests.
+
+Every answer is checked for the shape the commands rely on (a listing is
+an object with a list of images, an image has a string ``id``, the fields
+read are strings...): anything else is an
+:class:`~nova_imgmeta.cloud.failures.ApiError` naming the request, the
+status and what was wrong, never a traceback.
 """
 
 from __future__ import absolute_import
 
 import json
+import numbers
 
 try:  # Python 3
     from urllib.parse import urlencode
 except ImportError:  # Python 2.7
     from urllib import urlencode
 
+from nova_imgmeta.cloud.ahead import ahead
 from nova_imgmeta.cloud.failures import ApiError
 from nova_imgmeta.cloud.failures import describe
-from nova_imgmeta.cloud.failures import MissingClients
+from nova_imgmeta.cloud.http import garbage
 
-__all__ = ['GlanceAPI', 'api_version', 'set_property_ops']
+__all__ = ['GlanceAPI', 'api_version', 'check_image', 'set_property_ops']
 
 #: Glance's default api_limit_max: the largest page it serves.
 DEFAULT_PAGE_SIZE = 1000
@@ -47,16 +56,94 @@ PATCH_CONTENT_TYPE = 'application/openstack-images-v2.1-json-patch'
 HIDDEN_VERSION = (2, 7)
 #: ids per ``id=in:`` look-up (keeps the URL near 2 KB)
 LOOKUP_BATCH = 50
+#: image fields the commands read, which Glance's schema makes strings
+STRING_FIELDS = ('name', 'status', 'owner', 'created_at', 'visibility',
+                 'image_type', 'base_image_ref', 'instance_uuid',
+                 'checksum', 'os_hash_algo', 'os_hash_value')
+_STRINGS = (type(u''), str)
 
 
-def glance_http(connection):
-    """glanceclient's HTTP client for ``connection`` (an ops.auth one)."""
-    try:
-        import glanceclient
-    except ImportError as exc:
-        raise MissingClients(str(exc))
-    return glanceclient.Client('2', **connection.client_kwargs(
-        connection.image_endpoint)).http_client
+def glance_http(connection, workers=1):
+    """The JSON client of ``connection``'s image service (an auth one)."""
+    from nova_imgmeta.cloud.http import JsonHTTP
+    return JsonHTTP(connection.adapter('image', connection.image_endpoint,
+                                       pool=workers), 'Glance')
+
+
+def _kind(value):
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'a boolean'
+    if isinstance(value, numbers.Number):
+        return 'a number'
+    if isinstance(value, _STRINGS):
+        return 'a string'
+    if isinstance(value, list):
+        return 'a list'
+    if isinstance(value, dict):
+        return 'an object'
+    return type(value).__name__
+
+
+def _quote(value, limit=80):
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= limit else text[:limit] + '...'
+
+
+def check_image(image):
+    """What is wrong with an image of an answer, or None."""
+    if not isinstance(image, dict):
+        return ('JSON of the wrong shape: an image that is %s, not an '
+                'object' % _kind(image))
+    image_id = image.get('id')
+    if image_id is None:
+        return 'an image without "id": %s' % _quote(image)
+    if not isinstance(image_id, _STRINGS) or not image_id:
+        return 'an image whose "id" is %s (%s), not an image id' % (
+            _kind(image_id), _quote(image_id))
+    for key in STRING_FIELDS:
+        value = image.get(key)
+        if value is not None and not isinstance(value, _STRINGS):
+            return 'image %s: "%s" is %s (%s), not a string' % (
+                image_id, key, _kind(value), _quote(value))
+    size = image.get('size')
+    if size is not None and (isinstance(size, bool) or
+                             not isinstance(size, numbers.Integral)):
+        return 'image %s: "size" is %s (%s), not a whole number' % (
+            image_id, _kind(size), _quote(size))
+    return None
+
+
+def _check_listing(body):
+    if not isinstance(body, dict) or not isinstance(body.get('images'),
+                                                    list):
+        if isinstance(body, dict) and 'images' in body:
+            return ('JSON of the wrong shape: "images" is %s, not a list'
+                    % _kind(body['images']))
+        return ('JSON of the wrong shape: %s, not an object with "images"'
+                % (_kind(body) if not isinstance(body, dict) else
+                   'an object without "images"'))
+    following = body.get('next')
+    if following is not None and not isinstance(following, _STRINGS):
+        return '"next" is %s (%s), not a link' % (
+            _kind(following), _quote(following))
+    for image in body['images']:
+        problem = check_image(image)
+        if problem:
+            return problem
+    return None
+
+
+def _check_versions(body):
+    if not isinstance(body, dict) or not isinstance(body.get('versions'),
+                                                    list):
+        return ('JSON of the wrong shape: %s, not an object with '
+                '"versions"' % _kind(body))
+    if api_version(body) is None:
+        return ('a version document that lists no image API v2 version '
+                '(CURRENT or SUPPORTED)')
+    return None
 
 
 def api_version(document):
@@ -64,10 +151,15 @@ def api_version(document):
     lists as CURRENT or SUPPORTED, or None.
     """
     best = None
-    for version in (document or {}).get('versions') or ():
-        if version.get('status') not in ('CURRENT', 'SUPPORTED'):
+    versions = (document or {}).get('versions') or ()
+    for version in versions if isinstance(versions, list) else ():
+        if not isinstance(version, dict) or version.get('status') not in (
+                'CURRENT', 'SUPPORTED'):
             continue
-        text = (version.get('id') or '').lstrip('v')
+        text = version.get('id')
+        if not isinstance(text, _STRINGS):
+            continue
+        text = text.lstrip('v')
         try:
             number = tuple(int(part) for part in text.split('.'))
         except ValueError:
@@ -86,14 +178,21 @@ class GlanceAPI(object):
         self._all_visibility = None   # visibility=all: unknown until tried
 
     @classmethod
-    def from_connection(cls, connection, warn=None):
-        return cls(glance_http(connection), warn=warn)
+    def from_connection(cls, connection, warn=None, workers=1):
+        return cls(glance_http(connection, workers), warn=warn)
 
-    def _call(self, what, method, url, **kwargs):
+    def _call(self, what, method, url, check=None, **kwargs):
+        """The body of one request, checked with ``check(body)`` (which
+        returns what is wrong with it, or None).
+        """
         try:
-            return getattr(self.http, method)(url, **kwargs)
+            response, body = getattr(self.http, method)(url, **kwargs)
         except Exception as exc:
             raise describe(exc, what)
+        problem = check(body) if check is not None else None
+        if problem:
+            raise garbage('Glance', method, url, response, problem, what)
+        return body
 
     # -- what this Glance supports ------------------------------------
     @property
@@ -103,14 +202,14 @@ class GlanceAPI(object):
         """
         if self._version is None:
             try:
-                _resp, body = self._call(
-                    'read the Glance API version document', 'get',
-                    '/versions')
-                self._version = api_version(body) or (2, 0)
+                body = self._call('read the Glance API version document',
+                                  'get', '/versions', check=_check_versions)
+                self._version = api_version(body)
             except ApiError as exc:
-                if exc.fatal:
+                if exc.status != 404:
                     raise
-                self.warn('Glance sent no version document (%s): assuming '
+                # /versions not routed (a proxy that passes /v2 only)
+                self.warn('Glance has no version document (%s): assuming '
                           'API v2.0 (no hidden images)' % exc)
                 self._version = (2, 0)
         return self._version
@@ -154,7 +253,8 @@ class GlanceAPI(object):
             query = dict(filters or {})
             query.update(scope)
             try:
-                for image in self.iter_images(page_size, query, on_page):
+                for image in self.iter_images(page_size, query, on_page,
+                                              read_ahead=True):
                     yield image
             except ApiError as exc:
                 if scope.get('visibility') == 'all' and exc.status == 400:
@@ -167,31 +267,38 @@ class GlanceAPI(object):
                 raise
 
     def iter_images(self, page_size=DEFAULT_PAGE_SIZE, filters=None,
-                    on_page=None):
+                    on_page=None, read_ahead=False):
         """Yield every image of one listing (a dict), following Glance's
         ``next`` links, one page in memory at a time.
 
         :param filters: query parameters, e.g. {'owner': ...} or
             {'visibility': 'community'}.
         :param on_page: called with the number of images of each page.
+        :param read_ahead: read the next page in a thread while this one
+            is worked on (:mod:`nova_imgmeta.cloud.ahead`).
         """
         params = [('limit', int(page_size))]
         for key in sorted(filters or {}):
             params.append((key, filters[key]))
-        url = '/v2/images?' + urlencode(params)
-        seen = set()
-        while url:
-            if url in seen:
-                raise ApiError('list images: Glance sent the same "next" '
-                               'page twice (%s): its pagination goes round '
-                               'in circles; stopping' % url)
-            seen.add(url)
-            _resp, body = self._call('list images', 'get', url)
-            images = body.get('images') or []
+        pages = self._pages('/v2/images?' + urlencode(params))
+        for images in ahead(pages) if read_ahead else pages:
             if on_page is not None:
                 on_page(len(images))
             for image in images:
                 yield image
+
+    def _pages(self, url):
+        """Each page's list of images, checked."""
+        seen = set()
+        while url:
+            if url in seen:
+                raise garbage('Glance', 'GET', url, None,
+                              'the same "next" link twice: its pagination '
+                              'goes round in circles', 'list images')
+            seen.add(url)
+            body = self._call('list images', 'get', url,
+                              check=_check_listing)
+            yield body['images']
             url = body.get('next')
 
     def find_images(self, image_ids, search=True, batch=LOOKUP_BATCH):
@@ -210,18 +317,7 @@ class GlanceAPI(object):
             chunk = image_ids[start:start + batch]
             found = {}
             if search and len(chunk) > 1:
-                scope = {'id': 'in:' + ','.join(chunk)}
-                if self.has_hidden and self._all_visibility is not False:
-                    scope['visibility'] = 'all'
-                try:
-                    # one more than asked: a full page would make Glance
-                    # link to one more, empty, page
-                    for image in self.iter_images(len(chunk) + 1, scope):
-                        found[image.get('id')] = image
-                except ApiError as exc:
-                    if exc.fatal:
-                        raise
-                    # an id Glance cannot take in a list: one GET each
+                found = dict(self._batch(chunk))
             for image_id in chunk:
                 image = found.get(image_id)
                 if image is None:
@@ -229,9 +325,13 @@ class GlanceAPI(object):
                 yield image_id, image
 
     def get_image(self, image_id):
-        _resp, body = self._call('GET image %s' % image_id, 'get',
-                                 '/v2/images/%s' % image_id)
-        return body
+        def check(body):
+            problem = check_image(body)
+            if problem is None and body['id'] != image_id:
+                problem = 'image %s instead' % body['id']
+            return problem
+        return self._call('GET image %s' % image_id, 'get',
+                          '/v2/images/%s' % image_id, check=check)
 
     def get_image_or_none(self, image_id):
         """The image, or None when Glance answers 404."""
@@ -244,12 +344,48 @@ class GlanceAPI(object):
 
     def patch_image(self, image_id, operations):
         """Apply a JSON-patch (a list of operations); return the image."""
-        _resp, body = self._call(
+        return self._call(
             'update image %s' % image_id, 'patch',
-            '/v2/images/%s' % image_id,
+            '/v2/images/%s' % image_id, check=check_image,
             headers={'Content-Type': PATCH_CONTENT_TYPE},
             data=json.dumps(operations))
-        return body
+
+    def current_images(self, image_ids):
+        """Read images again just before changing them: a list of ``(id,
+        image dict or the non-fatal ApiError of its GET, 404 included)``.
+        One ``id=in:`` listing for them all (at most
+        :data:`LOOKUP_BATCH`), one GET for each id it does not show
+        (hidden, deleted).
+        """
+        ids = list(image_ids)
+        found = dict(self._batch(ids)) if len(ids) > 1 else {}
+        result = []
+        for image_id in ids:
+            image = found.get(image_id)
+            if image is None:
+                try:
+                    image = self.get_image(image_id)
+                except ApiError as exc:
+                    if exc.fatal:
+                        raise
+                    image = exc
+            result.append((image_id, image))
+        return result
+
+    def _batch(self, chunk):
+        """(id, image) of the images one ``id=in:`` listing shows."""
+        scope = {'id': 'in:' + ','.join(chunk)}
+        if self.has_hidden and self._all_visibility is not False:
+            scope['visibility'] = 'all'
+        try:
+            # one more than asked: a full page would make Glance
+            # link to one more, empty, page
+            for image in self.iter_images(len(chunk) + 1, scope):
+                yield image['id'], image
+        except ApiError as exc:
+            if exc.fatal:
+                raise
+            # an id Glance cannot take in a list: one GET each
 
 
 def set_property_ops(key, old, new):

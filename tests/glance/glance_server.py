@@ -178,8 +178,10 @@ def cli_headers(project='admin-project', roles='admin', identity=True):
 
 class GlanceServer(object):
 
-    def __init__(self, workdir, bin_dir=None):
+    def __init__(self, workdir, bin_dir=None, workers=1):
         self.workdir = workdir
+        #: gunicorn's worker processes (the benchmark tries more than one)
+        self.workers = workers
         self.bin_dir = bin_dir or glance_bin_dir()
         if not self.bin_dir:
             raise RuntimeError('no Glance venv: run '
@@ -254,8 +256,8 @@ class GlanceServer(object):
                        os.path.join(self.etc, 'glance-api.conf')]
         else:
             command = [os.path.join(self.bin_dir, 'gunicorn'), '-b',
-                       '127.0.0.1:%d' % self.port, '-w', '1', '--timeout',
-                       '300', 'glance.wsgi.api:application']
+                       '127.0.0.1:%d' % self.port, '-w', str(self.workers),
+                       '--timeout', '300', 'glance.wsgi.api:application']
         self.process = subprocess.Popen(
             command, stdout=open(self.log_path, 'w'),
             stderr=subprocess.STDOUT, env=env, cwd=self.workdir)

@@ -82,13 +82,16 @@ def test_403_each_refusal_journaled_nothing_changed(cli, catalogue,
 def test_404_image_deleted_during_the_run(cli, catalogue, tmp_path,
                                           monkeypatch):
     victim = catalogue.ids['missing-live']
-    real_get = glance_ops.GlanceAPI.get_image
+    real_read = glance_ops.GlanceAPI.current_images
 
-    def get_image(self, image_id):
-        if image_id == victim:
+    def current_images(self, image_ids):
+        # deleted between the listing and the write: the images are read
+        # again (one id=in: listing), the deleted one with its own GET
+        if victim in image_ids:
             catalogue.admin.delete(victim)
-        return real_get(self, image_id)
-    monkeypatch.setattr(glance_ops.GlanceAPI, 'get_image', get_image)
+        return real_read(self, image_ids)
+    monkeypatch.setattr(glance_ops.GlanceAPI, 'current_images',
+                        current_images)
     code, out, err = cli.run('backfill', '--owner', catalogue.owner,
                              '--apply', '--journal',
                              str(tmp_path / 'j.jsonl'))
@@ -124,15 +127,16 @@ def test_409_property_removed_during_a_forced_replace(cli, catalogue,
 def test_value_appearing_after_the_listing_is_not_overwritten(
         cli, catalogue, tmp_path, monkeypatch):
     victim = catalogue.ids['missing-live']
-    real_get = glance_ops.GlanceAPI.get_image
+    real_read = glance_ops.GlanceAPI.current_images
 
-    def get_image(self, image_id):
-        if image_id == victim:
+    def current_images(self, image_ids):
+        if victim in image_ids:
             catalogue.admin.patch(victim, [{'op': 'add',
                                             'path': '/base_image_ref',
                                             'value': 'set-by-someone'}])
-        return real_get(self, image_id)
-    monkeypatch.setattr(glance_ops.GlanceAPI, 'get_image', get_image)
+        return real_read(self, image_ids)
+    monkeypatch.setattr(glance_ops.GlanceAPI, 'current_images',
+                        current_images)
     code, out, err = cli.run('backfill', '--owner', catalogue.owner,
                              '--apply', '--journal',
                              str(tmp_path / 'j.jsonl'))

@@ -15,7 +15,9 @@
 
 import importlib.machinery
 import importlib.util
+import itertools
 import os
+import re
 
 import pytest
 
@@ -66,10 +68,12 @@ def test_every_series_has_one_row_and_every_line_its_tier():
 
 def test_readme_rows():
     table = line_tables.readme_table().splitlines()
+    pike = releases.LINES['pike']
     assert table[2] == ('| 16.0.0 \u2013 16.1.8, `pike-eol` (Pike) | `pike` '
-                        '| 0001, 0002 | Python 2.7 | `nova-pike` (16.1.8) |')
-    assert ('| `train-eol` (a tag, no release) | `train-eol` (`--series '
-            'train-eol`) | 0002 | Python 2.7, 3.6 | - |') in table
+                        '| 0001, 0002 | Python 2.7 | `nova-pike` (16.1.8%s) |'
+                        % ('' if pike.ci else '; not in CI'))
+    assert ('| `train-eol` (a tag, no release) | `train-eol` (chosen by '
+            'trying) | 0002 | Python 2.7, 3.6 | - |') in table
 
 
 def test_line_left_out_of_ci(monkeypatch):
@@ -83,9 +87,55 @@ def test_line_left_out_of_ci(monkeypatch):
         line_tables.tier_table()
 
 
-def test_tox_header_lists_every_line():
-    assert line_tables.tox_header() == (
-        '[testenv:nova-{%s}]\n' % ','.join(releases.LINES))
+def _tox3_envs(sections_text):
+    """The testenv names tox 3 makes of these sections, as its
+    ParseIni.expand_section_names does (only those it expands).
+    """
+    names = []
+    for line in sections_text.splitlines():
+        if not line.startswith('[testenv:'):
+            continue
+        section = line[1:-1]
+        parts = line_tables.TOX3_FACTORS.split(section)
+        choices = [re.split(r'\s*,\s*', part) for part in parts]
+        names += [''.join(chosen)[len('testenv:'):]
+                  for chosen in itertools.product(*choices)]
+    return names
+
+
+def test_tox_sections_of_dotted_lines_expand_under_tox3():
+    """Regression: [testenv:nova-{...,2023.1,...}] is not expanded by tox
+    3 (no "." in its factor pattern): tox -e nova-queens answered "unknown
+    environment" for every line.
+    """
+    text = line_tables.tox_header()
+    assert _tox3_envs(text) == releases.tox_envs()
+    assert line_tables.tox_section_names('x', ['a', 'b', '2023.1', '2023.2',
+                                               '2024.1']) == [
+        'testenv:x-{a,b}', 'testenv:x-2023.{1,2}', 'testenv:x-2024.1']
+
+
+def test_tox_sections_carry_the_template(tmp_path):
+    tox_ini = tmp_path / 'tox.ini'
+    tox_ini.write_text('[t]\n# kept\ncommands = run {envname}\n\n'
+                       '# the next one\n[testenv:other]\n')
+    assert line_tables.tox_sections('x', ['a', '1.2'], 't', str(tox_ini)) \
+        == ('[testenv:x-a]\n# kept\ncommands = run {envname}\n\n'
+            '[testenv:x-1.2]\n# kept\ncommands = run {envname}\n')
+    with pytest.raises(ValueError):
+        line_tables.tox_template('missing', str(tox_ini))
+
+
+def test_cloud_tier_envs_and_table():
+    components = line_tables.cloud_components()
+    assert _tox3_envs(line_tables.cloud_tox_header()) == \
+        components.tox_envs()
+    assert components.tox_envs(ci_only=True) == ['cloud-queens']
+    for env in components.tox_envs():
+        assert env[len('cloud-'):] in releases.LINES
+    text = '\n'.join(line_tables.rst_cloud_table())
+    assert "15.0.2 (Pike's, Python 2.7.18)" in text
+    assert text.count('   * - ``cloud-') == len(components.COMPONENTS)
 
 
 def test_rst_tables_are_list_tables():

@@ -49,6 +49,58 @@ def test_torn_last_line_is_ignored_but_not_a_middle_one(tmpdir):
         journal.read(str(path))
 
 
+_WHOLE = '{"event": "begin", "image_id": "a", "key": "k", "old": null, ' \
+    '"new": "x"}'
+
+
+@pytest.mark.parametrize('torn', [
+    '{"event": "beg',                        # a fragment
+    '{"event": "begin", "image_id": "b", "k',
+])
+def test_appending_after_a_torn_last_line_keeps_the_journal_readable(
+        tmpdir, torn):
+    """Regression: the next run's first record was glued to the fragment
+    a killed run left, and read() then refused the whole journal.
+    """
+    path = tmpdir.join('j.jsonl')
+    path.write(_WHOLE + '\n' + torn)
+    assert len(journal.read(str(path))) == 1
+    with journal.Journal(str(path)) as j:
+        j.write(journal.DONE, 'a', 'k', old=None, new='x')
+    records = journal.read(str(path))
+    assert [r['event'] for r in records] == ['begin', 'done']
+    assert path.read_binary().endswith(b'\n')
+
+
+@pytest.mark.parametrize('prefix', ['', _WHOLE + '\n'])
+def test_a_whole_last_record_without_its_newline_is_kept(tmpdir, prefix):
+    path = tmpdir.join('j.jsonl')
+    path.write(prefix + _WHOLE.replace('"a"', '"c"'))
+    before = journal.read(str(path))
+    with journal.Journal(str(path)) as j:
+        j.write(journal.DONE, 'c', 'k', old=None, new='x')
+    records = journal.read(str(path))
+    assert records[:-1] == before and records[-1]['event'] == 'done'
+
+
+def test_a_file_that_is_one_fragment_is_emptied_before_appending(tmpdir):
+    path = tmpdir.join('j.jsonl')
+    path.write('{"event": "be')
+    with journal.Journal(str(path)) as j:
+        j.write(journal.BEGIN, 'a', 'k', old=None, new='x')
+    assert [r['image_id'] for r in journal.read(str(path))] == ['a']
+
+
+def test_a_long_torn_line_is_found_across_blocks(tmpdir, monkeypatch):
+    monkeypatch.setattr(journal, '_TAIL_BLOCK', 7)
+    path = tmpdir.join('j.jsonl')
+    path.write(_WHOLE + '\n' + '{"event": "begin", "note": "' + 'x' * 50)
+    with journal.Journal(str(path)) as j:
+        j.write(journal.DONE, 'a', 'k', old=None, new='x')
+    assert [r['event'] for r in journal.read(str(path))] == \
+        ['begin', 'done']
+
+
 def test_chained_changes_keep_the_first_old_value(tmpdir):
     j = _journal(tmpdir)
     j.write(journal.BEGIN, 'i', 'k', old='x', new='y')

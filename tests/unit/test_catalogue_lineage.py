@@ -43,6 +43,15 @@ class FakeGlance(object):
 
     iter_catalogue = iter_images
 
+    def current_images(self, image_ids):
+        result = []
+        for image_id in image_ids:
+            try:
+                result.append((image_id, self.get_image(image_id)))
+            except errors.ApiError as exc:
+                result.append((image_id, exc))
+        return result
+
     def find_images(self, image_ids, search=True):
         for image_id in image_ids:
             self.calls.append('get')
@@ -172,7 +181,7 @@ class Args(object):
             apply=False, force=False, journal=None, image=[],
             source_property=[], nova_batch_threshold=20, format='text',
             page_size=1000, owner=None, quiet=True, no_tree=False,
-            dry_run=False))
+            dry_run=False, workers=1))
         self.__dict__.update(kw)
 
 
@@ -188,7 +197,8 @@ def test_audit_exit_codes():
     out = Out()
     assert audit_cli.run(Args(), glance=FakeGlance(catalogue()),
                          out=out) == 1
-    assert 'without base_image_ref (4):' in out.text
+    assert len([line for line in out.text.splitlines()
+                if line.startswith('MISSING ')]) == 4
     clean = [catalogue()[0], catalogue()[1]]
     assert audit_cli.run(Args(format='json'), glance=FakeGlance(clean),
                          out=Out()) == 0
@@ -259,3 +269,50 @@ def test_help_needs_no_openstack_client(capsys):
     out = capsys.readouterr()[0]
     for command in ('audit', 'backfill', 'undo', 'checksum', 'cache-path'):
         assert command in out
+
+
+class StreamingGlance(FakeGlance):
+    """Notes what was written to ``out`` when each image is listed."""
+
+    def __init__(self, images, out):
+        super(StreamingGlance, self).__init__(images)
+        self.out = out
+        self.seen_at = []
+
+    def iter_catalogue(self, page_size=1000, filters=None, on_page=None):
+        for image in self.iter_images(page_size, filters, on_page):
+            self.seen_at.append((image['id'], self.out.text))
+            yield image
+
+
+def test_audit_writes_each_missing_snapshot_while_listing():
+    out = Out()
+    glance = StreamingGlance(catalogue(), out)
+    assert audit_cli.run(Args(), glance=glance, out=out) == 1
+    written = dict(glance.seen_at)
+    # s-miss is listed before s-none: its line is out by then
+    assert 'MISSING   s-miss' in written['s-none']
+    # dangling and loop are known once the listing is over, before the
+    # trees; the summary comes last
+    lines = out.text.splitlines()
+    kinds = [line.split()[0] for line in lines[:lines.index('')]]
+    assert kinds == ['MISSING'] * 4 + ['DANGLING', 'LOOP', 'LOOP']
+    assert lines[-1].startswith('summary: 10 images')
+
+
+def test_audit_json_is_one_document_in_the_order_written():
+    out = Out()
+    glance = StreamingGlance(catalogue(), out)
+    assert audit_cli.run(Args(format='json'), glance=glance, out=out) == 1
+    assert '"s-miss"' in dict(glance.seen_at)['s-none']
+    report = json.loads(out.text)
+    assert list(report) == ['problems', 'trees', 'summary'] or \
+        sorted(report) == ['problems', 'summary', 'trees']
+    assert report['summary']['problems'] == 7
+    assert [p['kind'] for p in report['problems']] == \
+        ['missing'] * 4 + ['dangling', 'loop', 'loop']
+    base = [t for t in report['trees'] if t['id'] == 'base'][0]
+    assert [c['id'] for c in base['children']] == ['s-ok']
+    assert [c['id'] for c in base['children'][0]['children']] == \
+        ['s-chain']
+    assert base['children'][0]['children'][0]['children'] == []

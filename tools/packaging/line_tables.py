@@ -14,14 +14,18 @@
 """The tables and lists about release lines, from the one place for each.
 
 Sources: nova_imgmeta/patches/MAP (which releases each series serves),
-tools/nova-tier/releases.py (the lines: tier release, Python, CI) and
+tools/nova-tier/releases.py (the lines: tier release, Python, CI),
+tools/cloud-tier/components.py (the loopback cloud's services per line) and
 patches-src/ (each series' patches and variables). Written into README.md,
 tools/nova-tier/README.md and tox.ini by tools/regen, and into
-doc/source/patches.rst at build time (doc/source/_exts/series_tables.py).
+doc/source/patches.rst and doc/source/cloud.rst at build time
+(doc/source/_exts/series_tables.py).
 """
 
 import collections
+import importlib.util
 import os
+import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,7 +39,9 @@ import releases  # noqa: E402
 import series_sources  # noqa: E402
 
 __all__ = ['Row', 'line_of', 'rows', 'readme_table', 'tier_table',
-           'tox_header', 'rst_map_table', 'rst_differences_table']
+           'tox_header', 'cloud_tox_header', 'tox_sections',
+           'tox_section_names', 'rst_map_table',
+           'rst_differences_table', 'rst_cloud_table', 'cloud_components']
 
 DASH = '\u2013'
 
@@ -181,9 +187,92 @@ def tier_table():
     return '\n'.join(lines) + '\n'
 
 
+#: tox 3's pattern of a factor group in a generative section name
+#: (tox.config.ParseIni.expand_section_names): no "." in it
+TOX3_FACTORS = re.compile(r'{\s*([\w\s,-]+)\s*}')
+TOX_INI = os.path.join(TOP, 'tox.ini')
+
+
+def _braces(items):
+    return items[0] if len(items) == 1 else '{%s}' % ','.join(items)
+
+
+def tox_section_names(prefix, names):
+    """Section names that tox 3 expands into ``testenv:PREFIX-NAME`` for
+    every name, in order.
+
+    tox 3 expands ``{a,b}`` in a section name only when the factors are
+    letters, digits, ``_`` and ``-``: ``[testenv:nova-{zed,2023.1}]`` is
+    left as it is (one env named so, none of the lines). The names without
+    a "." share one section; those with one (``2023.1``, ``2023.2``) one
+    section per part before their last ".": ``nova-2023.{1,2}``.
+    """
+    plain = [name for name in names if '.' not in name]
+    dotted = collections.OrderedDict()
+    for name in names:
+        if '.' in name:
+            head, tail = name.rsplit('.', 1)
+            dotted.setdefault(head, []).append(tail)
+    headers = []
+    if plain:
+        headers.append('testenv:%s-%s' % (prefix, _braces(plain)))
+    for head, tails in dotted.items():
+        headers.append('testenv:%s-%s.%s' % (prefix, head, _braces(tails)))
+    return headers
+
+
+def tox_template(section, tox_ini=TOX_INI):
+    """The lines of tox.ini's ``[section]`` as written (the comment lines
+    just above the next section are that section's).
+    """
+    with open(tox_ini) as handle:
+        lines = handle.read().splitlines()
+    try:
+        start = lines.index('[%s]' % section) + 1
+    except ValueError:
+        raise ValueError('%s: no section [%s]' % (tox_ini, section))
+    body = []
+    for line in lines[start:]:
+        if line.startswith('['):
+            break
+        body.append(line)
+    while body and (not body[-1].strip() or body[-1].startswith('#')):
+        body.pop()
+    return '\n'.join(body) + '\n'
+
+
+def tox_sections(prefix, names, template, tox_ini=TOX_INI):
+    """The tox.ini sections of the envs ``PREFIX-NAME``: each has the
+    settings of tox.ini's ``[template]`` (see tox_section_names).
+    """
+    body = tox_template(template, tox_ini)
+    return '\n'.join('[%s]\n%s' % (header, body)
+                     for header in tox_section_names(prefix, names))
+
+
 def tox_header():
-    """The section header of the tier's envs in tox.ini."""
-    return '[testenv:nova-{%s}]\n' % ','.join(releases.LINES)
+    """The sections of the real-Nova tier's envs in tox.ini."""
+    return tox_sections('nova', releases.LINES, 'nova-tier-env')
+
+
+def cloud_components():
+    """tools/cloud-tier/components.py, loaded from its path: the cloud
+    tier's modules (build, proc, layout...) stay off ``sys.path``.
+    """
+    name = 'nova_imgmeta_cloud_components'
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(
+            TOP, 'tools', 'cloud-tier', 'components.py'))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
+
+
+def cloud_tox_header():
+    """The sections of the cloud tier's envs in tox.ini."""
+    return tox_sections('cloud', cloud_components().COMPONENTS,
+                        'cloud-tier-env')
 
 
 def _list_table(header, body, widths):
@@ -240,3 +329,26 @@ def rst_differences_table(patches_dir=None, sources=None):
          'resize hook (``image_base_image_ref``)',
          'snapshot hook, at the end of', '``context`` of the snapshot hook',
          'Python of the tests below'], body, [11, 15, 7, 13, 11, 19, 12, 8])
+
+
+def rst_cloud_table():
+    """doc/source/cloud.rst: the services of each line's cloud (reST)."""
+    body = []
+    for comps in cloud_components().COMPONENTS.values():
+        glance = comps.glance
+        if comps.glance_apart:
+            glance += " (%s's, Python %s)" % (
+                comps.glance_line.series.capitalize(),
+                comps.glance_line.python)
+        tempest = comps.tempest
+        if comps.tempest_python != comps.python:
+            tempest += ' (Python %s)' % comps.tempest_python
+        body.append([
+            '``%s``' % comps.tox_env, comps.line.nova, comps.python,
+            comps.keystone, glance, comps.neutron,
+            comps.placement or 'in Nova', tempest,
+            'yes' if comps.ci else 'no'])
+    return _list_table(
+        ['tox env', 'Nova', 'Python', 'Keystone', 'Glance', 'Neutron',
+         'Placement', 'Tempest', 'in CI'], body,
+        [14, 9, 8, 9, 16, 9, 16, 12, 7])

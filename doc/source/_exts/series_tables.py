@@ -9,12 +9,14 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""``.. nova-imgmeta-series:: map|differences``: the series, from the sources.
+"""``.. nova-imgmeta-series:: map|differences|cloud``: the series, from the sources.
 
 ``map``: the releases each series serves (nova_imgmeta/patches/MAP, the
 ``<line>-eol`` tags of tools/nova-tier/releases.py); ``differences``: where
 each series calls the hooks and what it passes (the variables of
-patches-src/<series>/variables.ini). Made by tools/packaging/line_tables.py
+patches-src/<series>/variables.ini); ``cloud``: the services of each
+line's loopback cloud (tools/cloud-tier/components.py). Made by
+tools/packaging/line_tables.py
 at build time: nothing about a series is written by hand in the docs.
 """
 
@@ -32,7 +34,8 @@ sys.path.insert(0, os.path.join(TOP, 'tools', 'packaging'))
 import line_tables  # noqa: E402
 
 TABLES = {'map': line_tables.rst_map_table,
-          'differences': line_tables.rst_differences_table}
+          'differences': line_tables.rst_differences_table,
+          'cloud': line_tables.rst_cloud_table}
 
 
 class SeriesTable(Directive):
