@@ -95,6 +95,22 @@ def test_download_lands_whole_or_not_at_all(tmpdir, monkeypatch):
     assert sorted(tmpdir.listdir()) == [tmpdir.join('nova-17.0.13.tar.gz')]
 
 
+def test_other_projects_sdists(tmpdir, monkeypatch):
+    """The cloud tier's Glance sdist comes through the same downloader."""
+    calls = []
+
+    def pip(args, cache=None, cwd=None):
+        calls.append(args[-1])
+        dest = args[args.index('--dest') + 1]
+        _sdist('%s/glance-15.0.2.tar.gz' % dest, '15.0.2')
+        return 0, '', ''
+
+    monkeypatch.setattr(nova_sdists, '_pip', pip)
+    assert nova_sdists.fetch('15.0.2', str(tmpdir), None, 'glance') == \
+        str(tmpdir.join('glance-15.0.2.tar.gz'))
+    assert calls == ['glance==15.0.2']
+
+
 # the one interpreter finder -----------------------------------------------
 
 FIND_PYTHON = nova_sdists.FIND_PYTHON

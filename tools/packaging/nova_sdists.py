@@ -18,6 +18,8 @@ Every user of a Nova sdist gets it here: the series builder
 (tools/check-patch-tags.py --pypi, tools/check-patch-sdists.sh), the
 real-Nova tier (tools/nova-tier/env.py) and the unit tests on real trees
 (tests/unit/realtree.py, which run on Python 2.7 too: this module does).
+The cloud tier gets the Glance sdist it reads a paste file from here too
+(``fetch(version, project='glance')``).
 
 The cache is ``$NOVA_SDIST_CACHE`` (default
 ``~/.cache/nova-imgmeta/sdists``): ``nova-VERSION.tar.gz``, downloaded
@@ -202,35 +204,39 @@ def _say(text):
     sys.stderr.flush()
 
 
-def fetch(version, cache=None, log=_say):
-    """Path of nova-VERSION.tar.gz in the cache, downloaded if missing.
+def fetch(version, cache=None, log=_say, project='nova'):
+    """Path of PROJECT-VERSION.tar.gz in the cache, downloaded if missing.
 
     :param log: called with one line before a download (None: quiet).
+    :param project: the PyPI project: nova, or glance (the cloud tier reads
+        Glance's paste file from its sdist).
     :raises NoSdist: PyPI has no sdist of that version.
     :raises SdistError: it could not be had, saying why.
     """
     cache = cache or default_cache()
-    target = os.path.join(cache, 'nova-%s.tar.gz' % version)
+    name = '%s-%s.tar.gz' % (project, version)
+    target = os.path.join(cache, name)
     if os.path.isfile(target) and tarfile.is_tarfile(target):
         return target
     _makedirs(cache)
+    wanted = '%s==%s' % (project, version)
     if log:
-        log('downloading nova==%s from PyPI into %s' % (version, cache))
+        log('downloading %s from PyPI into %s' % (wanted, cache))
     work = tempfile.mkdtemp(prefix='.download-', dir=cache)
     try:
         # --no-build-isolation: pip prepares the sdist's metadata with the
         # pbr of the pip virtualenv instead of building an environment.
         code, out, err = _pip(['download', '--quiet', '--no-deps',
                                '--no-binary', ':all:', '--no-build-isolation',
-                               '--dest', work, 'nova==%s' % version],
+                               '--dest', work, wanted],
                               cache, cwd=work)
-        got = os.path.join(work, 'nova-%s.tar.gz' % version)
+        got = os.path.join(work, name)
         if code != 0 and 'No matching distribution found' in out + err:
-            raise NoSdist('nova==%s: PyPI serves no sdist of it' % version)
+            raise NoSdist('%s: PyPI serves no sdist of it' % wanted)
         if code != 0 or not os.path.isfile(got):
-            raise SdistError('cannot download nova==%s from PyPI (put '
-                             'nova-%s.tar.gz into %s to work offline):\n%s%s'
-                             % (version, version, cache, out, err))
+            raise SdistError('cannot download %s from PyPI (put %s into %s '
+                             'to work offline):\n%s%s'
+                             % (wanted, name, cache, out, err))
         os.rename(got, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
