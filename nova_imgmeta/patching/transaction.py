@@ -259,8 +259,8 @@ def _rollback(root, record, cause):
                 else:
                     os.rename(orig, target)
             elif entry['kind'] == 'create':
-                _unlink_quiet(target)
-            _unlink_quiet(new)
+                transaction_journal.unlink_quiet(target)
+            transaction_journal.unlink_quiet(new)
         except EnvironmentError as exc:
             problems.append('%s: %s (original kept as %s)'
                             % (entry['path'], exc, orig))
@@ -278,7 +278,7 @@ def _rollback(root, record, cause):
             'run apply or revert again to finish the roll-back'
             % (_describe(cause), '\n  '.join(problems),
                os.path.join(root, JOURNAL_NAME)))
-    _unlink_quiet(os.path.join(root, JOURNAL_NAME))
+    transaction_journal.unlink_quiet(os.path.join(root, JOURNAL_NAME))
 
 
 def _cleanup(root, record):
@@ -286,8 +286,8 @@ def _cleanup(root, record):
     token = record['token']
     for entry in record['changes']:
         _new, orig = _names(os.path.join(root, entry['path']), token)
-        _unlink_quiet(orig)
-    _unlink_quiet(os.path.join(root, JOURNAL_NAME))
+        transaction_journal.unlink_quiet(orig)
+    transaction_journal.unlink_quiet(os.path.join(root, JOURNAL_NAME))
 
 
 def recover(root):
@@ -339,11 +339,3 @@ def _read_quiet(path):
             return handle.read()
     except (IOError, OSError):
         return None
-
-
-def _unlink_quiet(path):
-    try:
-        os.unlink(path)
-    except OSError as exc:
-        if exc.errno != errno.ENOENT:
-            raise

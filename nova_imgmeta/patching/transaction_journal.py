@@ -41,7 +41,7 @@ from nova_imgmeta.patching.errors import DamagedJournal
 from nova_imgmeta.patching.errors import PatchError
 
 __all__ = ['JOURNAL_NAME', 'NEW_NAME', 'KINDS', 'backup_names', 'write',
-           'load', 'exists', 'new_exists', 'remove_new']
+           'load', 'exists', 'new_exists', 'remove_new', 'unlink_quiet']
 
 JOURNAL_NAME = '.nova-imgmeta-patch.journal'
 NEW_NAME = JOURNAL_NAME + '.new'
@@ -73,7 +73,7 @@ def write(root, record):
     path = os.path.join(root, JOURNAL_NAME)
     temp = os.path.join(root, NEW_NAME)
     data = json.dumps(record, indent=1, sort_keys=True).encode('utf-8')
-    _unlink_quiet(temp)
+    unlink_quiet(temp)
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         _checkpoint('created')
@@ -282,7 +282,8 @@ def _quote(text):
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-def _unlink_quiet(path):
+def unlink_quiet(path):
+    """Remove path; one that is already gone is no error."""
     try:
         os.unlink(path)
     except OSError as exc:
