@@ -167,10 +167,46 @@ def _undo(on_failure, name, instance, target, before):
         raise
 
 
-def _rebuild_failed(name, exc, instance, stage):
-    LOG.exception(u'nova-imgmeta: %s', outcome.describe(
-        'rebuild', name, _uuid(instance), stage))
-    return None
+def _logs_and_goes_on(kind):
+    """The ``on_failure`` of the hooks on system metadata: a failing
+    policy is logged, its changes are undone, and the chain goes on.
+    """
+    def failed(name, exc, instance, stage):
+        LOG.exception(u'nova-imgmeta: %s', outcome.describe(
+            kind, name, _uuid(instance), stage))
+        return None
+    return failed
+
+
+_rebuild_failed = _logs_and_goes_on('rebuild')
+_resize_failed = _logs_and_goes_on('resize')
+
+
+def _sysmeta_hook(kind, arguments, on_failure):
+    """Apply the chain of ``kind`` to ``arguments['new_sys_metadata']``.
+
+    What rebuild_hook and resize_hook share: nothing to do without a
+    dict; a chain that cannot be loaded leaves the metadata as Nova built
+    it (logged).
+    """
+    new_sys_metadata = arguments['new_sys_metadata']
+    instance = arguments['instance']
+    if not isinstance(new_sys_metadata, dict):
+        LOG.debug('nova-imgmeta: %s hook called without a '
+                  'new_sys_metadata dict; nothing to do', kind)
+        return
+    try:
+        chain = registry.get_chain(kind)
+    except BaseException as exc:
+        if exceptions.propagates(exc):
+            raise
+        LOG.exception('nova-imgmeta: the %s policies could not be '
+                      'loaded; system metadata of instance %s left as Nova '
+                      'built it', kind, _uuid(instance))
+        return
+    if not chain.policies:
+        return
+    _run(chain, arguments, new_sys_metadata, None, instance, on_failure)
 
 
 def rebuild_hook(context=None, instance=None, image_id=None, image=None,
@@ -180,31 +216,10 @@ def rebuild_hook(context=None, instance=None, image_id=None, image=None,
     Raises only when the changes of a failing policy cannot be undone:
     Nova's hook runner then puts ``new_sys_metadata`` back.
     """
-    if not isinstance(new_sys_metadata, dict):
-        LOG.debug('nova-imgmeta: rebuild hook called without a '
-                  'new_sys_metadata dict; nothing to do')
-        return
-    try:
-        chain = registry.get_chain('rebuild')
-    except BaseException as exc:
-        if exceptions.propagates(exc):
-            raise
-        LOG.exception('nova-imgmeta: the rebuild policies could not be '
-                      'loaded; system metadata of instance %s left as Nova '
-                      'built it', _uuid(instance))
-        return
-    if not chain.policies:
-        return
-    _run(chain, {'context': context, 'instance': instance,
-                 'image_id': image_id, 'image': image,
-                 'new_sys_metadata': new_sys_metadata},
-         new_sys_metadata, None, instance, _rebuild_failed)
-
-
-def _resize_failed(name, exc, instance, stage):
-    LOG.exception(u'nova-imgmeta: %s', outcome.describe(
-        'resize', name, _uuid(instance), stage))
-    return None
+    _sysmeta_hook('rebuild', {'context': context, 'instance': instance,
+                              'image_id': image_id, 'image': image,
+                              'new_sys_metadata': new_sys_metadata},
+                  _rebuild_failed)
 
 
 def resize_hook(context=None, instance=None, new_sys_metadata=None,
@@ -216,24 +231,9 @@ def resize_hook(context=None, instance=None, new_sys_metadata=None,
     only when the changes of a failing policy cannot be undone: Nova's hook
     runner then puts ``new_sys_metadata`` back.
     """
-    if not isinstance(new_sys_metadata, dict):
-        LOG.debug('nova-imgmeta: resize hook called without a '
-                  'new_sys_metadata dict; nothing to do')
-        return
-    try:
-        chain = registry.get_chain('resize')
-    except BaseException as exc:
-        if exceptions.propagates(exc):
-            raise
-        LOG.exception('nova-imgmeta: the resize policies could not be '
-                      'loaded; system metadata of instance %s left as Nova '
-                      'built it', _uuid(instance))
-        return
-    if not chain.policies:
-        return
-    _run(chain, {'context': context, 'instance': instance,
-                 'new_sys_metadata': new_sys_metadata},
-         new_sys_metadata, None, instance, _resize_failed)
+    _sysmeta_hook('resize', {'context': context, 'instance': instance,
+                             'new_sys_metadata': new_sys_metadata},
+                  _resize_failed)
 
 
 def _reject(message, policy=None):
