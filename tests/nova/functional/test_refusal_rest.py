@@ -138,9 +138,13 @@ class _HarnessMixin(nova_lines.HarnessMixin):
             expected_attrs=['system_metadata']).system_metadata)
 
 
-class SnapshotRefusalRestTest(integrated_helpers._IntegratedTestBase,
-                              integrated_helpers.InstanceHelperMixin,
-                              _HarnessMixin):
+class _RefusalTestBase(integrated_helpers._IntegratedTestBase,
+                       integrated_helpers.InstanceHelperMixin,
+                       _HarnessMixin):
+    """What both test classes share: the API they speak, and the patched
+    Nova they need.
+    """
+
     api_major_version = 'v2.1'
     # 2.45: createImage and createBackup answer {"image_id": ...}
     microversion = '2.45'
@@ -149,6 +153,12 @@ class SnapshotRefusalRestTest(integrated_helpers._IntegratedTestBase,
     def setUp(self):
         if image_metadata_hooks is None:
             self.skipTest('needs the patched Nova (UNPATCHED=1)')
+        super(_RefusalTestBase, self).setUp()
+
+
+class SnapshotRefusalRestTest(_RefusalTestBase):
+
+    def setUp(self):
         super(SnapshotRefusalRestTest, self).setUp()
         if EXPECT_TREE:
             self.assertTrue(
@@ -306,18 +316,10 @@ class SnapshotRefusalRestTest(integrated_helpers._IntegratedTestBase,
         self.assertNotIn('it_system_exit', image['properties'])
 
 
-class VolumeBackedRefusalRestTest(integrated_helpers._IntegratedTestBase,
-                                  integrated_helpers.InstanceHelperMixin,
-                                  _HarnessMixin):
+class VolumeBackedRefusalRestTest(_RefusalTestBase):
     """createImage of a volume-backed server (snapshot_volume_backed)."""
 
-    api_major_version = 'v2.1'
-    microversion = '2.45'
-    ADMIN_API = True
-
     def setUp(self):
-        if image_metadata_hooks is None:
-            self.skipTest('needs the patched Nova (UNPATCHED=1)')
         super(VolumeBackedRefusalRestTest, self).setUp()
         # Queens attaches volumes with Cinder's new attachment flow; from
         # Victoria on the harness sets up its Cinder fixture itself.
