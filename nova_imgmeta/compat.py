@@ -23,7 +23,7 @@ nothing but itself). These names behave as ``six``'s do.
 import sys
 
 __all__ = ['PY2', 'string_types', 'text_type', 'binary_type', 'iteritems',
-           'itervalues', 'add_metaclass']
+           'itervalues', 'add_metaclass', 'reraise']
 
 PY2 = sys.version_info[0] == 2
 
@@ -37,6 +37,11 @@ if PY2:  # pragma: no cover (run by the py27 tests)
 
     def itervalues(mapping):
         return mapping.itervalues()
+
+    # The three-argument raise is a syntax error on Python 3: compiled
+    # here only, as six does.
+    exec('def reraise(tp, value, tb=None):\n'  # nosec B102
+         '    raise tp, value, tb\n')
 else:
     string_types = (str,)
     text_type = str
@@ -47,6 +52,20 @@ else:
 
     def itervalues(mapping):
         return iter(mapping.values())
+
+    def reraise(tp, value, tb=None):
+        """Raise ``value`` (of ``tp``) with the traceback ``tb``: an
+        exception another thread caught, with where it came from.
+        """
+        try:
+            if value is None:
+                value = tp()
+            if value.__traceback__ is not tb:
+                raise value.with_traceback(tb)
+            raise value
+        finally:
+            value = None
+            tb = None
 
 
 def add_metaclass(metaclass):

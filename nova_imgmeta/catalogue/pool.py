@@ -28,7 +28,7 @@ import logging
 import sys
 import threading
 
-import six
+from nova_imgmeta import compat
 
 try:  # Python 3
     import queue
@@ -101,7 +101,7 @@ def run(work, units, workers=1, stop=None):
             while thread.is_alive():
                 thread.join(_POLL)
     if failures:
-        six.reraise(*failures[0])
+        compat.reraise(*failures[0])
 
 
 def _put(pending, item, stop):

@@ -27,7 +27,7 @@ from __future__ import absolute_import
 import sys
 import threading
 
-import six
+from nova_imgmeta import compat
 
 try:  # Python 3
     import queue
@@ -70,7 +70,7 @@ def ahead(iterable):
                 continue
             if item is _END:
                 if failure is not None:
-                    six.reraise(*failure)
+                    compat.reraise(*failure)
                 return
             yield item
     finally:

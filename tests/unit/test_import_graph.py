@@ -115,3 +115,53 @@ def test_policies_read_options_without_opts():
                    'nova_imgmeta.loader', 'nova_imgmeta.registry'):
         assert 'nova_imgmeta.settings' in graph[module], module
     assert graph['nova_imgmeta.settings'] == set(['nova_imgmeta.exceptions'])
+
+
+def _third_party_imports(path):
+    """Top-level names of every module the module at path imports."""
+    with io.open(path, 'rb') as handle:
+        tree = ast.parse(handle.read(), path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name.split('.')[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and \
+                not node.level:
+            yield node.module.split('.')[0]
+
+
+def test_no_module_imports_six():
+    """Regression test: catalogue/pool.py and cloud/ahead.py imported six,
+    which requirements.txt leaves out on purpose (Nova dropped it in
+    Wallaby; nova_imgmeta.compat covers Python 2.7): the operator commands
+    failed to import where six was not installed.
+    """
+    users = sorted(name for name, path in _modules().items()
+                   if 'six' in set(_third_party_imports(path)))
+    assert users == []
+
+
+def test_reraise_keeps_the_traceback():
+    import sys
+
+    from nova_imgmeta import compat
+
+    def fail():
+        raise KeyError('from a worker')
+
+    try:
+        fail()
+    except KeyError:
+        caught = sys.exc_info()
+    try:
+        compat.reraise(*caught)
+    except KeyError as exc:
+        assert exc is caught[1]
+        tb = sys.exc_info()[2]
+        names = []
+        while tb is not None:
+            names.append(tb.tb_frame.f_code.co_name)
+            tb = tb.tb_next
+        assert names[-1] == 'fail'
+    else:
+        raise AssertionError('not raised')
