@@ -147,7 +147,7 @@ def child_floor(argv):
     counts = _count_requests()
     args = cli_main.build_parser().parse_args(['audit'] + argv)
     start = time.time()
-    connection = auth.connect(args)
+    connection = auth.connect(auth.settings_from_args(args))
     images = 0
     for scope in FLOOR_SCOPES:
         url = '%s/v2/images?limit=1000&%s' % (connection.image_endpoint,
@@ -180,7 +180,7 @@ def child_patch_floor(argv):
     counts = _count_requests()
     args = cli_main.build_parser().parse_args(['audit'] + rest)
     start = time.time()
-    connection = auth.connect(args)
+    connection = auth.connect(auth.settings_from_args(args))
     connection.size_pools(threads)
     todo = iter(ids)
     lock = threading.Lock()

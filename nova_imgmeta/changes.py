@@ -25,8 +25,8 @@ from oslo_log import log as logging
 
 from nova_imgmeta import compat
 
-__all__ = ['ABSENT', 'Change', 'diff', 'remove', 'abbreviate', 'shorten',
-           'log_changes']
+__all__ = ['ABSENT', 'MetadataChange', 'diff', 'remove', 'abbreviate',
+           'shorten', 'log_changes']
 
 LOG = logging.getLogger(__name__)
 
@@ -46,23 +46,26 @@ class _Absent(object):
 
 ABSENT = _Absent()
 
-#: One key changed by a policy; ``old``/``new`` are :data:`ABSENT` for an
-#: added / removed key.
-Change = collections.namedtuple('Change', ['key', 'old', 'new'])
+#: One key of the system metadata or of the image properties changed by a
+#: policy; ``old``/``new`` are :data:`ABSENT` for an added / removed key.
+MetadataChange = collections.namedtuple('MetadataChange',
+                                        ['key', 'old', 'new'])
 
 
 def diff(before, after):
-    """Return the list of :class:`Change` from dict ``before`` to ``after``."""
+    """Return the list of :class:`MetadataChange` from dict ``before`` to
+    ``after``.
+    """
     if before == after:
         return []
     changes = []
     for key, old in compat.iteritems(before):
         new = after.get(key, ABSENT)
         if new is ABSENT or new != old:
-            changes.append(Change(key, old, new))
+            changes.append(MetadataChange(key, old, new))
     for key, new in compat.iteritems(after):
         if key not in before:
-            changes.append(Change(key, ABSENT, new))
+            changes.append(MetadataChange(key, ABSENT, new))
     return changes
 
 
@@ -82,7 +85,7 @@ def remove(properties, keys):
     cannot fail half way, so a built-in policy that raises has changed
     nothing (the dispatcher relies on it, doc/source/plugins.rst section 1).
     """
-    return [Change(key, properties.pop(key), ABSENT) for key in keys]
+    return [MetadataChange(key, properties.pop(key), ABSENT) for key in keys]
 
 
 def abbreviate(value, limit=MAX_LOGGED_CHARS):

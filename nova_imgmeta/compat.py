@@ -38,8 +38,8 @@ if PY2:  # pragma: no cover (run by the py27 tests)
     def itervalues(mapping):
         return mapping.itervalues()
 
-    # Python 2's three-argument raise is a syntax error on Python 3; the
-    # code run is this constant
+    # The three-argument raise is a syntax error on Python 3: compiled
+    # here only, as six does.
     exec('def reraise(tp, value, tb=None):\n'  # nosec B102
          '    raise tp, value, tb\n')
 else:
@@ -54,14 +54,18 @@ else:
         return iter(mapping.values())
 
     def reraise(tp, value, tb=None):
-        """Raise ``value`` again with traceback ``tb`` (a worker thread's
-        exception in the caller's thread, its traceback kept).
+        """Raise ``value`` (of ``tp``) with the traceback ``tb``: an
+        exception another thread caught, with where it came from.
         """
-        if value is None:
-            value = tp()
-        if value.__traceback__ is not tb:
-            raise value.with_traceback(tb)
-        raise value
+        try:
+            if value is None:
+                value = tp()
+            if value.__traceback__ is not tb:
+                raise value.with_traceback(tb)
+            raise value
+        finally:
+            value = None
+            tb = None
 
 
 def add_metaclass(metaclass):

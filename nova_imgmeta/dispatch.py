@@ -46,7 +46,6 @@ from nova_imgmeta import changes
 from nova_imgmeta import exceptions
 from nova_imgmeta import loader
 from nova_imgmeta import outcome
-from nova_imgmeta.policies import base
 from nova_imgmeta import registry
 from nova_imgmeta import rollback
 from nova_imgmeta import signature
@@ -55,10 +54,6 @@ __all__ = ['rebuild_hook', 'resize_hook', 'snapshot_hook', 'get_chain',
            'reset']
 
 LOG = logging.getLogger(__name__)
-
-_REBUILD_ARGUMENTS = base.KINDS['rebuild'].arguments
-_RESIZE_ARGUMENTS = base.KINDS['resize'].arguments
-_SNAPSHOT_ARGUMENTS = base.KINDS['snapshot'].arguments
 
 #: Kept here for the tests of Nova's tier, which use these names.
 get_chain = registry.get_chain
@@ -80,7 +75,11 @@ def _log_steps(name, instance, steps, top_label):
         changes.log_changes(name, _uuid(instance), found, where=label)
 
 
-def _run(chain, args, names, target, top_label, instance, on_failure):
+#: Local to this module: one global lookup per policy, not two.
+_IN_ORDER = loader.IN_ORDER
+
+
+def _run(chain, arguments, target, top_label, instance, on_failure):
     """Run ``chain`` on ``target`` (the dict Nova hands over).
 
     A built-in policy changes nothing unless it succeeds (it decides, then
@@ -90,7 +89,8 @@ def _run(chain, args, names, target, top_label, instance, on_failure):
     if it raises. So a failing policy's changes, and only those, are
     undone, and the chain goes on.
 
-    :param args: the hook's arguments, in the order of ``names``.
+    :param arguments: the hook's arguments, by name (the names of the
+        kind's ``Kind.arguments``, :data:`nova_imgmeta.policies.base.KINDS`).
     :param top_label: how to label changes of ``target`` itself in the log
         (``'image'`` for ``image_meta``, whose properties are the usual
         subject), or None.
@@ -99,7 +99,7 @@ def _run(chain, args, names, target, top_label, instance, on_failure):
         policy ``name``; logs it and returns an exception to raise instead
         of going on, or None.
     """
-    values = None
+    args = None
     for name, _policy, apply, keywords, trusted in chain.policies:
         before = None
         if not trusted:
@@ -111,16 +111,17 @@ def _run(chain, args, names, target, top_label, instance, on_failure):
                 _failed(on_failure, name, exc, instance, outcome.SAVE)
                 continue
         try:
-            if keywords is loader.IN_ORDER:
+            if keywords is _IN_ORDER:
+                # Its parameters are the hook's arguments in KINDS' order:
+                # by position, which spares Python matching the names.
+                if args is None:
+                    args = chain.in_order(arguments)
                 found = apply(*args)
+            elif keywords is None:
+                found = apply(**arguments)
             else:
-                if values is None:
-                    values = dict(zip(names, args))
-                if keywords is None:
-                    found = apply(**values)
-                else:
-                    found = apply(**dict((key, values[key])
-                                         for key in keywords))
+                found = apply(**dict((key, arguments[key])
+                                     for key in keywords))
             if before is not None and isinstance(found,
                                                  signature.UNRUN_TYPES):
                 raise signature.unrun(found)
@@ -166,10 +167,46 @@ def _undo(on_failure, name, instance, target, before):
         raise
 
 
-def _rebuild_failed(name, exc, instance, stage):
-    LOG.exception(u'nova-imgmeta: %s', outcome.describe(
-        'rebuild', name, _uuid(instance), stage))
-    return None
+def _logs_and_goes_on(kind):
+    """The ``on_failure`` of the hooks on system metadata: a failing
+    policy is logged, its changes are undone, and the chain goes on.
+    """
+    def failed(name, exc, instance, stage):
+        LOG.exception(u'nova-imgmeta: %s', outcome.describe(
+            kind, name, _uuid(instance), stage))
+        return None
+    return failed
+
+
+_rebuild_failed = _logs_and_goes_on('rebuild')
+_resize_failed = _logs_and_goes_on('resize')
+
+
+def _sysmeta_hook(kind, arguments, on_failure):
+    """Apply the chain of ``kind`` to ``arguments['new_sys_metadata']``.
+
+    What rebuild_hook and resize_hook share: nothing to do without a
+    dict; a chain that cannot be loaded leaves the metadata as Nova built
+    it (logged).
+    """
+    new_sys_metadata = arguments['new_sys_metadata']
+    instance = arguments['instance']
+    if not isinstance(new_sys_metadata, dict):
+        LOG.debug('nova-imgmeta: %s hook called without a '
+                  'new_sys_metadata dict; nothing to do', kind)
+        return
+    try:
+        chain = registry.get_chain(kind)
+    except BaseException as exc:
+        if exceptions.propagates(exc):
+            raise
+        LOG.exception('nova-imgmeta: the %s policies could not be '
+                      'loaded; system metadata of instance %s left as Nova '
+                      'built it', kind, _uuid(instance))
+        return
+    if not chain.policies:
+        return
+    _run(chain, arguments, new_sys_metadata, None, instance, on_failure)
 
 
 def rebuild_hook(context=None, instance=None, image_id=None, image=None,
@@ -179,30 +216,10 @@ def rebuild_hook(context=None, instance=None, image_id=None, image=None,
     Raises only when the changes of a failing policy cannot be undone:
     Nova's hook runner then puts ``new_sys_metadata`` back.
     """
-    if not isinstance(new_sys_metadata, dict):
-        LOG.debug('nova-imgmeta: rebuild hook called without a '
-                  'new_sys_metadata dict; nothing to do')
-        return
-    try:
-        chain = registry.get_chain('rebuild')
-    except BaseException as exc:
-        if exceptions.propagates(exc):
-            raise
-        LOG.exception('nova-imgmeta: the rebuild policies could not be '
-                      'loaded; system metadata of instance %s left as Nova '
-                      'built it', _uuid(instance))
-        return
-    if not chain.policies:
-        return
-    _run(chain, (context, instance, image_id, image, new_sys_metadata),
-         _REBUILD_ARGUMENTS, new_sys_metadata, None, instance,
-         _rebuild_failed)
-
-
-def _resize_failed(name, exc, instance, stage):
-    LOG.exception(u'nova-imgmeta: %s', outcome.describe(
-        'resize', name, _uuid(instance), stage))
-    return None
+    _sysmeta_hook('rebuild', {'context': context, 'instance': instance,
+                              'image_id': image_id, 'image': image,
+                              'new_sys_metadata': new_sys_metadata},
+                  _rebuild_failed)
 
 
 def resize_hook(context=None, instance=None, new_sys_metadata=None,
@@ -214,23 +231,9 @@ def resize_hook(context=None, instance=None, new_sys_metadata=None,
     only when the changes of a failing policy cannot be undone: Nova's hook
     runner then puts ``new_sys_metadata`` back.
     """
-    if not isinstance(new_sys_metadata, dict):
-        LOG.debug('nova-imgmeta: resize hook called without a '
-                  'new_sys_metadata dict; nothing to do')
-        return
-    try:
-        chain = registry.get_chain('resize')
-    except BaseException as exc:
-        if exceptions.propagates(exc):
-            raise
-        LOG.exception('nova-imgmeta: the resize policies could not be '
-                      'loaded; system metadata of instance %s left as Nova '
-                      'built it', _uuid(instance))
-        return
-    if not chain.policies:
-        return
-    _run(chain, (context, instance, new_sys_metadata), _RESIZE_ARGUMENTS,
-         new_sys_metadata, None, instance, _resize_failed)
+    _sysmeta_hook('resize', {'context': context, 'instance': instance,
+                             'new_sys_metadata': new_sys_metadata},
+                  _resize_failed)
 
 
 def _reject(message, policy=None):
@@ -239,7 +242,7 @@ def _reject(message, policy=None):
 
 def _closed_because():
     """``(closed?, why)`` for the messages of a refusal."""
-    mode, why = registry.snapshot_on_error()
+    mode, why = registry.snapshot_failure_mode()
     if why is not None:
         return True, u'handled as snapshot_on_error = closed: %s' % why
     return mode == 'closed', u'snapshot_on_error = closed'
@@ -309,6 +312,7 @@ def snapshot_hook(context=None, instance=None, image_meta=None,
         return
     if extra_properties is None:
         extra_properties = {}
-    _run(chain, (context, instance, image_meta, extra_properties),
-         _SNAPSHOT_ARGUMENTS, image_meta, 'image', instance,
-         _snapshot_failed)
+    _run(chain, {'context': context, 'instance': instance,
+                 'image_meta': image_meta,
+                 'extra_properties': extra_properties},
+         image_meta, 'image', instance, _snapshot_failed)

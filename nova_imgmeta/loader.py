@@ -29,14 +29,15 @@ broken plugin costs only itself. The caller decides what to do with it
 """
 
 import collections
+import operator
 
 from stevedore import named
 
 from nova_imgmeta import compat
 from nova_imgmeta import exceptions
-from nova_imgmeta import opts
 from nova_imgmeta.policies import base
-from nova_imgmeta.policies import catalog
+from nova_imgmeta.policies import builtin
+from nova_imgmeta import settings
 from nova_imgmeta import signature
 
 __all__ = ['Bound', 'IN_ORDER', 'PolicyChain', 'build_chain']
@@ -46,7 +47,9 @@ __all__ = ['Bound', 'IN_ORDER', 'PolicyChain', 'build_chain']
 IN_ORDER = signature.IN_ORDER
 
 #: A loaded policy, ready to call: ``apply`` takes ``keywords`` (None: all
-#: the hook offers; :data:`IN_ORDER`: all of them, by position) by keyword.
+#: the hook offers; :data:`IN_ORDER`: all of them, in the order of
+#: ``Kind.arguments``, which :attr:`PolicyChain.in_order` reads from the
+#: hook's arguments by name) by keyword.
 #: ``trusted`` (a built-in policy) means its returned change list is
 #: complete and it changes nothing unless it succeeds: the dispatcher
 #: neither saves nor compares the dict around it.
@@ -63,6 +66,9 @@ class PolicyChain(object):
     :ivar errors: list of :class:`~nova_imgmeta.exceptions.PolicyLoadError`.
     :ivar idle: ``[(name, why)]`` of the policies that loaded but have
         nothing to do (``Policy.idle``): they are left out of ``policies``.
+    :ivar in_order: ``f(arguments)``: the tuple of the hook's arguments
+        (a dict, by name) in the order of the kind's ``Kind.arguments``,
+        for the policies bound :data:`IN_ORDER` (one C-level call).
     """
 
     def __init__(self, kind, option, policies, errors, idle=()):
@@ -71,6 +77,7 @@ class PolicyChain(object):
         self.policies = policies
         self.errors = errors
         self.idle = list(idle)
+        self.in_order = _getter(base.KINDS[kind].arguments)
 
     @property
     def names(self):
@@ -87,6 +94,14 @@ class PolicyChain(object):
     def __repr__(self):
         return '<PolicyChain %s %r errors=%d>' % (self.kind, self.names,
                                                   len(self.errors))
+
+
+def _getter(names):
+    """``f(mapping)``: the tuple of ``mapping[name]`` for each of names."""
+    if len(names) == 1:   # itemgetter of one name returns the value alone
+        name = names[0]
+        return lambda mapping: (mapping[name],)
+    return operator.itemgetter(*names)
 
 
 class _Refused(Exception):
@@ -243,7 +258,7 @@ def _installed(namespace):
 
 def _trusted_classes():
     try:
-        return catalog.builtin_classes()
+        return builtin.builtin_classes()
     except Exception:   # not installed: no policy is trusted
         return frozenset()
 
@@ -262,7 +277,7 @@ def build_chain(kind, conf, manager=None):
     spec = base.KINDS[kind]
     errors = []
     try:
-        names = list(opts.get_option(conf, spec.option) or [])
+        names = list(settings.get_option(conf, spec.option) or [])
     except exceptions.ConfigError as exc:
         errors.append(exceptions.PolicyLoadError('*', spec.option,
                                                  exc.reason))

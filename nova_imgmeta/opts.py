@@ -22,10 +22,11 @@ every option on a ``ConfigOpts`` (the plugin does it on Nova's
 ``oslo-config-generator`` through the ``oslo.config.opts`` entry point
 ``nova_imgmeta``. The help of ``rebuild_policies``, ``resize_policies`` and
 ``snapshot_policies`` lists the built-in policies, read from the installed
-entry points.
+entry points. It only gathers: the group's name and how a value is read
+are in :mod:`nova_imgmeta.settings`, which the policies import instead of
+this module.
 """
 
-import re
 import textwrap
 import threading
 
@@ -34,20 +35,19 @@ from oslo_log import log as logging
 
 from nova_imgmeta import exceptions
 from nova_imgmeta.policies import base
+from nova_imgmeta.policies import builtin
+from nova_imgmeta import settings
 
 __all__ = [
-    'GROUP_NAME',
     'group',
     'DEFAULT_POLICIES',
     'all_opts',
     'register_opts',
     'list_opts',
-    'get_option',
 ]
 
 LOG = logging.getLogger(__name__)
 
-GROUP_NAME = 'nova_imgmeta'
 GROUP_TITLE = 'nova-imgmeta image metadata policies'
 _GROUP_HELP = (
     'Options of the nova-imgmeta plugin, which fixes how Nova carries '
@@ -108,10 +108,6 @@ Related options:
 _LOCK = threading.Lock()
 _ALL_OPTS = []
 _GROUP = []
-# oslo.config 10 puts "from LocationInfo(location=..., detail='<file>')" in
-# its messages; keep only the file.
-_LOCATION = re.compile(
-    r"\s*from LocationInfo\(.*?detail=(?:'([^']*)'|\"([^\"]*)\"|[^)]*)\)")
 
 
 def _item(text):
@@ -149,9 +145,8 @@ def _policies_opt(kind, builtins):
 
 
 def _build():
-    from nova_imgmeta.policies import catalog
     try:
-        builtins = catalog.builtin_policies()
+        builtins = builtin.builtin_policies()
     except Exception as exc:   # the plugin's own options still work
         LOG.error('nova-imgmeta: cannot list the built-in policies, their '
                   'options are not registered: %s', exceptions.describe(exc))
@@ -191,7 +186,8 @@ def group():
     if not _GROUP:
         with _LOCK:
             if not _GROUP:
-                _GROUP.append(cfg.OptGroup(GROUP_NAME, title=GROUP_TITLE,
+                _GROUP.append(cfg.OptGroup(settings.GROUP_NAME,
+                                           title=GROUP_TITLE,
                                            help=_group_help()))
     return _GROUP[0]
 
@@ -212,29 +208,3 @@ def register_opts(conf):
 def list_opts():
     """Return ``[(group, options)]`` for oslo-config-generator."""
     return [(group(), all_opts())]
-
-
-def get_option(conf, name):
-    """Return ``conf.nova_imgmeta.<name>``.
-
-    :raises ConfigError: naming the option when its value is invalid (for
-        instance not one of its choices) or it is not registered.
-    """
-    try:
-        return getattr(conf.nova_imgmeta, name)
-    except (ValueError, cfg.Error) as exc:
-        raise exceptions.ConfigError(name, _describe(exc))
-
-
-def _describe(exc):
-    text = exceptions.describe(exc)
-    prefix = type(exc).__name__ + ': '
-    if text.startswith(prefix):
-        text = text[len(prefix):]
-    text = text.strip('"')
-
-    def location(match):
-        path = match.group(1) or match.group(2)
-        return ' in %s' % path if path else ''
-
-    return _LOCATION.sub(location, text) or type(exc).__name__

@@ -17,8 +17,9 @@
 On first use, under one lock, the ``[nova_imgmeta]`` options are
 registered on Nova's ``cfg.CONF`` (the only place that registers them in
 Nova), then the chain asked for is loaded; each chain is loaded once per
-process. ``snapshot_on_error`` is read on its own, so that a chain that
-cannot be loaded at all is still handled as configured. :func:`reset` is
+process. The option ``snapshot_on_error`` is read on its own
+(:func:`snapshot_failure_mode`), so that a chain that cannot be loaded at
+all is still handled as configured. :func:`reset` is
 the tests' seam.
 """
 
@@ -30,8 +31,9 @@ from oslo_log import log as logging
 from nova_imgmeta import exceptions
 from nova_imgmeta import loader
 from nova_imgmeta import opts
+from nova_imgmeta import settings
 
-__all__ = ['get_chain', 'snapshot_on_error', 'reset']
+__all__ = ['get_chain', 'snapshot_failure_mode', 'reset']
 
 LOG = logging.getLogger(__name__)
 
@@ -72,7 +74,7 @@ def get_chain(kind):
             chain = loader.build_chain(kind, conf,
                                        manager=_STATE['managers'].get(kind))
             if kind == 'snapshot':
-                snapshot_on_error()   # an invalid mode is logged now
+                snapshot_failure_mode()   # an invalid mode is logged now
             for error in chain.errors:
                 LOG.error('nova-imgmeta: %s: the policy is not applied',
                           exceptions.describe(error))
@@ -82,13 +84,14 @@ def get_chain(kind):
     return chain
 
 
-def snapshot_on_error():
+def snapshot_failure_mode():
     """Return ``(mode, why)``: ``'open'`` or ``'closed'``, and why closed.
 
-    ``why`` is None when the option says ``closed``; otherwise it tells why
-    the mode is ``closed`` although the option does not say so: a value
-    that is not ``open`` or ``closed``, or an option that could not be read
-    at all. Read once per process.
+    The mode is the option ``snapshot_on_error``. ``why`` is None when the
+    option says ``closed``; otherwise it tells why the mode is ``closed``
+    although the option does not say so: a value that is not ``open`` or
+    ``closed``, or an option that could not be read at all. Read once per
+    process.
     """
     found = _STATE['on_error']
     if found is not None:
@@ -107,7 +110,7 @@ def _read_on_error():
         LOG.error('nova-imgmeta: cannot register the [nova_imgmeta] '
                   'options: %s', exceptions.describe(exc))
     try:
-        mode = opts.get_option(conf, 'snapshot_on_error')
+        mode = settings.get_option(conf, 'snapshot_on_error')
     except Exception as exc:
         why = exceptions.describe(exc)
         LOG.error('nova-imgmeta: %s; a failing snapshot policy refuses the '

@@ -64,7 +64,8 @@ def diff(saved, target):
     for key, value, content in nested:
         if target.get(key) is value and value != content:
             steps.append((key, changes.diff(content, value)))
-    found = [changes.Change(change.key, change.old, _copied(change.new))
+    found = [changes.MetadataChange(change.key, change.old,
+                                    _copied(change.new))
              for change in changes.diff(top, target)]
     if found:
         steps.insert(0, (None, found))

@@ -37,8 +37,9 @@ __all__ = ['IN_ORDER', 'BadApply', 'keywords', 'check', 'why_deferred',
            'UNRUN_TYPES', 'unrun']
 
 #: What :func:`keywords` returns for an ``apply`` whose parameters are
-#: exactly the hook's arguments, in the hook's order: it is called with
-#: them by position, which spares building a dict of keyword arguments.
+#: exactly the hook's arguments, in the order of ``Kind.arguments``: the
+#: dispatcher calls it by position (the values picked from the hook's
+#: arguments by name), which spares Python matching keyword names.
 IN_ORDER = 'in-order'
 
 # CPython's code flags (Include/cpython/code.h); the same since 3.6, the

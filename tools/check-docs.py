@@ -24,13 +24,13 @@ import os
 import sys
 
 from nova_imgmeta import opts
-from nova_imgmeta.policies import catalog
+from nova_imgmeta.policies import builtin
 
 
 def main(html):
     with open(os.path.join(html, 'plugins.html'), encoding='utf-8') as page:
         text = page.read()
-    missing = [policy.name for policy in catalog.builtin_policies()
+    missing = [policy.name for policy in builtin.builtin_policies()
                if policy.name not in text]
     missing += ['nova_imgmeta.%s' % opt.name for opt in opts.all_opts()
                 if 'nova_imgmeta.%s' % opt.name not in text]
@@ -42,7 +42,7 @@ def main(html):
         print('doc/build/html lacks: %s' % ', '.join(missing))
         return 1
     print('docs: %d policies and %d options rendered, sample written'
-          % (len(catalog.builtin_policies()), len(opts.all_opts())))
+          % (len(builtin.builtin_policies()), len(opts.all_opts())))
     return 0
 
 

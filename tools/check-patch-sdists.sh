@@ -25,7 +25,9 @@
 #                     tests and the real-Nova tier); present files are
 #                     not downloaded again
 #   NOVA_SDIST_JOBS   parallel downloads (default 4)
-#   PYTHON            the Python 3 that runs pip and the checker (python3)
+#   PYTHON            the Python 3 that runs the checker (python3); the
+#                     downloads run pip from the cache's own virtualenv
+#                     (tools/packaging/nova_sdists.py)
 #   CHECK_PATCH_MARKDOWN=1  print a Markdown table
 # Needs git, patch and pip; exit status 0 only when every sdist passes.
 set -euo pipefail
@@ -39,12 +41,9 @@ for tool in git patch; do
         echo "check-patch-sdists: '$tool' is not installed" >&2; exit 2; }
 done
 
-mkdir -p "$cache"
-
 markdown=()
 [ -n "${CHECK_PATCH_MARKDOWN:-}" ] && markdown=(--markdown)
 versions=()
 [ $# -gt 0 ] && versions=(--versions "$@")
 exec "$python" "$here/tools/check-patch-tags.py" --pypi "$cache" \
-    --pip "$python" --jobs "${NOVA_SDIST_JOBS:-4}" \
-    "${versions[@]}" "${markdown[@]}"
+    --jobs "${NOVA_SDIST_JOBS:-4}" "${versions[@]}" "${markdown[@]}"

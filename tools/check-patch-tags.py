@@ -28,9 +28,10 @@ The releases checked are those of the lines MAP serves (the major versions
 of its rules): every git tag X.Y.Z of those lines (beta and rc tags are
 skipped; --eol adds the tag <series>-eol of each series), the given sdists,
 or with --pypi every version PyPI lists for nova (``pip index versions``),
-whose sdists are downloaded into CACHE_DIR once (``pip download``; files
-there are reused). A release of a served line that no MAP rule covers is a
-failure: MAP must name it once it is checked. Each release gets the series
+whose sdists are downloaded into CACHE_DIR once (by
+tools/packaging/nova_sdists.py; files there are reused). A release of a
+served line that no MAP rule covers is a failure: MAP must name it once it
+is checked. Each release gets the series
 MAP maps it to, applied patch by patch to a scratch copy of the files it
 touches, once with ``git apply --check`` + ``git apply`` and once with
 ``patch -p1 -F0 --dry-run`` + ``patch -p1 -F0`` (each patch is checked on
@@ -43,7 +44,8 @@ it is checked with the series directory of the tag's name when there is one
 Which release line a name stands for (``wallaby``, ``2023.1``...) is read
 from tools/nova-tier/releases.py.
 
-Python 2.7 or 3 (--pypi: 3); needs git, patch and tar. Imports
+Python 2.7 or 3 (--pypi: 3 runs faster, downloading in parallel); needs
+git, patch and tar. Imports
 nova_imgmeta from the checkout this script lives in.
 """
 
@@ -63,9 +65,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 sys.path.insert(0, os.path.join(HERE, 'nova-tier'))
+sys.path.insert(0, os.path.join(HERE, 'packaging'))
 
 from nova_imgmeta import patching  # noqa: E402
-import pypi_sdist  # noqa: E402
+import nova_sdists  # noqa: E402
 import releases  # noqa: E402
 
 #: The tags that end a line's maintenance: end of maintenance (from 2023 on
@@ -146,47 +149,6 @@ def release_tags(git_dir, eol=False):
         found += [(tag, None, eol_series(tag, rules)) for tag in sorted(tags)
                   if line_major(tag_line(tag)) in majors]
     return found
-
-
-def pypi_versions(pip_python):
-    """Every nova version PyPI lists, through pip (``pip index``)."""
-    ok, out = _run([pip_python, '-m', 'pip', 'index', 'versions',
-                    '--disable-pip-version-check', 'nova'], cwd='/')
-    match = re.search(r'^Available versions: (.*)$', out, re.MULTILINE)
-    if not ok or not match:
-        raise SystemExit('cannot list the nova releases on PyPI with '
-                         '"pip index versions nova" (give the sdists or '
-                         'versions explicitly to check offline):\n%s' % out)
-    return [v.strip() for v in match.group(1).split(',')]
-
-
-def download_sdists(pip_python, versions, cache, jobs=4):
-    """Paths of nova-V.tar.gz in cache, downloading the missing ones.
-
-    A version PyPI lists but serves no sdist for (29.0.0 has a wheel only)
-    gives None: it is reported, there is nothing to check.
-    """
-    from concurrent import futures
-
-    def fetch(version):
-        path = os.path.join(cache, 'nova-%s.tar.gz' % version)
-        if os.path.isfile(path):
-            return path
-        try:
-            pypi_sdist.download('nova', version, cache)
-        except pypi_sdist.NoSdist:
-            print('nova==%s: PyPI serves no sdist of it (a wheel only)'
-                  % version, file=sys.stderr)
-            return None
-        except pypi_sdist.SdistDownloadError as exc:
-            raise SystemExit('cannot download nova==%s: %s' % (version, exc))
-        print('downloaded nova==%s' % version, file=sys.stderr)
-        return path
-
-    if not os.path.isdir(cache):
-        os.makedirs(cache)
-    with futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(fetch, versions))
 
 
 def extract_tag(git_dir, tag, paths, target):
@@ -289,9 +251,6 @@ def main(argv=None):
     parser.add_argument('--pypi', metavar='CACHE_DIR',
                         help='check every nova sdist PyPI serves for the '
                              'lines MAP serves, cached in CACHE_DIR')
-    parser.add_argument('--pip', metavar='PYTHON', default=sys.executable,
-                        help='the Python whose pip lists the releases '
-                             '(--pypi; default: this one)')
     parser.add_argument('--jobs', type=int, default=4,
                         help='parallel downloads (--pypi)')
     parser.add_argument('--versions', nargs='+', metavar='VERSION',
@@ -304,11 +263,15 @@ def main(argv=None):
     if sum(map(bool, (args.git_dir, args.sdists, args.pypi))) != 1:
         parser.error('give one of: a Nova git directory, --sdists, --pypi')
     if args.pypi:
-        versions = args.versions or served(pypi_versions(args.pip))
-        if not versions:
-            raise SystemExit('PyPI lists no nova release of the lines MAP '
-                             'serves')
-        found = download_sdists(args.pip, versions, args.pypi, args.jobs)
+        try:
+            versions = args.versions or served(
+                nova_sdists.pypi_versions(args.pypi))
+            if not versions:
+                raise SystemExit('PyPI lists no nova release of the lines '
+                                 'MAP serves')
+            found = nova_sdists.fetch_all(versions, args.pypi, args.jobs)
+        except nova_sdists.SdistError as exc:
+            raise SystemExit(str(exc))
         args.no_sdist = [version for version, path in zip(versions, found)
                          if path is None]
         args.sdists = [path for path in found if path is not None]

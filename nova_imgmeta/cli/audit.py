@@ -53,7 +53,8 @@ def run(args, glance=None, out=None):
     out = out or sys.stdout
     if glance is None:
         from nova_imgmeta.cloud.glance import GlanceAPI
-        glance = GlanceAPI.from_connection(auth.connect(args))
+        connection = auth.connect(auth.settings_from_args(args))
+        glance = GlanceAPI.from_connection(connection)
     writer = (JsonReport if args.format == 'json' else TextReport)(
         out, trees=not args.no_tree)
     streamed = set()

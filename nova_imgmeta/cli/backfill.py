@@ -92,7 +92,7 @@ def run(args, glance=None, nova=None, out=None):
         except journal_mod.JournalError as exc:
             raise CommandError('cannot resume: %s' % exc)
     if glance is None or nova is None:
-        connection = auth.connect(args)
+        connection = auth.connect(auth.settings_from_args(args))
         if glance is None:
             from nova_imgmeta.cloud.glance import GlanceAPI
             glance = GlanceAPI.from_connection(connection, warn=report,

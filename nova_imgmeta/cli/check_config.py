@@ -91,6 +91,7 @@ def check(conf):
     from nova_imgmeta import opts
     from nova_imgmeta.policies import base
     from nova_imgmeta.policies import patterns
+    from nova_imgmeta import settings
 
     def add(problem):
         if problem not in problems:
@@ -103,7 +104,7 @@ def check(conf):
     for opt in opts.all_opts():
         known.add(opt.dest)
         try:
-            opts.get_option(conf, opt.dest)
+            settings.get_option(conf, opt.dest)
         except exceptions.ConfigError as exc:
             add(exceptions.describe(exc))
     for problem in _unknown_options(conf, known):
@@ -111,7 +112,7 @@ def check(conf):
     # Patterns are checked even when the patterns policy is not enabled.
     for name in ('deny_patterns', 'allow_only_patterns'):
         try:
-            patterns.compile_patterns(name, opts.get_option(conf, name))
+            patterns.compile_patterns(name, settings.get_option(conf, name))
         except exceptions.ConfigError as exc:
             add(exceptions.describe(exc))
     for kind in base.KINDS:
@@ -128,13 +129,13 @@ def check(conf):
                 add(text)
         notes.append('%s policies: %s' % (kind, chain.describe()))
     try:
-        configured = opts.get_option(conf, 'snapshot_policies') or []
+        configured = settings.get_option(conf, 'snapshot_policies') or []
     except exceptions.ConfigError:
         configured = []
     if 'patterns' not in configured:
         for name in ('deny_patterns', 'allow_only_patterns'):
             try:
-                unused = opts.get_option(conf, name)
+                unused = settings.get_option(conf, name)
             except exceptions.ConfigError:
                 continue
             if unused:

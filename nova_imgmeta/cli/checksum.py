@@ -76,7 +76,8 @@ def run(args, glance=None, out=None):
     if args.image:
         if glance is None:
             from nova_imgmeta.cloud.glance import GlanceAPI
-            glance = GlanceAPI.from_connection(auth.connect(args))
+            connection = auth.connect(auth.settings_from_args(args))
+            glance = GlanceAPI.from_connection(connection)
         image = glance.get_image(args.image)
         algo = image.get('os_hash_algo')
         if algo and algo not in algorithms:

@@ -60,7 +60,8 @@ def run(args, glance=None, out=None):
         raise CommandError(str(exc))
     if glance is None:
         from nova_imgmeta.cloud.glance import GlanceAPI
-        glance = GlanceAPI.from_connection(auth.connect(args),
+        connection = auth.connect(auth.settings_from_args(args))
+        glance = GlanceAPI.from_connection(connection,
                                            workers=args.workers)
     try:
         journal = journal_mod.Journal(args.journal).open()

@@ -29,7 +29,6 @@ import threading
 
 from nova_imgmeta import compat
 
-
 try:  # Python 3
     import queue
 except ImportError:  # Python 2.7

@@ -17,9 +17,12 @@
 ``add_auth_arguments(parser)`` adds the usual ``--os-*`` options (their
 defaults are the ``OS_*`` environment variables, read when the command runs,
 so that ``--help`` never shows a password) and ``--os-cloud`` for
-clouds.yaml. ``connect(args)`` returns a :class:`Connection` holding a
-keystoneauth1 session. keystoneauth1 and os-client-config are imported only
-there: they come with the ``cli`` extra.
+clouds.yaml; ``settings_from_args(args)`` turns the parsed options into
+plain settings, ``{name: value}``. ``connect(settings)`` returns a
+:class:`Connection` holding a keystoneauth1 session: it knows nothing of
+argparse, so a benchmark or a test hands it a dict. keystoneauth1 and
+os-client-config are imported only there: they come with the ``cli``
+extra.
 """
 
 from __future__ import absolute_import
@@ -28,6 +31,9 @@ import os
 
 from nova_imgmeta.cloud.failures import MissingClients
 from nova_imgmeta.exceptions import CommandError
+
+__all__ = ['AUTH_OPTIONS', 'SETTINGS', 'Connection', 'add_auth_arguments',
+           'settings_from_args', 'connect', 'parse_headers']
 
 #: (option dest without the "os_" prefix, help). Every one is also read from
 #: the environment variable OS_<DEST upper-case>.
@@ -70,12 +76,38 @@ def _env(dest):
     return None
 
 
-def value(args, dest):
-    """The --os-<dest> option if given, else its OS_* variable, else None."""
-    given = getattr(args, 'os_' + dest, None)
+#: Every setting :func:`connect` reads besides those of AUTH_OPTIONS (and
+#: any other option of the keystoneauth1 plugin, read from its OS_*
+#: variable). The option of each is ``--os-<name with dashes>``, but
+#: those of ``_ARG_DEST``.
+SETTINGS = tuple(dest for dest, _text in AUTH_OPTIONS) + (
+    'cloud', 'auth_type', 'region_name', 'interface', 'cacert', 'cert',
+    'key', 'insecure', 'timeout', 'image_endpoint_override',
+    'compute_endpoint_override', 'headers')
+
+#: The argparse destinations that are not os_<name>.
+_ARG_DEST = {'insecure': 'insecure', 'timeout': 'timeout',
+             'headers': 'os_header'}
+
+
+def settings_from_args(args):
+    """The settings given on the command line (``add_auth_arguments``):
+    ``{name: value}`` of :data:`SETTINGS`, those not given left out.
+    """
+    given = {}
+    for name in SETTINGS:
+        found = getattr(args, _ARG_DEST.get(name, 'os_' + name), None)
+        if found not in (None, '', []):
+            given[name] = found
+    return given
+
+
+def value(settings, name):
+    """The setting if given, else its OS_* variable, else None."""
+    given = settings.get(name)
     if given not in (None, ''):
         return given
-    return _env(dest)
+    return _env(name)
 
 
 def add_auth_arguments(parser):
@@ -186,20 +218,32 @@ def _import_keystoneauth():
     return loading, ks_session
 
 
-def connect(args):
-    """Build a :class:`Connection` from the parsed arguments."""
-    headers = parse_headers(getattr(args, 'os_header', None))
-    cloud = value(args, 'cloud')
+def connect(settings):
+    """Build a :class:`Connection` from plain settings.
+
+    :param settings: a mapping, ``{name: value}``: the names of
+        :data:`SETTINGS` and any other option of the keystoneauth1 plugin.
+        What it lacks (or holds as None or '') is read from the OS_*
+        environment variable of its name (OS_AUTH_URL...), as OpenStack's
+        own clients do. ``headers``: a ``{name: value}`` dict or a list of
+        ``"NAME: VALUE"``.
+    :raises CommandError: the credentials are missing or wrong.
+    :raises MissingClients: keystoneauth1 (the ``cli`` extra) is missing.
+    """
+    headers = settings.get('headers') or {}
+    if not isinstance(headers, dict):
+        headers = parse_headers(headers)
+    cloud = value(settings, 'cloud')
     if cloud:
-        return _connect_cloud(args, cloud, headers)
+        return _connect_cloud(settings, cloud, headers)
     loading, ks_session = _import_keystoneauth()
-    auth_type = value(args, 'auth_type')
+    auth_type = value(settings, 'auth_type')
     if not auth_type:
-        if value(args, 'token') and value(args, 'endpoint'):
+        if value(settings, 'token') and value(settings, 'endpoint'):
             auth_type = 'admin_token'
-        elif value(args, 'token'):
+        elif value(settings, 'token'):
             auth_type = 'token'
-        elif value(args, 'endpoint') and not value(args, 'auth_url'):
+        elif value(settings, 'endpoint') and not value(settings, 'auth_url'):
             auth_type = 'none'
         else:
             auth_type = 'password'
@@ -209,7 +253,7 @@ def connect(args):
         raise CommandError('unknown --os-auth-type %r: %s' % (auth_type, exc))
     options = {}
     for opt in loader.get_options():
-        val = value(args, opt.dest)
+        val = value(settings, opt.dest)
         if val is not None:
             options[opt.dest] = val
     if auth_type not in ('none', 'admin_token') and \
@@ -223,39 +267,39 @@ def connect(args):
         raise CommandError('incomplete credentials for auth type %s: %s'
                            % (auth_type, exc))
     verify = True
-    if _insecure(args):
+    if _insecure(settings):
         verify = False
-    elif value(args, 'cacert'):
-        verify = value(args, 'cacert')
-    cert = value(args, 'cert')
-    if cert and value(args, 'key'):
-        cert = (cert, value(args, 'key'))
+    elif value(settings, 'cacert'):
+        verify = value(settings, 'cacert')
+    cert = value(settings, 'cert')
+    if cert and value(settings, 'key'):
+        cert = (cert, value(settings, 'key'))
     session = ks_session.Session(
-        auth=auth, verify=verify, cert=cert, timeout=_timeout(args),
+        auth=auth, verify=verify, cert=cert, timeout=_timeout(settings),
         additional_headers=headers, user_agent='nova-imgmeta')
     return Connection(
         session,
-        region_name=value(args, 'region_name'),
-        interface=value(args, 'interface'),
-        image_endpoint=value(args, 'image_endpoint_override'),
-        compute_endpoint=value(args, 'compute_endpoint_override'))
+        region_name=value(settings, 'region_name'),
+        interface=value(settings, 'interface'),
+        image_endpoint=value(settings, 'image_endpoint_override'),
+        compute_endpoint=value(settings, 'compute_endpoint_override'))
 
 
-def _insecure(args):
-    if getattr(args, 'insecure', None):
+def _insecure(settings):
+    if settings.get('insecure'):
         return True
     return (os.environ.get('OS_INSECURE') or '').lower() in (
         '1', 'true', 'yes')
 
 
-def _timeout(args):
-    given = getattr(args, 'timeout', None)
+def _timeout(settings):
+    given = settings.get('timeout')
     if given is None:
         given = os.environ.get('OS_TIMEOUT') or 60
     return float(given)
 
 
-def _connect_cloud(args, cloud, headers):
+def _connect_cloud(settings, cloud, headers):
     _import_keystoneauth()
     try:
         import os_client_config
@@ -263,7 +307,7 @@ def _connect_cloud(args, cloud, headers):
         raise MissingClients(str(exc))
     try:
         config = os_client_config.OpenStackConfig().get_one_cloud(
-            cloud=cloud, region_name=value(args, 'region_name'))
+            cloud=cloud, region_name=value(settings, 'region_name'))
         session = config.get_session()
     except Exception as exc:
         raise CommandError('clouds.yaml cloud %r: %s' % (cloud, exc))
@@ -274,7 +318,7 @@ def _connect_cloud(args, cloud, headers):
         region_name=getattr(config, 'region_name', None) or
         conf.get('region_name'),
         interface=conf.get('interface'),
-        image_endpoint=value(args, 'image_endpoint_override') or
+        image_endpoint=value(settings, 'image_endpoint_override') or
         conf.get('image_endpoint_override'),
-        compute_endpoint=value(args, 'compute_endpoint_override') or
+        compute_endpoint=value(settings, 'compute_endpoint_override') or
         conf.get('compute_endpoint_override'))

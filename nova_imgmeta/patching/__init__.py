@@ -18,11 +18,12 @@
 ``choice``: which series a tree gets (MAP for a release, else the series
 of its line tried, with ``scopes``: where each hunk lands); ``survey``:
 what the tree carries, worked out with ``patch -p1 -F0`` on a scratch
-copy; ``journal`` and ``journal_file``: writing the result into the tree
-all together or not at all; ``lock``: one run at a time per tree. ``run``
-is a whole command under the tree's lock; the functions return a Result,
-which ``nova_imgmeta.cli.patch`` prints. Works on Python 2.7, 3.6 and
-later with the standard library alone; imports nothing from Nova.
+copy; ``transaction`` and ``transaction_journal``: writing the result
+into the tree all together or not at all; ``lock``: one run at a time per
+tree. ``run`` is a whole command under the tree's lock; the functions
+return a Result, which ``nova_imgmeta.cli.patch`` prints. Works on Python
+2.7, 3.6 and later with the standard library alone; imports nothing from
+Nova.
 """
 
 import errno
@@ -37,7 +38,6 @@ from nova_imgmeta.patching.errors import NoSeriesChoice
 from nova_imgmeta.patching.errors import PatchError
 from nova_imgmeta.patching.errors import RollbackFailed
 from nova_imgmeta.patching.errors import UnknownVersion
-from nova_imgmeta.patching import journal
 from nova_imgmeta.patching import lock
 from nova_imgmeta.patching.series import load_map
 from nova_imgmeta.patching.series import load_series
@@ -51,6 +51,7 @@ from nova_imgmeta.patching.survey import NOT_APPLIED
 from nova_imgmeta.patching.survey import PARTIAL
 from nova_imgmeta.patching.survey import State
 from nova_imgmeta.patching.survey import survey
+from nova_imgmeta.patching import transaction
 from nova_imgmeta.patching.tree import find_nova_tree
 from nova_imgmeta.patching.tree import installed_tree
 from nova_imgmeta.patching.tree import NovaTree
@@ -123,9 +124,9 @@ def run(action, tree, series_name=None, dry_run=False, patches_dir=None,
         before = None if held.locked else _fingerprint(tree.root,
                                                        patches_dir)
         if writes:
-            notes = journal.recover(tree.root)
+            notes = transaction.recover(tree.root)
         else:
-            journal.check_pending(tree.root)   # its notes come with result
+            transaction.check_pending(tree.root)   # its notes come with result
         chosen = choose(tree, series_name, patches_dir, scopes_file)
         if action in ('status', 'check'):
             result = _ACTIONS[action](tree, chosen.series,
@@ -189,7 +190,7 @@ def status(tree, series, _state=None):
     _state: the survey run() already made under the same lock.
     """
     with lock.hold(tree.root, 'status', write=False):
-        pending_notes = journal.check_pending(tree.root)
+        pending_notes = transaction.check_pending(tree.root)
         state = _state or survey(tree, series)
     return Result('status', tree, series, state,
                   state.state != MISMATCH,
@@ -221,9 +222,9 @@ _ACTIONS = {'status': status, 'check': check, 'apply': apply,
 
 def _change(tree, series, action, dry_run, state=None):
     if dry_run:
-        notes = journal.check_pending(tree.root)
+        notes = transaction.check_pending(tree.root)
     else:
-        notes = journal.recover(tree.root)
+        notes = transaction.recover(tree.root)
     if notes and not dry_run:
         state = None            # the tree was just rolled back: look again
     state = state or survey(tree, series)
@@ -237,7 +238,8 @@ def _change(tree, series, action, dry_run, state=None):
     else:
         target = state.pristine
         patches = list(reversed(series.files[:state.applied_count]))
-    changes = [journal.Change(path, target[path], series.mode_of(path))
+    changes = [transaction.FileChange(path, target[path],
+                                      series.mode_of(path))
                for path in series.touched_files()
                if target[path] != state.original[path]]
     result = Result(action, tree, series, state, True,
@@ -247,7 +249,7 @@ def _change(tree, series, action, dry_run, state=None):
                     notes, dry_run)
     if changes and not dry_run:
         try:
-            journal.commit(tree.root, changes, state.original)
+            transaction.commit(tree.root, changes, state.original)
         except RollbackFailed:
             raise
         except PatchError as exc:

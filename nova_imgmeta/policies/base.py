@@ -73,9 +73,10 @@ class RebuildPolicy(Policy):
         :param image: the rebuild image as Nova's dict (``properties``...).
         :param new_sys_metadata: the ``image_*`` system metadata Nova is about
             to store on the instance.
-        :returns: list of :class:`nova_imgmeta.changes.Change` (only the
-            built-in policies' lists are used; the changes of other policies
-            are found by comparing the dict before and after).
+        :returns: list of :class:`nova_imgmeta.changes.MetadataChange`
+            (only the built-in policies' lists are used; the changes of
+            other policies are found by comparing the dict before and
+            after).
         """
 
 
@@ -96,7 +97,7 @@ class ResizePolicy(Policy):
             ``system_metadata`` is still as before the request.
         :param new_sys_metadata: the system metadata Nova is about to store
             (``{'image_base_image_ref': instance.image_ref}``).
-        :returns: list of :class:`nova_imgmeta.changes.Change` (see
+        :returns: list of :class:`nova_imgmeta.changes.MetadataChange` (see
             :meth:`RebuildPolicy.apply`).
         """
 
@@ -115,7 +116,7 @@ class SnapshotPolicy(Policy):
         :param extra_properties: the properties the API request added
             (instance_uuid, user_id, image_type, backup_type, the request's
             metadata...); a dict, possibly empty.
-        :returns: list of :class:`nova_imgmeta.changes.Change` in
+        :returns: list of :class:`nova_imgmeta.changes.MetadataChange` in
             ``image_meta['properties']`` (see :meth:`RebuildPolicy.apply`).
         """
 

@@ -31,8 +31,8 @@ from oslo_config import cfg
 
 from nova_imgmeta import changes
 from nova_imgmeta import lineage
-from nova_imgmeta import opts
 from nova_imgmeta.policies import base
+from nova_imgmeta import settings
 from nova_imgmeta import sysmeta
 
 __all__ = ['BaseImageRefPolicy', 'KeepBaseImageRefPolicy']
@@ -84,7 +84,7 @@ class BaseImageRefPolicy(base.RebuildPolicy):
 
     def __init__(self, conf):
         super(BaseImageRefPolicy, self).__init__(conf)
-        self.mode = opts.get_option(conf, 'base_image_ref_mode')
+        self.mode = settings.get_option(conf, 'base_image_ref_mode')
 
     def target(self, image_id, image):
         if self.mode == 'upstream':
@@ -104,7 +104,7 @@ class BaseImageRefPolicy(base.RebuildPolicy):
         if old == value:
             return []
         new_sys_metadata[key] = value
-        return [changes.Change(key, old, value)]
+        return [changes.MetadataChange(key, old, value)]
 
 
 class KeepBaseImageRefPolicy(base.ResizePolicy):
@@ -124,7 +124,7 @@ class KeepBaseImageRefPolicy(base.ResizePolicy):
 
     def __init__(self, conf):
         super(KeepBaseImageRefPolicy, self).__init__(conf)
-        self.mode = opts.get_option(conf, 'base_image_ref_mode')
+        self.mode = settings.get_option(conf, 'base_image_ref_mode')
         if self.mode == 'upstream':
             self.idle = 'base_image_ref_mode = upstream: Nova sets image_ref'
 
@@ -138,4 +138,4 @@ class KeepBaseImageRefPolicy(base.ResizePolicy):
         if old == current:
             return []
         new_sys_metadata[key] = current
-        return [changes.Change(key, old, current)]
+        return [changes.MetadataChange(key, old, current)]

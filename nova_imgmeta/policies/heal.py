@@ -53,4 +53,5 @@ class HealBaseImageRefPolicy(base.SnapshotPolicy):
             return []
         old = properties.get(lineage.BASE_IMAGE_REF, changes.ABSENT)
         properties[lineage.BASE_IMAGE_REF] = value
-        return [changes.Change(lineage.BASE_IMAGE_REF, old, value)]
+        return [changes.MetadataChange(lineage.BASE_IMAGE_REF, old,
+                                       value)]

@@ -97,6 +97,6 @@ class NeverInheritPolicy(base.SnapshotPolicy):
         for key in _doomed(properties):
             if extra_properties and key in extra_properties:
                 continue
-            removed.append(changes.Change(key, properties.pop(key),
-                                          changes.ABSENT))
+            removed.append(changes.MetadataChange(
+                key, properties.pop(key), changes.ABSENT))
         return removed

@@ -30,8 +30,8 @@ from oslo_config import cfg
 from nova_imgmeta import changes
 from nova_imgmeta import compat
 from nova_imgmeta import exceptions
-from nova_imgmeta import opts
 from nova_imgmeta.policies import base
+from nova_imgmeta import settings
 
 __all__ = ['NOVA_SNAPSHOT_PROPERTIES', 'PatternPolicy', 'compile_patterns']
 
@@ -171,10 +171,10 @@ class PatternPolicy(base.SnapshotPolicy):
     def __init__(self, conf):
         super(PatternPolicy, self).__init__(conf)
         self.deny, self.deny_exact = compile_patterns(
-            'deny_patterns', opts.get_option(conf, 'deny_patterns'))
+            'deny_patterns', settings.get_option(conf, 'deny_patterns'))
         self.allow, _exact = compile_patterns(
             'allow_only_patterns',
-            opts.get_option(conf, 'allow_only_patterns'))
+            settings.get_option(conf, 'allow_only_patterns'))
         if not (self.deny or self.allow):
             self.idle = 'deny_patterns and allow_only_patterns are empty'
 

@@ -26,8 +26,8 @@ from oslo_log import log as logging
 
 from nova_imgmeta import changes
 from nova_imgmeta import compat
-from nova_imgmeta import opts
 from nova_imgmeta.policies import base
+from nova_imgmeta import settings
 from nova_imgmeta import sysmeta
 
 __all__ = ['TruncatedValuePolicy']
@@ -134,7 +134,7 @@ class TruncatedValuePolicy(base.SnapshotPolicy):
 
     def __init__(self, conf):
         super(TruncatedValuePolicy, self).__init__(conf)
-        self.drop = opts.get_option(conf, 'truncated_values') == 'drop'
+        self.drop = settings.get_option(conf, 'truncated_values') == 'drop'
 
     def apply(self, context, instance, image_meta, extra_properties):
         properties = image_meta.get('properties')

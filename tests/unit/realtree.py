@@ -14,8 +14,8 @@
 
 """Real Nova trees for the tests of ``nova-imgmeta patch``.
 
-The Nova sdists come from PyPI through pip (``pip download --no-deps
---no-binary :all:``) into ``$NOVA_SDIST_CACHE`` (default
+The Nova sdists come from PyPI through the project's one downloader,
+tools/packaging/nova_sdists.py, into ``$NOVA_SDIST_CACHE`` (default
 ``~/.cache/nova-imgmeta/sdists``, shared with tools/check-patch-sdists.sh
 and the real-Nova tier), once. Only what the series touches and what Nova
 detection reads is unpacked, so that each test can afford a fresh copy.
@@ -27,15 +27,17 @@ import io
 import os
 import shutil
 import stat
-import subprocess
 import sys
 import tarfile
-import tempfile
 
 import pytest
 
 from nova_imgmeta.cli import patch as patch_cli
 from nova_imgmeta import patching
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))), 'tools', 'packaging'))
+import nova_sdists  # noqa: E402  (tools/packaging/nova_sdists.py)
 
 __all__ = ['sdist', 'extract', 'copy_tree', 'newest_per_series',
            'snapshot', 'all_touched', 'cli', 'templates', 'make_tree',
@@ -48,58 +50,11 @@ DETECTION = ['PKG-INFO', 'nova/__init__.py', 'nova/tests/__init__.py',
              'nova/compute/__init__.py']
 
 
-def cache_dir():
-    return os.environ.get('NOVA_SDIST_CACHE') or os.path.join(
-        os.path.expanduser('~'), '.cache', 'nova-imgmeta', 'sdists')
-
-
-def _pip_python():
-    """A Python whose pip can download the sdists.
-
-    pip 20.3, the last for Python 2.7, fails on pip download of an sdist
-    (``assert req.link is not None``) with some machines' index settings:
-    Python 2 borrows the python3 on PATH (tools/run-tests and tox put one
-    there).
-    """
-    if sys.version_info[0] >= 3:
-        return sys.executable
-    from distutils.spawn import find_executable
-    found = find_executable('python3')
-    if not found:
-        raise RuntimeError('no python3 on PATH to download the Nova sdists '
-                           'with; put them into %s' % cache_dir())
-    return found
-
-
 def sdist(version):
-    """Path of nova-VERSION.tar.gz, downloaded with pip if not cached."""
-    cache = cache_dir()
-    path = os.path.join(cache, 'nova-%s.tar.gz' % version)
-    if os.path.isfile(path):
-        return path
-    if not os.path.isdir(cache):
-        os.makedirs(cache)
-    work = tempfile.mkdtemp(prefix='nova-sdist-', dir=cache)
-    try:
-        # Not the py27 env's PIP_CONSTRAINT (Queens' library pins): it
-        # would also pin the tools pip builds the sdist's metadata with.
-        env = dict((key, value) for key, value in os.environ.items()
-                   if key != 'PIP_CONSTRAINT')
-        proc = subprocess.Popen(
-            [_pip_python(), '-m', 'pip', 'download', '--quiet', '--no-deps',
-             '--no-binary', ':all:', '--dest', work, 'nova==%s' % version],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-        out, _err = proc.communicate()
-        got = os.path.join(work, os.path.basename(path))
-        if proc.returncode != 0 or not os.path.isfile(got):
-            raise RuntimeError(
-                'cannot download the nova %s sdist from PyPI (these tests '
-                'need it; put nova-%s.tar.gz into %s to run offline):\n%s'
-                % (version, version, cache, out.decode('utf-8', 'replace')))
-        os.rename(got, path)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return path
+    """Path of nova-VERSION.tar.gz, downloaded if not cached (these tests
+    need it: put it into the cache to run offline).
+    """
+    return nova_sdists.fetch(version, log=None)
 
 
 def newest_per_series():

@@ -282,7 +282,8 @@ def test_pool_never_runs_more_units_at_once_than_workers(workers):
 
 def test_pool_takes_units_only_a_little_ahead_of_the_work():
     """What a unit reads stays fresh: the producer waits for the threads
-    (at most ``workers`` queued, plus the one being handed over).
+    (at most ``workers`` queued, ``workers`` taken by a thread that has not
+    called work() yet, plus the one being handed over).
     """
     lock = threading.Lock()
     state = {'produced': 0, 'started': 0, 'ahead': 0}
@@ -301,7 +302,9 @@ def test_pool_takes_units_only_a_little_ahead_of_the_work():
         time.sleep(0.002)
     pool.run(work, units(), workers=4)
     assert state['started'] == 80
-    assert state['ahead'] <= 4 + 1
+    # Not 4 + 1: on a loaded machine a thread may hold the unit it took
+    # for a while before work() counts it (seen: 6 in tox -e py27).
+    assert state['ahead'] <= 2 * 4 + 1
 
 
 def test_an_error_of_the_units_stops_the_threads_and_is_raised():

@@ -13,6 +13,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
+import importlib
 import logging
 import sys
 import threading
@@ -29,6 +30,7 @@ from nova_imgmeta import exceptions
 from nova_imgmeta import loader
 from nova_imgmeta.policies import base
 from nova_imgmeta.policies import base_image_ref
+from nova_imgmeta.policies import builtin
 from nova_imgmeta.policies import heal
 from nova_imgmeta.policies import never_inherit
 from nova_imgmeta.policies import truncated
@@ -283,6 +285,80 @@ def test_policies_with_kwargs_get_every_offered_argument(config):
     assert new['image_kwargs'] == 'yes'
 
 
+class ReversedOrder(base.SnapshotPolicy):
+    """Every argument, in the reverse of the order of KINDS."""
+
+    seen = []
+
+    def apply(self, extra_properties, image_meta, instance, context):
+        ReversedOrder.seen.append((extra_properties, image_meta, instance,
+                                   context))
+
+
+def _recorder(kind):
+    """A policy of ``kind`` that records what it gets by keyword."""
+    seen = []
+
+    def apply(self, **kwargs):
+        seen.append(kwargs)
+
+    cls = type('Records' + kind.title(), (base.KINDS[kind].base_class,),
+               {'apply': apply})
+    return cls, seen
+
+
+def test_hook_arguments_travel_by_name(config, monkeypatch):
+    """Regression test of issue 18, item 5: the hooks handed their
+    arguments over as a tuple that had to follow the order of KINDS; they
+    pass them by name, so that order is no contract between them.
+    """
+    kind = base.KINDS['snapshot']
+    monkeypatch.setitem(base.KINDS, 'snapshot', kind._replace(
+        arguments=tuple(reversed(kind.arguments))))
+    ReversedOrder.seen = []
+    recorder, seen = _recorder('snapshot')
+    use(config, 'snapshot', ['reversed', 'recorder'],
+        ('reversed', ReversedOrder), ('recorder', recorder))
+    [reversed_, _recorded] = dispatch.get_chain('snapshot').policies
+    assert reversed_.keywords is loader.IN_ORDER   # called by position
+    instance, image_meta, extra = snapshot_case()
+    call_snapshot(instance, image_meta, extra)
+    assert ReversedOrder.seen == [(extra, image_meta, instance, None)]
+    assert seen == [{'context': None, 'instance': instance,
+                     'image_meta': image_meta, 'extra_properties': extra}]
+
+
+@pytest.mark.parametrize('kind', sorted(base.KINDS))
+def test_each_hook_offers_the_arguments_of_its_kind(config, kind):
+    recorder, seen = _recorder(kind)
+    use(config, kind, ['recorder'], ('recorder', recorder))
+    context, instance = object(), fakes.InstanceStub()
+    target = {'image_x': 'y'}
+    if kind == 'rebuild':
+        image = {'properties': {}}
+        dispatch.rebuild_hook(context=context, instance=instance,
+                              image_id=fakes.IMAGE_B, image=image,
+                              new_sys_metadata=target, future_argument=1)
+        expected = {'image_id': fakes.IMAGE_B, 'image': image,
+                    'new_sys_metadata': target}
+    elif kind == 'resize':
+        dispatch.resize_hook(context=context, instance=instance,
+                             new_sys_metadata=target, future_argument=1)
+        expected = {'new_sys_metadata': target}
+    else:
+        extra = {'image_type': 'snapshot'}
+        dispatch.snapshot_hook(context=context, instance=instance,
+                               image_meta=target, extra_properties=extra,
+                               future_argument=1)
+        expected = {'image_meta': target, 'extra_properties': extra}
+    expected.update(context=context, instance=instance)
+    assert sorted(expected) == sorted(base.KINDS[kind].arguments)
+    [got] = seen
+    assert sorted(got) == sorted(expected)
+    for name, value in expected.items():
+        assert got[name] is value, name
+
+
 # rebuild containment ------------------------------------------------------
 
 @pytest.mark.parametrize('failing', [RaisingRebuildPolicy,
@@ -302,8 +378,7 @@ def test_rebuild_policy_that_raises_is_undone_and_the_chain_goes_on(
 
 
 def _builtin(kind, name):
-    from nova_imgmeta.policies import catalog
-    [cls] = [policy.cls for policy in catalog.builtin_policies()
+    [cls] = [policy.cls for policy in builtin.builtin_policies()
              if policy.kind == kind and policy.name == name]
     return cls
 
@@ -403,45 +478,93 @@ def _break(mocker, target, name, after):
     mocker.patch.object(target, name, side_effect=broken)
 
 
-BUILTIN_FAILURES = [
-    # (policy, options, what breaks while it decides)
-    ('never-inherit', {}, (never_inherit, '_doomed', 0)),
-    ('patterns', {'deny_patterns': ['custom_*', 'hw_*']},
-     ('nova_imgmeta.policies.patterns', '_matches', 3)),
-    ('truncated', {'truncated_values': 'drop'},
-     ('nova_imgmeta.sysmeta', 'at_limit', 1)),
-]
+class _RaisingDict(dict):
+    """System metadata that cannot be read: ``get`` raises."""
+
+    def get(self, *args):
+        raise Boom('system_metadata.get broke')
 
 
-@pytest.mark.parametrize('name,options,failure', BUILTIN_FAILURES)
-def test_a_builtin_policy_that_fails_has_changed_nothing(
-        config, mocker, name, options, failure):
-    """What the dispatcher relies on to spare the copy: a built-in policy
-    decides, then applies its changes in one step that cannot fail.
+def _breaks(module, function, after=0):
+    """Make ``module.function`` raise from its call number ``after + 1``."""
+    def arrange(mocker, arguments):
+        _break(mocker, importlib.import_module(module), function, after)
+    return arrange
+
+
+def _unreadable_system_metadata(mocker, arguments):
+    instance = arguments['instance']
+    instance.system_metadata = _RaisingDict(instance.system_metadata)
+
+
+#: How each built-in policy is made to fail while it decides: the options
+#: it runs with, and what breaks. Keyed by (kind, name): the test runs for
+#: every policy of the built-in catalogue (BUILTIN_FAILURES), and fails for
+#: one that is not listed here.
+HOW_TO_BREAK = {
+    ('rebuild', 'base-image-ref'): (
+        {}, _breaks('nova_imgmeta.lineage', 'base_image_ref')),
+    ('resize', 'base-image-ref'): ({}, _unreadable_system_metadata),
+    ('snapshot', 'heal'): (
+        {}, _breaks('nova_imgmeta.lineage', 'base_image_ref')),
+    ('snapshot', 'never-inherit'): (
+        {}, _breaks('nova_imgmeta.policies.never_inherit', '_doomed')),
+    ('snapshot', 'patterns'): (
+        {'deny_patterns': ['custom_*', 'hw_*']},
+        _breaks('nova_imgmeta.policies.patterns', '_matches', 3)),
+    ('snapshot', 'truncated'): (
+        {'truncated_values': 'drop'},
+        _breaks('nova_imgmeta.sysmeta', 'at_limit', 1)),
+}
+
+BUILTIN_FAILURES = sorted((policy.kind, policy.name)
+                          for policy in builtin.builtin_policies())
+
+
+def _work_for(kind):
+    """``(arguments, target)``: a case that gives a policy of ``kind``
+    something to decide about (and heal something to add).
     """
-    import importlib
-    module, function, after = failure
-    if isinstance(module, str):
-        module = importlib.import_module(module)
-    config.config(group='nova_imgmeta', **options)
-    policy = dict(loader_builtins())[name](config.conf)
+    if kind == 'rebuild':
+        image, new = rebuild_case()
+        return {'context': None, 'instance': fakes.InstanceStub(),
+                'image_id': fakes.IMAGE_B, 'image': image,
+                'new_sys_metadata': new}, new
+    if kind == 'resize':
+        instance = fakes.InstanceStub(
+            image_ref=fakes.IMAGE_B,
+            system_metadata={'image_base_image_ref': fakes.ROOT})
+        new = {'image_base_image_ref': fakes.IMAGE_B}
+        return {'context': None, 'instance': instance,
+                'new_sys_metadata': new}, new
     long_value = u'x' * 255
     instance, image_meta, extra = snapshot_case(
         custom_a='1', custom_b='2', hw_c='3', hw_d='4', long_a=long_value,
         long_b=long_value, long_c=long_value)
-    before = as_built(image_meta)
-    _break(mocker, module, function, after)
+    del instance.system_metadata['image_base_image_ref']
+    del image_meta['properties']['base_image_ref']
+    return {'context': None, 'instance': instance, 'image_meta': image_meta,
+            'extra_properties': extra}, image_meta
+
+
+@pytest.mark.parametrize('kind,name', BUILTIN_FAILURES)
+def test_a_builtin_policy_that_fails_has_changed_nothing(
+        config, mocker, kind, name):
+    """What the dispatcher relies on to spare the copy: a built-in policy
+    decides, then applies its changes in one step that cannot fail.
+    """
+    assert (kind, name) in HOW_TO_BREAK, (
+        'a new built-in policy: say in HOW_TO_BREAK how it fails while it '
+        'decides')
+    options, arrange = HOW_TO_BREAK[(kind, name)]
+    config.config(group='nova_imgmeta', **options)
+    policy = _builtin(kind, name)(config.conf)
+    arguments, target = _work_for(kind)
+    before = as_built(target) if kind == 'snapshot' else dict(target)
+    arrange(mocker, arguments)
     with pytest.raises(Boom):
-        policy.apply(context=None, instance=instance, image_meta=image_meta,
-                     extra_properties=extra)
-    assert image_meta == before
-
-
-def loader_builtins():
-    from nova_imgmeta.policies import catalog
-    return [(builtin.name, builtin.cls)
-            for builtin in catalog.builtin_policies()
-            if builtin.kind == 'snapshot']
+        policy.apply(**arguments)
+    assert target == before
 
 
 def test_a_failing_builtin_policy_leaves_the_others_applied(config):
@@ -813,12 +936,12 @@ def test_snapshot_empty_metadata_and_odd_values(config):
 def test_registry_reset_forgets_chains_and_mode(config):
     config.config(group='nova_imgmeta', snapshot_on_error='closed')
     registry.reset(conf=config.conf)
-    assert registry.snapshot_on_error() == ('closed', None)
+    assert registry.snapshot_failure_mode() == ('closed', None)
     first = registry.get_chain('snapshot')
     assert registry.get_chain('snapshot') is first
     config.config(group='nova_imgmeta', snapshot_on_error='open')
     registry.reset(conf=config.conf)
-    assert registry.snapshot_on_error() == ('open', None)
+    assert registry.snapshot_failure_mode() == ('open', None)
     assert registry.get_chain('snapshot') is not first
 
 

@@ -25,7 +25,7 @@ import os
 import re
 
 from nova_imgmeta import opts
-from nova_imgmeta.policies import catalog
+from nova_imgmeta.policies import builtin
 
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir,
                       os.pardir, 'doc', 'source')
@@ -43,7 +43,7 @@ def test_plugins_page_uses_the_generated_reference():
 
 
 def test_no_option_or_policy_table_written_by_hand():
-    names = ([policy.name for policy in catalog.builtin_policies()] +
+    names = ([policy.name for policy in builtin.builtin_policies()] +
              [opt.name for opt in opts.all_opts()])
     for document in os.listdir(SOURCE):
         if not document.endswith('.rst'):

@@ -22,9 +22,10 @@ import pytest
 from nova_imgmeta import exceptions
 from nova_imgmeta import opts
 from nova_imgmeta.policies import base_image_ref
-from nova_imgmeta.policies import catalog
+from nova_imgmeta.policies import builtin
 from nova_imgmeta.policies import patterns
 from nova_imgmeta.policies import truncated
+from nova_imgmeta import settings
 
 
 def test_list_opts_returns_the_original_objects():
@@ -55,7 +56,7 @@ def test_option_names_and_defaults(conf):
 
 def test_default_chains_name_only_builtin_policies():
     builtins = set((policy.kind, policy.name)
-                   for policy in catalog.builtin_policies())
+                   for policy in builtin.builtin_policies())
     for kind, names in opts.DEFAULT_POLICIES.items():
         for name in names:
             assert (kind, name) in builtins
@@ -96,7 +97,7 @@ def test_only_the_registry_registers_options():
 def test_policies_help_lists_every_builtin_policy():
     helps = dict((opt.name, ' '.join(opt.help.split()))
                  for opt in opts.all_opts())
-    for policy in catalog.builtin_policies():
+    for policy in builtin.builtin_policies():
         entry = '* ``%s``: %s' % (policy.name, policy.cls.summary)
         assert entry in helps['%s_policies' % policy.kind]
         for opt in policy.cls.options:
@@ -121,7 +122,7 @@ def test_unknown_mode_is_reported_with_the_option_name(conf_file, option,
                                                        value):
     conf = conf_file('[nova_imgmeta]\n%s = %s\n' % (option, value))
     with pytest.raises(exceptions.ConfigError) as info:
-        opts.get_option(conf, option)
+        settings.get_option(conf, option)
     assert info.value.option == option
     text = str(info.value)
     assert text.startswith('[nova_imgmeta] %s: ' % option)
@@ -131,7 +132,7 @@ def test_unknown_mode_is_reported_with_the_option_name(conf_file, option,
 
 def test_fixture_overrides(config):
     config.config(group='nova_imgmeta', deny_patterns=['hw_*'])
-    assert opts.get_option(config.conf, 'deny_patterns') == ['hw_*']
+    assert settings.get_option(config.conf, 'deny_patterns') == ['hw_*']
 
 
 def test_overrides_stay_in_their_configopts():

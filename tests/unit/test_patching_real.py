@@ -34,7 +34,7 @@ import pytest
 
 from . import realtree
 from nova_imgmeta import patching
-from nova_imgmeta.patching import journal
+from nova_imgmeta.patching import transaction
 
 try:
     from shutil import which
@@ -163,7 +163,7 @@ def test_apply_rolls_back_when_the_kth_install_fails(tree_root, monkeypatch,
                                                      k):
     before = realtree.snapshot(tree_root)
     seam, calls = _failing_at(k, os.rename)
-    monkeypatch.setattr(journal, '_install', seam)
+    monkeypatch.setattr(transaction, '_install', seam)
     code, out, err = _cli('apply', '--nova-tree', tree_root)
     assert code == 1, out
     assert 'injected' in err and 'put back as it was' in err
@@ -187,8 +187,8 @@ def test_revert_rolls_back_when_the_kth_step_fails(tree_root, monkeypatch,
                 raise OSError(errno.EIO, 'Input/output error (injected)')
             return real(*args)
         return step
-    monkeypatch.setattr(journal, '_install', counted(os.rename))
-    monkeypatch.setattr(journal, '_remove', counted(os.unlink))
+    monkeypatch.setattr(transaction, '_install', counted(os.rename))
+    monkeypatch.setattr(transaction, '_remove', counted(os.unlink))
     code, out, err = _cli('revert', '--nova-tree', tree_root)
     assert code == 1 and 'injected' in err, out + err
     _assert_untouched(tree_root, applied, out + err)
@@ -200,7 +200,7 @@ def test_a_write_failing_half_way_changes_nothing(tree_root, monkeypatch,
                                                   k):
     before = realtree.snapshot(tree_root)
     calls = []
-    real = journal._write_new
+    real = transaction._write_new
 
     def half_write(path, data, mode, owner):
         calls.append(path)
@@ -209,7 +209,7 @@ def test_a_write_failing_half_way_changes_nothing(tree_root, monkeypatch,
             raise OSError(errno.ENOSPC, 'No space left on device (injected)',
                           path)
         return real(path, data, mode, owner)
-    monkeypatch.setattr(journal, '_write_new', half_write)
+    monkeypatch.setattr(transaction, '_write_new', half_write)
     code, out, err = _cli('apply', '--nova-tree', tree_root)
     assert code == 1 and 'No space left' in err, out + err
     _assert_untouched(tree_root, before, out + err)
@@ -287,13 +287,13 @@ def test_interrupted_run_is_rolled_back_next_time(tree_root, monkeypatch):
             _calls.append(args)
             raise _Killed()
         return seam(*args)
-    monkeypatch.setattr(journal, '_install', killed_at_third)
+    monkeypatch.setattr(transaction, '_install', killed_at_third)
     # A dead process runs no roll-back.
-    monkeypatch.setattr(journal, '_rollback', lambda *args: None)
+    monkeypatch.setattr(transaction, '_rollback', lambda *args: None)
     with pytest.raises(_Killed):
         _cli('apply', '--nova-tree', tree_root)
     monkeypatch.undo()
-    assert os.path.exists(os.path.join(tree_root, journal.JOURNAL_NAME))
+    assert os.path.exists(os.path.join(tree_root, transaction.JOURNAL_NAME))
     assert realtree.snapshot(tree_root) != before
 
     code, _out, err = _cli('status', '--nova-tree', tree_root)
@@ -314,7 +314,7 @@ def test_run_killed_after_its_commit_point_is_completed(
 
     def killed(*args):
         raise _Killed()
-    monkeypatch.setattr(journal, '_cleanup', killed)
+    monkeypatch.setattr(transaction, '_cleanup', killed)
     with pytest.raises(_Killed):
         _cli('apply', '--nova-tree', tree_root)
     monkeypatch.undo()

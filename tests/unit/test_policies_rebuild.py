@@ -44,8 +44,9 @@ def test_boot_mode_plain_image_gets_its_own_id(conf, patch_0001):
     if patch_0001:
         assert result == []
     else:
-        assert result == [changes.Change('image_base_image_ref',
-                                         changes.ABSENT, fakes.IMAGE_B)]
+        assert result == [changes.MetadataChange('image_base_image_ref',
+                                                 changes.ABSENT,
+                                                 fakes.IMAGE_B)]
 
 
 @pytest.mark.parametrize('patch_0001', [False, True])
@@ -61,8 +62,8 @@ def test_upstream_mode_always_the_rebuild_image(conf_file, patch_0001):
     new, result = rebuild(make(conf_file, mode='upstream'), fakes.IMAGE_B,
                           image, patch_0001)
     assert new['image_base_image_ref'] == fakes.IMAGE_B
-    assert result == [changes.Change('image_base_image_ref', fakes.ROOT,
-                                     fakes.IMAGE_B)]
+    assert result == [changes.MetadataChange('image_base_image_ref',
+                                             fakes.ROOT, fakes.IMAGE_B)]
 
 
 @pytest.mark.parametrize('mode', ['boot', 'upstream'])
@@ -162,8 +163,8 @@ def test_bug_1906428_resize_keeps_image_base_image_ref(conf):
         system_metadata={'image_base_image_ref': fakes.ROOT})
     new, result = resize(make_resize(conf=conf), instance)
     assert new == {'image_base_image_ref': fakes.ROOT}
-    assert result == [changes.Change('image_base_image_ref', fakes.IMAGE_B,
-                                     fakes.ROOT)]
+    assert result == [changes.MetadataChange('image_base_image_ref',
+                                             fakes.IMAGE_B, fakes.ROOT)]
 
 
 @pytest.mark.parametrize('current', [None, ''])

@@ -69,8 +69,8 @@ def test_heal_adds_base_image_ref_after_an_old_rebuild(conf):
     image_meta, result = snapshot(heal.HealBaseImageRefPolicy(conf),
                                   instance)
     assert image_meta['properties']['base_image_ref'] == fakes.IMAGE_A
-    assert result == [changes.Change('base_image_ref', changes.ABSENT,
-                                     fakes.IMAGE_A)]
+    assert result == [changes.MetadataChange('base_image_ref',
+                                             changes.ABSENT, fakes.IMAGE_A)]
 
 
 def test_heal_leaves_an_existing_base_alone(conf):

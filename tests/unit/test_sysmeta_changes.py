@@ -81,9 +81,9 @@ def test_diff():
     before = {'a': 1, 'b': 2, 'c': None}
     after = {'a': 1, 'b': 3, 'd': u'é'}
     assert sorted(changes.diff(before, after)) == sorted([
-        changes.Change('b', 2, 3),
-        changes.Change('c', None, changes.ABSENT),
-        changes.Change('d', changes.ABSENT, u'é'),
+        changes.MetadataChange('b', 2, 3),
+        changes.MetadataChange('c', None, changes.ABSENT),
+        changes.MetadataChange('d', changes.ABSENT, u'é'),
     ])
     assert changes.diff(before, dict(before)) == []
 
@@ -93,7 +93,8 @@ def test_log_changes(caplog):
     changes.log_changes('pol', fakes.UUID, [])
     assert not caplog.records   # nothing changed: not even a DEBUG line
     changes.log_changes('pol', fakes.UUID,
-                        [changes.Change(u'kéy', u'v' * 400, changes.ABSENT)])
+                        [changes.MetadataChange(u'kéy', u'v' * 400,
+                                                changes.ABSENT)])
     [info] = caplog.records
     assert info.levelno == logging.INFO
     message = info.getMessage()

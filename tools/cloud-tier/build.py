@@ -44,8 +44,9 @@ import tarfile
 import components
 
 sys.path.insert(0, os.path.join(components.REPO, 'tools', 'nova-tier'))
+sys.path.insert(0, os.path.join(components.REPO, 'tools', 'packaging'))
 import env as tier_env  # noqa: E402
-import pypi_sdist  # noqa: E402
+import nova_sdists  # noqa: E402  (the one sdist downloader)
 
 __all__ = ['Build', 'BuildError']
 
@@ -267,16 +268,18 @@ class Build(object):
             return
         self.log('Glance %s\'s glance-api-paste.ini from its sdist'
                  % self.comps.glance)
-        work = os.path.join(self.root, 'glance-sdist')
-        shutil.rmtree(work, ignore_errors=True)
-        sdist = pypi_sdist.download('glance', self.comps.glance, work)
+        try:
+            sdist = nova_sdists.fetch(self.comps.glance,
+                                      cache=self.nova.sdists, log=self.log,
+                                      project='glance')
+        except nova_sdists.SdistError as exc:
+            raise BuildError(str(exc))
         with tarfile.open(sdist) as tar:
             member = [m for m in tar.getmembers()
                       if m.name.endswith('/etc/glance-api-paste.ini')][0]
             data = tar.extractfile(member).read().decode()
         _write(target, data)
         _write(stamp, self.comps.glance)
-        shutil.rmtree(work, ignore_errors=True)
 
     def tempest_constraints(self):
         """The line's constraints without their own tempest pin."""

@@ -27,11 +27,8 @@ TEST_VENV=${NOVA_IMGMETA_GLANCE_VENV:-$ROOT/.venv-glance}
 VENV=${1:-${NOVA_IMGMETA_GLANCE_SERVER:-$ROOT/.venv-glance15}}
 PY27=${PYTHON27:-}
 if [ -z "$PY27" ]; then
-    if command -v pyenv >/dev/null 2>&1 && pyenv prefix 2.7.18 >/dev/null 2>&1; then
-        PY27="$(pyenv prefix 2.7.18)/bin/python2.7"
-    else
-        PY27=python2.7
-    fi
+    # pyenv's newest 2.7.x, else python2.7 on PATH (it says why not)
+    PY27=$("$ROOT/tools/find-python" 2.7) || exit 2
 fi
 if [ ! -x "$VENV/bin/glance-api" ]; then
     "$TEST_VENV/bin/pip" install -q "virtualenv<20.22"

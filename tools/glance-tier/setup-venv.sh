@@ -24,11 +24,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 VENV=${1:-${NOVA_IMGMETA_GLANCE_VENV:-$ROOT/.venv-glance}}
 PY=${PYTHON311:-}
 if [ -z "$PY" ]; then
-    if command -v pyenv >/dev/null 2>&1 && pyenv prefix 3.11.7 >/dev/null 2>&1; then
-        PY="$(pyenv prefix 3.11.7)/bin/python3.11"
-    else
-        PY=python3.11
-    fi
+    # pyenv's newest 3.11.x, else python3.11 on PATH (it says why not)
+    PY=$("$ROOT/tools/find-python" 3.11) || exit 2
 fi
 if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"

@@ -41,11 +41,13 @@ import tarfile
 import textwrap
 import time
 
-import pypi_sdist
 import releases
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, 'tools', 'packaging'))
+
+import nova_sdists  # noqa: E402  (the one Nova sdist downloader)
 
 __all__ = ['Env', 'TierError', 'log']
 
@@ -75,27 +77,19 @@ def _sha(*paths):
 def find_python(version):
     """The interpreter for a pyenv version such as '2.7.18'.
 
-    $NOVA_TIER_PY27 (for 2.7.x) and the like override; else pyenv's
-    exact version; else pythonX.Y on PATH.
+    $NOVA_TIER_PY27 (for 2.7.x) and the like override; else
+    tools/find-python (pyenv's exact version, else pythonX.Y on PATH).
     """
     major_minor = '.'.join(version.split('.')[:2])
-    override = os.environ.get('NOVA_TIER_PY' + major_minor.replace('.', ''))
-    if override:
-        return override
-    try:
-        prefix = subprocess.check_output(
-            ['pyenv', 'prefix', version],
-            stderr=subprocess.DEVNULL).decode().strip()
-    except (OSError, subprocess.CalledProcessError):
-        prefix = None
-    if prefix and os.path.exists(os.path.join(prefix, 'bin', 'python')):
-        return os.path.join(prefix, 'bin', 'python')
-    found = shutil.which('python' + major_minor)
-    if found:
-        return found
-    raise TierError('no Python %s found: pyenv install %s, or set '
-                    'NOVA_TIER_PY%s' % (version, version,
-                                        major_minor.replace('.', '')))
+    variable = 'NOVA_TIER_PY' + major_minor.replace('.', '')
+    if os.environ.get(variable):
+        return os.environ[variable]
+    proc = subprocess.run([os.path.join(REPO, 'tools', 'find-python'),
+                           version, major_minor], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True)
+    if proc.returncode == 0 and proc.stdout.strip():
+        return proc.stdout.strip()
+    raise TierError('%s; or set %s' % (proc.stderr.strip(), variable))
 
 
 class PipProgress(object):
@@ -281,16 +275,14 @@ class Env(object):
         _write(stamp_file, stamp)
 
     def ensure_sdist(self):
-        if os.path.isfile(self.sdist):
-            return
-        self.log('downloading the nova %s sdist' % self.version)
-        if not os.path.isdir(self.sdists):
-            os.makedirs(self.sdists)
         try:
-            pypi_sdist.download('nova', self.version, self.sdists)
-        except pypi_sdist.SdistDownloadError as exc:
-            raise TierError('cannot download the nova %s sdist: %s'
-                            % (self.version, exc))
+            found = nova_sdists.fetch(self.version, cache=self.sdists,
+                                      log=self.log)
+        except nova_sdists.SdistError as exc:
+            raise TierError(str(exc))
+        if found != self.sdist:
+            raise TierError('the sdist is %s, expected %s'
+                            % (found, self.sdist))
 
     def _unpack(self, tree):
         parent = os.path.dirname(tree)

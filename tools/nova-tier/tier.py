@@ -185,10 +185,11 @@ def integration(env, report):
     started = time.time()
     env.install_test_plugin()
     path = os.path.join(REPO, 'tests', 'nova', 'integration')
+    # E2E_DIR: tests/nova/functional/nova_lines.py, the release-line facts
     outcome = testrun.stestr(env, testrun.Outcome('integration'),
                              'integration',
                              os.path.join(env.runs, 'integration'), path,
-                             path)
+                             path, extra_env={'PYTHONPATH': E2E_DIR})
     print(outcome.summary[0])
     report.stage('integration', outcome.passed(), outcome.line(), started)
 

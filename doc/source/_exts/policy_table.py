@@ -12,7 +12,7 @@
 """``.. nova-imgmeta-policies::``: the built-in policies, from the code.
 
 One row per entry point of the nova-imgmeta distribution
-(:mod:`nova_imgmeta.policies.catalog`): name, kind, the policy's own
+(:mod:`nova_imgmeta.policies.builtin`): name, kind, the policy's own
 ``summary``, its options and whether the default chain runs it. Nothing
 about a built-in policy is written by hand in the documentation.
 """
@@ -20,7 +20,7 @@ about a built-in policy is written by hand in the documentation.
 from docutils.parsers.rst import Directive
 
 from nova_imgmeta import opts
-from nova_imgmeta.policies import catalog
+from nova_imgmeta.policies import builtin
 import rst_lines
 
 
@@ -32,7 +32,7 @@ class PolicyTable(Directive):
                  '   :widths: 15 10 45 20 10', '',
                  '   * - policy', '     - kind', '     - what it does',
                  '     - its options', '     - in the default chain']
-        for policy in catalog.builtin_policies():
+        for policy in builtin.builtin_policies():
             options = ', '.join('``%s``' % opt.name
                                 for opt in policy.cls.options) or '-'
             default = policy.name in opts.DEFAULT_POLICIES[policy.kind]

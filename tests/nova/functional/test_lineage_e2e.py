@@ -61,15 +61,11 @@ import os
 from oslo_config import cfg
 
 from nova.compute import api as compute_api
-from nova.compute import utils as compute_utils
 from nova import context as nova_context
 from nova import objects
-import nova.tests.unit.image.fake as fake_image
 
-try:  # added by patch 0002 of the series; absent from unpatched Nova
-    from nova.compute import image_metadata_hooks
-except ImportError:
-    image_metadata_hooks = None
+import nova_lines
+from nova_lines import image_metadata_hooks
 
 try:  # Python 2.7 (Nova up to Train)
     _STRING_TYPES = (basestring,)  # noqa: F821
@@ -101,65 +97,14 @@ NEVER_INHERIT = {
 }
 # An ordinary property, inherited by every snapshot in every mode.
 ORDINARY = {'hw_qemu_guest_agent': 'yes', 'os_distro': 'cirros'}
-
-
-def _module_source(module):
-    """The text of a module's source file.
-
-    Not inspect.getsource(): it walks sys.modules (inspect.getmodule), and
-    on 2026.1 (33.0.2) calling it at import left every snapshot of the
-    functional harness in task_state image_snapshot (measured; the module
-    that reacts was not traced).
-    """
-    path = module.__file__
-    if path.endswith(('.pyc', '.pyo')):
-        path = path[:-1]
-    with open(path) as handle:
-        return handle.read()
-
-
-# Read once: the release-line checks below look for code in it.
-_COMPUTE_API_SOURCE = _module_source(compute_api)
-
-# Release lines -------------------------------------------------------------
-# Stein 19.2.0 and Train 20.2.0 on: booting (or rebuilding onto) an image
-# that has cinder_encryption_key_id is refused (400). Image A then boots
-# without the cinder_encryption_key_* properties, and the test puts them
-# into the server's system metadata (as an older Nova left them there) just
-# before snapshot 3: on pristine Nova snapshot 1 would carry them and the
-# rollback onto it would be refused.
-BOOT_REFUSES_ENCRYPTED = hasattr(
-    compute_api.API, '_detect_nonbootable_image_from_properties')
+# Where booting an image with cinder_encryption_key_id is refused
+# (nova_lines.BOOT_REFUSES_ENCRYPTED), image A boots without the
+# cinder_encryption_key_* properties, and the test puts them into the
+# server's system metadata (as an older Nova left them there) just before
+# snapshot 3: on pristine Nova snapshot 1 would carry them and the rollback
+# onto it would be refused.
 CINDER_KEYS = sorted(k for k in NEVER_INHERIT
                      if k.startswith('cinder_encryption_key'))
-# Ussuri 21.2.1 on: upstream's fix of bug 1893618 always sets the rebuild
-# image (read from the module's source: decorators hide the method's).
-UPSTREAM_REBUILD_FIX = ("new_sys_metadata.update({'image_base_image_ref': "
-                        "image_id})" in _COMPUTE_API_SOURCE)
-# Wallaby on: API.resize sets image_base_image_ref to image_ref (f02899418d,
-# the fix of bug 1906428), for resize and cold migration.
-RESIZE_SETS_BASE = ("# needed during finish_resize/cross_cell_resize."
-                    in _COMPUTE_API_SOURCE)
-# Ussuri on: properties pristine Nova never lets into a snapshot (bc29084).
-NOVA_NEVER_INHERITS = frozenset(
-    getattr(compute_utils, 'NON_INHERITABLE_IMAGE_PROPERTIES', ()))
-# Wallaby on: and the properties of these namespaces (os_glance, dda179d).
-NOVA_NEVER_INHERITS_NAMESPACES = tuple(
-    getattr(compute_utils, 'NON_INHERITABLE_IMAGE_NAMESPACES', ()))
-
-
-def _image_service(test):
-    """Victoria: the GlanceFixture of the harness; before: the fake one."""
-    glance = getattr(test, 'glance', None)
-    if glance is not None:
-        return glance
-    return fake_image.FakeImageService()
-
-
-def _wants_api(helper):
-    """Train and before: the harness' wait helpers take the API first."""
-    code = getattr(helper, '__func__', helper).__code__
-    return code.co_varnames[1] == 'admin_api'
 
 
 def _image(image_id, name, properties):
@@ -206,29 +151,18 @@ def _plugin_installed():
 
 
 class ImageLineageE2ETest(integrated_helpers._IntegratedTestBase,
-                          integrated_helpers.InstanceHelperMixin):
+                          integrated_helpers.InstanceHelperMixin,
+                          nova_lines.HarnessMixin):
     api_major_version = 'v2.1'
     # 2.45: createImage answers {"image_id": ...}; >= 2.37 for networks=none.
     microversion = '2.45'
 
     def setUp(self):
         super(ImageLineageE2ETest, self).setUp()
-        if image_metadata_hooks is not None:
-            # The patched nova.test.TestCase disables the installed hooks so
-            # that Nova's own tests are not affected by them; this test wants
-            # the real entry points (the nova_imgmeta plugin when installed).
-            image_metadata_hooks.reset()
-            self.addCleanup(image_metadata_hooks.reset)
-        try:
-            from nova_imgmeta import dispatch
-        except ImportError:
-            pass
-        else:
-            dispatch.reset()
-            self.addCleanup(dispatch.reset)
-        self.images = _image_service(self)
+        nova_lines.use_installed_hooks(self)
+        self.images = nova_lines.image_service(self)
         image_a = dict(NEVER_INHERIT, **ORDINARY)
-        if BOOT_REFUSES_ENCRYPTED:
+        if nova_lines.BOOT_REFUSES_ENCRYPTED:
             for key in CINDER_KEYS:
                 del image_a[key]
         self.images.create(None, _image(IMAGE_A, 'image-A', image_a))
@@ -237,16 +171,6 @@ class ImageLineageE2ETest(integrated_helpers._IntegratedTestBase,
         self.admin_ctxt = nova_context.get_admin_context()
 
     # helpers -----------------------------------------------------------------
-    def _wait_for_status(self, server, status):
-        if _wants_api(self._wait_for_state_change):
-            return self._wait_for_state_change(self.api, server, status)
-        return self._wait_for_state_change(server, status)
-
-    def _wait_for_params(self, server, params):
-        if _wants_api(self._wait_for_server_parameter):
-            return self._wait_for_server_parameter(self.api, server, params)
-        return self._wait_for_server_parameter(server, params)
-
     def _add_cinder_keys(self, server):
         inst = objects.Instance.get_by_uuid(
             self.admin_ctxt, server['id'], expected_attrs=['system_metadata'])
@@ -335,14 +259,14 @@ class ImageLineageE2ETest(integrated_helpers._IntegratedTestBase,
                      snap2_id, snap2)
 
         self._rebuild(server, snap1_id)
-        if BOOT_REFUSES_ENCRYPTED:
+        if nova_lines.BOOT_REFUSES_ENCRYPTED:
             self._add_cinder_keys(server)
         snap3_id, snap3 = self._snapshot(server, 'snap-3')
         self._record(results, '3. rebuild to snap-1, snapshot', server,
                      snap3_id, snap3)
         results['images']['snap-1'] = snap1_id
 
-        if RESIZE_SETS_BASE:
+        if nova_lines.RESIZE_SETS_BASE:
             # A second compute host: the resize and the cold migration
             # move the servers there and back.
             self.start_service('compute', host='host2')
@@ -369,7 +293,7 @@ class ImageLineageE2ETest(integrated_helpers._IntegratedTestBase,
     def _assert_fixed(self, results):
         steps = results['steps']
         expected = [IMAGE_A, IMAGE_B, IMAGE_A]
-        if RESIZE_SETS_BASE:
+        if nova_lines.RESIZE_SETS_BASE:
             expected += [IMAGE_A, IMAGE_A]
         self.assertEqual(
             expected, [s['snapshot_base_image_ref'] for s in steps],
@@ -401,7 +325,7 @@ class ImageLineageE2ETest(integrated_helpers._IntegratedTestBase,
         self.assertEqual(
             [IMAGE_A, IMAGE_B, results['images']['snap-1']],
             [s['server_image_ref'] for s in steps[:3]])
-        if RESIZE_SETS_BASE:
+        if nova_lines.RESIZE_SETS_BASE:
             self.assertEqual(
                 [results['images']['snap-1']] * 2,
                 [s['server_image_ref'] for s in steps[3:]])
@@ -411,7 +335,7 @@ class ImageLineageE2ETest(integrated_helpers._IntegratedTestBase,
             self._assert_fixed(results)
             return
         # Unpatched Nova: the bug must be visible, not just "some failure".
-        if UPSTREAM_REBUILD_FIX:
+        if nova_lines.UPSTREAM_REBUILD_FIX:
             self.assertEqual(IMAGE_B, steps[1]['sysmeta_image_base_image_ref'])
             self.assertEqual(
                 results['images']['snap-1'],
@@ -420,9 +344,9 @@ class ImageLineageE2ETest(integrated_helpers._IntegratedTestBase,
                 "snapshot loses the image it was built from")
             reason = ('upstream Nova loses the root image when a server is '
                       'rolled back onto its own snapshot')
-            if not NOVA_NEVER_INHERITS_NAMESPACES:
+            if not nova_lines.NOVA_NEVER_INHERITS_NAMESPACES:
                 reason += ', and lets os_glance* into snapshots'
-            if RESIZE_SETS_BASE:
+            if nova_lines.RESIZE_SETS_BASE:
                 self.assertEqual(
                     [results['images']['snap-1']] * 2,
                     [s['sysmeta_image_base_image_ref'] for s in steps[3:]],
@@ -442,15 +366,16 @@ class ImageLineageE2ETest(integrated_helpers._IntegratedTestBase,
                       'rebuild')
         # Bug 1852106 and friends: what pristine Nova lets through is what
         # it does not drop itself.
-        dropped = NOVA_NEVER_INHERITS.union(
+        dropped = nova_lines.NOVA_NEVER_INHERITS.union(
             cfg.CONF.non_inheritable_image_properties)
+        namespaces = nova_lines.NOVA_NEVER_INHERITS_NAMESPACES
         leaked = set()
         for step in steps:
             leaked.update(k for k in step['snapshot_properties']
                           if k in NEVER_INHERIT)
         self.assertEqual(
             sorted(k for k in NEVER_INHERIT if k not in dropped and
-                   not k.startswith(NOVA_NEVER_INHERITS_NAMESPACES)),
+                   not k.startswith(namespaces)),
             sorted(leaked),
             'never-inheritable properties in unpatched snapshots')
         self.expectFailure(reason, self._assert_fixed, results)

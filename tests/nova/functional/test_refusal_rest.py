@@ -47,27 +47,24 @@ import time
 
 from oslo_config import cfg
 
-from nova.compute import api as compute_api
 from nova.compute import instance_actions
 from nova import context as nova_context
 from nova import objects
 from nova.tests import fixtures as nova_fixtures
 from nova.tests.functional.api import client
-import nova.tests.unit.image.fake as fake_image
 from nova.volume import cinder
 
 from nova_imgmeta import dispatch
 from nova_imgmeta import opts
+import nova_lines
+from nova_lines import image_metadata_hooks
 
-try:  # added by patch 0002 of the series
-    from nova.compute import image_metadata_hooks
-except ImportError:
-    # The pristine tree: these tests are for the patched one only. The
-    # end-to-end run on the pristine tree (UNPATCHED=1) discovers this
-    # module too; anywhere else a missing module is an error.
-    if os.environ.get('UNPATCHED', '0') != '1':
-        raise
-    image_metadata_hooks = None
+# Added by patch 0002 of the series. Its absence is the pristine tree:
+# these tests are for the patched one only. The end-to-end run on the
+# pristine tree (UNPATCHED=1) discovers this module too; anywhere else a
+# missing module is an error.
+if image_metadata_hooks is None and os.environ.get('UNPATCHED', '0') != '1':
+    raise nova_lines.HOOKS_IMPORT_ERROR
 
 CONF = cfg.CONF
 
@@ -78,32 +75,10 @@ SECRET_KEY = '5cc8b3b2-1111-4c4c-9a9a-0123456789ab'
 EXPECT_TREE = os.environ.get('NOVA_EXPECT_TREE')
 
 
-# Release lines -------------------------------------------------------------
-# Stein on: booting an image that has cinder_encryption_key_id is refused
-# (400), so the image boots without it and the tests put it into the
-# server's system metadata, as an older Nova left it there.
-BOOT_REFUSES_ENCRYPTED = hasattr(
-    compute_api.API, '_detect_nonbootable_image_from_properties')
-
-
-def _image_service(test):
-    """Victoria: the GlanceFixture of the harness; before: the fake one."""
-    glance = getattr(test, 'glance', None)
-    if glance is not None:
-        return glance
-    return fake_image.FakeImageService()
-
-
-def _wants_api(helper):
-    """Train and before: the harness' wait helpers take the API first."""
-    code = getattr(helper, '__func__', helper).__code__
-    return code.co_varnames[1] == 'admin_api'
-
-
 def _image():
     properties = {'kernel_id': 'nokernel', 'ramdisk_id': 'nokernel',
                   'architecture': 'x86_64', 'os_distro': 'cirros'}
-    if not BOOT_REFUSES_ENCRYPTED:
+    if not nova_lines.BOOT_REFUSES_ENCRYPTED:
         properties['cinder_encryption_key_id'] = SECRET_KEY
     return {'id': IMAGE, 'name': 'refusal-image', 'status': 'active',
             'is_public': False, 'container_format': 'bare',
@@ -112,18 +87,14 @@ def _image():
             'deleted_at': None, 'properties': properties}
 
 
-class _HarnessMixin(object):
+class _HarnessMixin(nova_lines.HarnessMixin):
     """The harness' helpers under the same names on every release line."""
 
-    def _wait_for_status(self, server, status):
-        if _wants_api(self._wait_for_state_change):
-            return self._wait_for_state_change(self.api, server, status)
-        return self._wait_for_state_change(server, status)
-
-    def _wait_for_params(self, server, params):
-        if _wants_api(self._wait_for_server_parameter):
-            return self._wait_for_server_parameter(self.api, server, params)
-        return self._wait_for_server_parameter(server, params)
+    def _use_installed_policies(self):
+        """The real hooks, and nova_imgmeta's options on CONF."""
+        nova_lines.use_installed_hooks(self)
+        opts.register_opts(CONF)
+        self.images = nova_lines.image_service(self)
 
     def _wait_for_action_done(self, server, name, timeout=30):
         """Wait until the compute manager has finished the action's work.
@@ -167,9 +138,13 @@ class _HarnessMixin(object):
             expected_attrs=['system_metadata']).system_metadata)
 
 
-class SnapshotRefusalRestTest(integrated_helpers._IntegratedTestBase,
-                              integrated_helpers.InstanceHelperMixin,
-                              _HarnessMixin):
+class _RefusalTestBase(integrated_helpers._IntegratedTestBase,
+                       integrated_helpers.InstanceHelperMixin,
+                       _HarnessMixin):
+    """What both test classes share: the API they speak, and the patched
+    Nova they need.
+    """
+
     api_major_version = 'v2.1'
     # 2.45: createImage and createBackup answer {"image_id": ...}
     microversion = '2.45'
@@ -178,6 +153,12 @@ class SnapshotRefusalRestTest(integrated_helpers._IntegratedTestBase,
     def setUp(self):
         if image_metadata_hooks is None:
             self.skipTest('needs the patched Nova (UNPATCHED=1)')
+        super(_RefusalTestBase, self).setUp()
+
+
+class SnapshotRefusalRestTest(_RefusalTestBase):
+
+    def setUp(self):
         super(SnapshotRefusalRestTest, self).setUp()
         if EXPECT_TREE:
             self.assertTrue(
@@ -185,14 +166,7 @@ class SnapshotRefusalRestTest(integrated_helpers._IntegratedTestBase,
                     os.path.realpath(EXPECT_TREE) + os.sep),
                 'nova comes from %s, expected %s'
                 % (image_metadata_hooks.__file__, EXPECT_TREE))
-        # The patched nova.test.TestCase disables the installed hooks for
-        # Nova's own tests; this test wants the real entry points.
-        image_metadata_hooks.reset()
-        self.addCleanup(image_metadata_hooks.reset)
-        opts.register_opts(CONF)
-        dispatch.reset()
-        self.addCleanup(dispatch.reset)
-        self.images = _image_service(self)
+        self._use_installed_policies()
         self.images.create(None, _image())
 
     # helpers -----------------------------------------------------------
@@ -205,7 +179,7 @@ class SnapshotRefusalRestTest(integrated_helpers._IntegratedTestBase,
             'name': 'refusal', 'imageRef': IMAGE, 'flavorRef': '1',
             'networks': 'none'}})
         server = self._wait_for_status(server, 'ACTIVE')
-        if BOOT_REFUSES_ENCRYPTED:
+        if nova_lines.BOOT_REFUSES_ENCRYPTED:
             inst = objects.Instance.get_by_uuid(
                 nova_context.get_admin_context(), server['id'],
                 expected_attrs=['system_metadata'])
@@ -342,18 +316,10 @@ class SnapshotRefusalRestTest(integrated_helpers._IntegratedTestBase,
         self.assertNotIn('it_system_exit', image['properties'])
 
 
-class VolumeBackedRefusalRestTest(integrated_helpers._IntegratedTestBase,
-                                  integrated_helpers.InstanceHelperMixin,
-                                  _HarnessMixin):
+class VolumeBackedRefusalRestTest(_RefusalTestBase):
     """createImage of a volume-backed server (snapshot_volume_backed)."""
 
-    api_major_version = 'v2.1'
-    microversion = '2.45'
-    ADMIN_API = True
-
     def setUp(self):
-        if image_metadata_hooks is None:
-            self.skipTest('needs the patched Nova (UNPATCHED=1)')
         super(VolumeBackedRefusalRestTest, self).setUp()
         # Queens attaches volumes with Cinder's new attachment flow; from
         # Victoria on the harness sets up its Cinder fixture itself.
@@ -362,12 +328,7 @@ class VolumeBackedRefusalRestTest(integrated_helpers._IntegratedTestBase,
                                      'CinderFixtureNewAttachFlow',
                                      nova_fixtures.CinderFixture)
             self.cinder = self.useFixture(cinder_fixture(self))
-        image_metadata_hooks.reset()
-        self.addCleanup(image_metadata_hooks.reset)
-        opts.register_opts(CONF)
-        dispatch.reset()
-        self.addCleanup(dispatch.reset)
-        self.images = _image_service(self)
+        self._use_installed_policies()
         self.volume_snapshots = []
 
         def create_snapshot_force(_api, context, volume_id, name,

@@ -59,6 +59,9 @@ from nova.tests.unit.objects import test_flavor
 
 from nova_imgmeta import dispatch
 from nova_imgmeta import opts
+# tests/nova/functional/nova_lines.py (the tier puts that directory on
+# PYTHONPATH): what differs between Nova's release lines
+import nova_lines
 
 CONF = cfg.CONF
 
@@ -81,35 +84,6 @@ ORDINARY = {'hw_qemu_guest_agent': 'yes', 'os_distro': 'cirros',
             'custom_license': 'gpl'}
 
 
-def _module_source(module):
-    """The text of a module's source file.
-
-    Not inspect.getsource(): it walks sys.modules (inspect.getmodule), and
-    on 2026.1 (33.0.2) calling it at import left every snapshot of the
-    functional harness in task_state image_snapshot (measured; the module
-    that reacts was not traced).
-    """
-    path = module.__file__
-    if path.endswith(('.pyc', '.pyo')):
-        path = path[:-1]
-    with open(path) as handle:
-        return handle.read()
-
-
-# Read once: the release-line checks below look for code in it.
-_COMPUTE_API_SOURCE = _module_source(compute_api)
-
-# Release lines -------------------------------------------------------------
-# Ussuri 21.2.1 on: upstream's fix of bug 1893618 always sets the rebuild
-# image (read from the module's source: decorators hide the method's).
-UPSTREAM_REBUILD_FIX = ("new_sys_metadata.update({'image_base_image_ref': "
-                        "image_id})" in _COMPUTE_API_SOURCE)
-# Wallaby on: API.resize sets image_base_image_ref to image_ref (f02899418d)
-# and the patched Nova calls the resize hooks there.
-RESIZE_SETS_BASE = ("# needed during finish_resize/cross_cell_resize."
-                    in _COMPUTE_API_SOURCE)
-
-
 def _parameters(method):
     """Parameter names of an API method under its decorators (Python 3)."""
     unwrap = getattr(inspect, 'unwrap', None)
@@ -121,12 +95,6 @@ def _parameters(method):
 # Zed on: volume-backed servers can be rebuilt with another image.
 REIMAGE_BOOT_VOLUME = 'reimage_boot_volume' in _parameters(
     compute_api.API.rebuild)
-# Ussuri on: properties Nova itself never lets into a snapshot (bc29084).
-NOVA_NEVER_INHERITS = frozenset(
-    getattr(compute_utils, 'NON_INHERITABLE_IMAGE_PROPERTIES', ()))
-# Wallaby on: and the properties of these namespaces (os_glance, dda179d).
-NOVA_NEVER_INHERITS_NAMESPACES = tuple(
-    getattr(compute_utils, 'NON_INHERITABLE_IMAGE_NAMESPACES', ()))
 
 
 def snapshot_metadata(api, context, instance, name, extra_properties):
@@ -182,7 +150,7 @@ class EntryPointsTestCase(_RealPluginTestCase):
 
     def test_dispatchers_registered_in_nova_namespaces(self):
         namespaces = [hooks.REBUILD_NAMESPACE, hooks.SNAPSHOT_NAMESPACE]
-        if RESIZE_SETS_BASE:
+        if nova_lines.RESIZE_SETS_BASE:
             namespaces.append(hooks.RESIZE_NAMESPACE)
         for ns in namespaces:
             self.assertIn('nova_imgmeta', hooks._get_manager(ns).names())
@@ -260,7 +228,8 @@ class RebuildTestCase(_RealPluginTestCase):
         # 0001 (Ussuri 21.2.1 on), upstream's rule: the rebuild image.
         self.configure(rebuild_policies=[])
         inst = self._rebuild(SNAP_1, {'base_image_ref': IMAGE_A})
-        self.assertEqual(SNAP_1 if UPSTREAM_REBUILD_FIX else IMAGE_A,
+        expected = SNAP_1 if nova_lines.UPSTREAM_REBUILD_FIX else IMAGE_A
+        self.assertEqual(expected,
                          inst.system_metadata['image_base_image_ref'])
 
     def test_raising_policy_does_not_break_rebuild(self):
@@ -316,7 +285,7 @@ class ResizeTestCase(_RealPluginTestCase):
 
     def setUp(self):
         super(ResizeTestCase, self).setUp()
-        if not RESIZE_SETS_BASE:
+        if not nova_lines.RESIZE_SETS_BASE:
             self.skipTest('Nova before Wallaby (23.0.0) does not set '
                           'image_base_image_ref on resize')
 
@@ -503,10 +472,11 @@ class SnapshotTestCase(_RealPluginTestCase):
         self.flags(non_inheritable_image_properties=['custom_license'])
         self.configure(snapshot_policies=[])
         props = self._props()
+        namespaces = nova_lines.NOVA_NEVER_INHERITS_NAMESPACES
         leaked = dict((k, v) for k, v in NEVER.items()
-                      if k not in NOVA_NEVER_INHERITS and
-                      not k.startswith(NOVA_NEVER_INHERITS_NAMESPACES))
-        if not NOVA_NEVER_INHERITS_NAMESPACES:
+                      if k not in nova_lines.NOVA_NEVER_INHERITS and
+                      not k.startswith(namespaces))
+        if not namespaces:
             # up to Victoria; from Wallaby on Nova drops them all itself
             self.assertIn('os_glance_importing_to_stores', leaked)
         self.assertEqual(leaked, dict((k, props.get(k)) for k in NEVER
@@ -613,11 +583,11 @@ class SnapshotTestCase(_RealPluginTestCase):
         inst = self._instance(base=None)
         props = self._props(inst)
         self.assertNotIn('base_image_ref', props)
-        if NOVA_NEVER_INHERITS_NAMESPACES:
+        if nova_lines.NOVA_NEVER_INHERITS_NAMESPACES:
             self.assertNotIn('os_glance_importing_to_stores', props)
         else:
             self.assertEqual('file1', props['os_glance_importing_to_stores'])
-        if 'cinder_encryption_key_id' not in NOVA_NEVER_INHERITS:
+        if 'cinder_encryption_key_id' not in nova_lines.NOVA_NEVER_INHERITS:
             self.assertEqual('key-1', props['cinder_encryption_key_id'])
 
     def _snapshot_api(self, instance):

@@ -33,9 +33,9 @@ import signal
 import pytest
 
 from . import realtree
-from nova_imgmeta.patching import journal
-from nova_imgmeta.patching import journal_file
 from nova_imgmeta.patching import lock
+from nova_imgmeta.patching import transaction
+from nova_imgmeta.patching import transaction_journal
 
 
 pytestmark = pytest.mark.requires_tool('patch')
@@ -47,7 +47,7 @@ cli = realtree.cli
 
 API = 'nova/compute/api.py'
 HOOKS = 'nova/compute/image_metadata_hooks.py'
-JOURNAL_NEW = journal.JOURNAL_NAME + '.new'
+JOURNAL_NEW = transaction.JOURNAL_NAME + '.new'
 
 
 class _Killed(BaseException):
@@ -55,7 +55,7 @@ class _Killed(BaseException):
 
 
 def _journal_path(root):
-    return os.path.join(root, journal.JOURNAL_NAME)
+    return os.path.join(root, transaction.JOURNAL_NAME)
 
 
 def _write_journal(root, record):
@@ -74,8 +74,8 @@ def _interrupted_apply(root, monkeypatch, installs=2):
             raise _Killed()
         calls.append(args)
         return real(*args)
-    monkeypatch.setattr(journal, '_install', install)
-    monkeypatch.setattr(journal, '_rollback', lambda *args: None)
+    monkeypatch.setattr(transaction, '_install', install)
+    monkeypatch.setattr(transaction, '_rollback', lambda *args: None)
     with pytest.raises(_Killed):
         cli('apply', '--nova-tree', root)
     monkeypatch.undo()
@@ -102,7 +102,7 @@ def test_journal_paths_outside_the_tree_refused(tree_root, action, entry):
     before = realtree.snapshot(tree_root)
     code, out, err = cli(action, '--nova-tree', tree_root)
     assert code == 2, out + err
-    assert 'outside the tree' in err and journal.JOURNAL_NAME in err
+    assert 'outside the tree' in err and transaction.JOURNAL_NAME in err
     assert os.path.isfile(outside)
     assert realtree.snapshot(tree_root) == before
 
@@ -255,7 +255,7 @@ def test_journal_new_beside_an_uncommitted_journal(tree_root, monkeypatch):
     # removes the half-written record too.
     pristine = realtree.snapshot(tree_root)
     calls = []
-    real = journal._write_journal
+    real = transaction._write_journal
 
     def killed_at_commit_record(root, record):
         calls.append(record)
@@ -264,8 +264,8 @@ def test_journal_new_beside_an_uncommitted_journal(tree_root, monkeypatch):
                 handle.write(b'{"committed": tr')
             raise _Killed()
         return real(root, record)
-    monkeypatch.setattr(journal, '_write_journal', killed_at_commit_record)
-    monkeypatch.setattr(journal, '_rollback', lambda *args: None)
+    monkeypatch.setattr(transaction, '_write_journal', killed_at_commit_record)
+    monkeypatch.setattr(transaction, '_rollback', lambda *args: None)
     with pytest.raises(_Killed):
         cli('apply', '--nova-tree', tree_root)
     monkeypatch.undo()
@@ -298,7 +298,7 @@ def _killed_apply(root, write, step):
                     seen.append(name)
                 if len(seen) == write and name == step:
                     os.kill(os.getpid(), signal.SIGKILL)
-            journal_file._checkpoint = checkpoint
+            transaction_journal._checkpoint = checkpoint
             realtree.cli('apply', '--nova-tree', root)
         finally:
             os._exit(0)                            # not killed: a failure

@@ -12,10 +12,11 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The journal file of ``nova-imgmeta patch``: written atomically, read warily.
+"""The journal of a patch transaction: written atomically, read warily.
 
 The journal (``.nova-imgmeta-patch.journal`` in the tree's root) names the
-files a run changes before it changes any, so that the next run can roll
+files a run of ``nova-imgmeta patch`` changes before it changes any
+(:mod:`nova_imgmeta.patching.transaction`), so that the next run can roll
 an interrupted one back. Rolling back renames and removes files: a journal
 is only acted on when it is exactly what a run writes (a JSON object with a
 12-digit hexadecimal token, the directories created and the changes, every
@@ -40,7 +41,7 @@ from nova_imgmeta.patching.errors import DamagedJournal
 from nova_imgmeta.patching.errors import PatchError
 
 __all__ = ['JOURNAL_NAME', 'NEW_NAME', 'KINDS', 'backup_names', 'write',
-           'load', 'exists', 'new_exists', 'remove_new']
+           'load', 'exists', 'new_exists', 'remove_new', 'unlink_quiet']
 
 JOURNAL_NAME = '.nova-imgmeta-patch.journal'
 NEW_NAME = JOURNAL_NAME + '.new'
@@ -72,7 +73,7 @@ def write(root, record):
     path = os.path.join(root, JOURNAL_NAME)
     temp = os.path.join(root, NEW_NAME)
     data = json.dumps(record, indent=1, sort_keys=True).encode('utf-8')
-    _unlink_quiet(temp)
+    unlink_quiet(temp)
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         _checkpoint('created')
@@ -281,7 +282,8 @@ def _quote(text):
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-def _unlink_quiet(path):
+def unlink_quiet(path):
+    """Remove path; one that is already gone is no error."""
     try:
         os.unlink(path)
     except OSError as exc:

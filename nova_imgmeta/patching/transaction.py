@@ -12,7 +12,8 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Write new file contents into a tree all together, or not at all.
+"""The patch command's transaction: a tree's files changed all together,
+or not at all.
 
 ``commit(root, changes, expected)`` first writes every new content into a
 temporary file beside its target, then moves the targets aside (a hard link,
@@ -20,9 +21,12 @@ or a copy where links are refused) and renames the new files into place.
 Any failure, at any step, puts every file back: the original inode returns
 under its name (same bytes, mode, owner and times), created files and
 directories go away, no temporary file stays. A journal in the tree's root
-(``journal_file``: written atomically, checked before use) names every file
-involved before the first change, so that a run killed half way is rolled
-back by the next ``apply`` or ``revert`` (``recover``).
+(:mod:`~nova_imgmeta.patching.transaction_journal`: written atomically,
+checked before use) names every file involved before the first change, so
+that a run killed half way is rolled back by the next ``apply`` or
+``revert`` (``recover``). Not to be confused with the backfill journal of
+the Glance commands (``nova_imgmeta/catalogue/``): this one is about Nova's
+files.
 """
 
 import errno
@@ -34,11 +38,11 @@ import uuid
 
 from nova_imgmeta.patching.errors import PatchError
 from nova_imgmeta.patching.errors import RollbackFailed
-from nova_imgmeta.patching import journal_file
-from nova_imgmeta.patching.journal_file import JOURNAL_NAME
-from nova_imgmeta.patching.journal_file import NEW_NAME
+from nova_imgmeta.patching import transaction_journal
+from nova_imgmeta.patching.transaction_journal import JOURNAL_NAME
+from nova_imgmeta.patching.transaction_journal import NEW_NAME
 
-__all__ = ['JOURNAL_NAME', 'NEW_NAME', 'Change', 'commit', 'recover',
+__all__ = ['JOURNAL_NAME', 'NEW_NAME', 'FileChange', 'commit', 'recover',
            'pending', 'check_pending', 'check_no_links']
 
 # Test seams (with _write_new below): the steps that change the tree. A
@@ -47,8 +51,10 @@ _install = os.rename          # new content into place
 _remove = os.unlink           # a file the change deletes
 
 
-class Change(object):
-    """Set ``path`` to ``data`` (bytes), or remove it (``data`` None)."""
+class FileChange(object):
+    """One file of a tree patched: set ``path`` to ``data`` (bytes), or
+    remove it (``data`` None).
+    """
 
     def __init__(self, path, data, mode=None):
         self.path = path
@@ -56,11 +62,12 @@ class Change(object):
         self.mode = mode          # for a created file
 
     def __repr__(self):
-        return 'Change(%r, %s)' % (self.path, 'remove' if self.data is None
-                                   else '%d bytes' % len(self.data))
+        return 'FileChange(%r, %s)' % (
+            self.path,
+            'remove' if self.data is None else '%d bytes' % len(self.data))
 
 
-_names = journal_file.backup_names
+_names = transaction_journal.backup_names
 
 
 def check_no_links(root, paths):
@@ -100,12 +107,12 @@ _write_new = _fsync_write
 
 
 def _write_journal(root, record):
-    journal_file.write(root, record)
+    transaction_journal.write(root, record)
 
 
 def pending(root):
     """True when an interrupted apply or revert left its journal."""
-    return journal_file.exists(root)
+    return transaction_journal.exists(root)
 
 
 def check_pending(root):
@@ -115,12 +122,12 @@ def check_pending(root):
     changed anything); raises DamagedJournal, or PatchError when a run
     must be rolled back first.
     """
-    if journal_file.load(root) is not None:
+    if transaction_journal.load(root) is not None:
         raise PatchError(
             'an interrupted apply or revert left %s in %s; run "nova-imgmeta '
             'patch apply" or "revert" (without --dry-run) to roll it back '
             'first' % (JOURNAL_NAME, root))
-    if journal_file.new_exists(root):
+    if transaction_journal.new_exists(root):
         return ['%s was left by a run killed while writing its journal, '
                 'before it changed anything; the next apply or revert '
                 'removes it' % os.path.join(root, NEW_NAME)]
@@ -252,8 +259,8 @@ def _rollback(root, record, cause):
                 else:
                     os.rename(orig, target)
             elif entry['kind'] == 'create':
-                _unlink_quiet(target)
-            _unlink_quiet(new)
+                transaction_journal.unlink_quiet(target)
+            transaction_journal.unlink_quiet(new)
         except EnvironmentError as exc:
             problems.append('%s: %s (original kept as %s)'
                             % (entry['path'], exc, orig))
@@ -271,7 +278,7 @@ def _rollback(root, record, cause):
             'run apply or revert again to finish the roll-back'
             % (_describe(cause), '\n  '.join(problems),
                os.path.join(root, JOURNAL_NAME)))
-    _unlink_quiet(os.path.join(root, JOURNAL_NAME))
+    transaction_journal.unlink_quiet(os.path.join(root, JOURNAL_NAME))
 
 
 def _cleanup(root, record):
@@ -279,8 +286,8 @@ def _cleanup(root, record):
     token = record['token']
     for entry in record['changes']:
         _new, orig = _names(os.path.join(root, entry['path']), token)
-        _unlink_quiet(orig)
-    _unlink_quiet(os.path.join(root, JOURNAL_NAME))
+        transaction_journal.unlink_quiet(orig)
+    transaction_journal.unlink_quiet(os.path.join(root, JOURNAL_NAME))
 
 
 def recover(root):
@@ -291,7 +298,7 @@ def recover(root):
     touched) for a journal that cannot be trusted.
     """
     notes = []
-    record = journal_file.load(root)
+    record = transaction_journal.load(root)
     if record is not None:
         if record.get('committed'):
             _cleanup(root, record)  # it had finished: drop the backups
@@ -300,7 +307,7 @@ def recover(root):
             _rollback(root, record,
                       PatchError('an earlier run was interrupted'))
             notes.append('an interrupted earlier run was rolled back first')
-    if journal_file.remove_new(root):
+    if transaction_journal.remove_new(root):
         notes.append('removed %s, left by a run killed while writing its '
                      'journal%s' % (NEW_NAME, '' if record is not None else
                                     ' (before it changed anything)'))
@@ -332,11 +339,3 @@ def _read_quiet(path):
             return handle.read()
     except (IOError, OSError):
         return None
-
-
-def _unlink_quiet(path):
-    try:
-        os.unlink(path)
-    except OSError as exc:
-        if exc.errno != errno.ENOENT:
-            raise
