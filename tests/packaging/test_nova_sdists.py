@@ -64,24 +64,23 @@ def _no_pip(*args, **kwargs):
 def test_download_lands_whole_or_not_at_all(tmpdir, monkeypatch):
     calls = []
 
-    def pip(args, cache=None, cwd=None):
-        calls.append(args)
-        dest = args[args.index('--dest') + 1]
-        version = args[-1].split('==')[1]
+    def download(project, version, dest):
+        calls.append((project, version))
         if version == '29.0.0':
-            return 1, '', 'ERROR: No matching distribution found for nova'
+            return 1, '', ('pypi_sdist: nova 29.0.0: the index lists no '
+                           'sdist (https://pypi.org/simple/nova/)')
         if version == '99.0.0':
-            return 1, '', 'ERROR: HTTP 503'
+            return 1, '', 'pypi_sdist: HTTP 503'
         _sdist('%s/nova-%s.tar.gz' % (dest, version), version)
-        return 0, '', ''
+        return 0, '%s/nova-%s.tar.gz' % (dest, version), ''
 
-    monkeypatch.setattr(nova_sdists, '_pip', pip)
-    monkeypatch.setattr(nova_sdists, 'pip_python', lambda cache=None: None)
+    monkeypatch.setattr(nova_sdists, '_download', download)
+    monkeypatch.setattr(nova_sdists, '_pip', _no_pip)
     said = []
     found = nova_sdists.fetch_all(['17.0.13', '29.0.0'], str(tmpdir), 2,
                                   said.append)
     assert found == [str(tmpdir.join('nova-17.0.13.tar.gz')), None]
-    assert '--no-build-isolation' in calls[0]
+    assert sorted(calls) == [('nova', '17.0.13'), ('nova', '29.0.0')]
     assert any('nova==29.0.0: PyPI serves no sdist' in line
                for line in said)
     try:
@@ -99,13 +98,12 @@ def test_other_projects_sdists(tmpdir, monkeypatch):
     """The cloud tier's Glance sdist comes through the same downloader."""
     calls = []
 
-    def pip(args, cache=None, cwd=None):
-        calls.append(args[-1])
-        dest = args[args.index('--dest') + 1]
+    def download(project, version, dest):
+        calls.append('%s==%s' % (project, version))
         _sdist('%s/glance-15.0.2.tar.gz' % dest, '15.0.2')
         return 0, '', ''
 
-    monkeypatch.setattr(nova_sdists, '_pip', pip)
+    monkeypatch.setattr(nova_sdists, '_download', download)
     assert nova_sdists.fetch('15.0.2', str(tmpdir), None, 'glance') == \
         str(tmpdir.join('glance-15.0.2.tar.gz'))
     assert calls == ['glance==15.0.2']

@@ -204,6 +204,17 @@ def _say(text):
     sys.stderr.flush()
 
 
+def _download(project, version, cache):
+    """(exit status, stdout, stderr) of pypi_sdist.py, which writes
+    PROJECT-VERSION.tar.gz into cache whole or not at all.
+    """
+    proc = subprocess.Popen([pip_python(cache), PYPI_SDIST, project, version,
+                             cache], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, universal_newlines=True)
+    out, err = proc.communicate()
+    return proc.returncode, out, err
+
+
 def fetch(version, cache=None, log=_say, project='nova'):
     """Path of PROJECT-VERSION.tar.gz in the cache, downloaded if missing.
 
@@ -227,11 +238,8 @@ def fetch(version, cache=None, log=_say, project='nova'):
     # no one setuptools reads every Nova sdist (34.0.0 needs 77 or later,
     # which refuses 21.0.0's extras_require). It runs on the pip
     # virtualenv's Python 3, so that Python 2.7 callers use it too.
-    proc = subprocess.Popen([pip_python(cache), PYPI_SDIST, project, version,
-                             cache], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, universal_newlines=True)
-    out, err = proc.communicate()
-    if proc.returncode != 0:
+    code, out, err = _download(project, version, cache)
+    if code != 0:
         if 'lists no sdist' in err:
             raise NoSdist('%s: PyPI serves no sdist of it' % wanted)
         raise SdistError('cannot download %s from PyPI (put %s into %s to '
