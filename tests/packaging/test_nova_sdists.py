@@ -76,6 +76,7 @@ def test_download_lands_whole_or_not_at_all(tmpdir, monkeypatch):
 
     monkeypatch.setattr(nova_sdists, '_download', download)
     monkeypatch.setattr(nova_sdists, '_pip', _no_pip)
+    monkeypatch.setattr(nova_sdists, 'pip_python', lambda cache=None: None)
     said = []
     found = nova_sdists.fetch_all(['17.0.13', '29.0.0'], str(tmpdir), 2,
                                   said.append)
