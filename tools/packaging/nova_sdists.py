@@ -23,12 +23,13 @@ The cloud tier gets the Glance sdist it reads a paste file from here too
 
 The cache is ``$NOVA_SDIST_CACHE`` (default
 ``~/.cache/nova-imgmeta/sdists``): ``nova-VERSION.tar.gz``, downloaded
-once, into a temporary directory first and renamed into place, so that
-concurrent users never see half a file. pip runs from a small virtualenv
-of the cache (``.pip-venv``: pbr, setuptools and wheel, made once with the
-Python 3 that tools/find-python finds), so that pip prepares each sdist's
-metadata without an isolated build environment per download, and so that
-Python 2.7's pip (which fails on some index settings) is never used.
+once, by tools/nova-tier/pypi_sdist.py: the file from the index's simple
+API (sha256 checked), written to a temporary file and renamed into place,
+so that concurrent users never see half a file, and no sdist metadata is
+built (no one setuptools reads every Nova sdist). It and ``pip index``
+run on the Python of a small virtualenv of the cache (``.pip-venv``, made
+once with the Python 3 that tools/find-python finds), so that Python
+2.7 callers use them too.
 The list of versions comes from PyPI (``pip index versions nova``), so a
 new point release is picked up without an edit; nova_imgmeta/patches/MAP
 says which series serves which.
