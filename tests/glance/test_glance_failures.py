@@ -29,7 +29,7 @@ import time
 import glance_server
 from loopback_http import start_proxy
 
-from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import fix_journal
 from nova_imgmeta.cloud import glance as glance_ops
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -55,7 +55,7 @@ def test_401_is_explained_and_writes_nothing(cli, catalogue, tmp_path):
                                  identity=False)
         assert code == 2
         assert 'authentication failed (HTTP 401)' in err
-    assert not journal.exists() or journal_mod.read(str(journal)) == []
+    assert not journal.exists() or fix_journal.read(str(journal)) == []
     assert _values(catalogue) == before
 
 
@@ -68,7 +68,7 @@ def test_403_each_refusal_journaled_nothing_changed(cli, catalogue,
                              project=catalogue.owner, roles='reader')
     assert code == 2
     assert 'permission denied (HTTP 403)' in err
-    records = journal_mod.read(journal)
+    records = fix_journal.read(journal)
     assert records and all(r['event'] in ('begin', 'failed')
                            for r in records)
     assert [r['status'] for r in records if r['event'] == 'failed'] == \
@@ -119,7 +119,7 @@ def test_409_property_removed_during_a_forced_replace(cli, catalogue,
                              '--journal', journal)
     assert code == 2
     assert 'conflict (HTTP 409)' in err
-    assert [r['event'] for r in journal_mod.read(journal)] == ['begin',
+    assert [r['event'] for r in fix_journal.read(journal)] == ['begin',
                                                                'failed']
     assert 'base_image_ref' not in catalogue.admin.get(victim)
 
@@ -167,7 +167,7 @@ def test_interrupted_backfill_is_resumed_then_undone(cli, catalogue, glance,
         proxy.shutdown()
     assert code == 2
     assert 'network error' in err and 're-run with --journal' in err
-    events = [r['event'] for r in journal_mod.read(journal)]
+    events = [r['event'] for r in fix_journal.read(journal)]
     assert events == ['begin', 'done', 'begin', 'done', 'begin']
     # 2nd run: the 4th PATCH reaches Glance but its answer is lost
     proxy = start_proxy(glance.url, {'lose_reply_after': {'PATCH': 1}})
@@ -183,8 +183,8 @@ def test_interrupted_backfill_is_resumed_then_undone(cli, catalogue, glance,
     code, out, err = cli.run('backfill', '--owner', catalogue.owner,
                              '--apply', '--journal', journal)
     assert 'failed=0' in out, out + err
-    records = journal_mod.read(journal)
-    changes = journal_mod.changes(records)
+    records = fix_journal.read(journal)
+    changes = fix_journal.changes(records)
     assert len(changes) == 5
     assert all(c.state == 'done' for c in changes.values())
     assert any(r.get('verified') == 'listing' for r in records)
@@ -210,7 +210,7 @@ def test_killed_backfill_is_resumed_then_undone(cli, catalogue, glance,
                                    stderr=subprocess.PIPE)
         deadline = time.time() + 60
         while time.time() < deadline:
-            done = [r for r in journal_mod.read(journal)
+            done = [r for r in fix_journal.read(journal)
                     if r['event'] == 'done'] if os.path.exists(journal) \
                 else []
             if len(done) >= 2:
@@ -220,12 +220,12 @@ def test_killed_backfill_is_resumed_then_undone(cli, catalogue, glance,
         process.wait()
     finally:
         proxy.shutdown()
-    assert 2 <= len([r for r in journal_mod.read(journal)
+    assert 2 <= len([r for r in fix_journal.read(journal)
                      if r['event'] == 'done']) < 5
     code, out, err = cli.run('backfill', '--owner', catalogue.owner,
                              '--apply', '--journal', journal)
     assert 'failed=0' in out
-    changes = journal_mod.changes(journal_mod.read(journal))
+    changes = fix_journal.changes(fix_journal.read(journal))
     assert len(changes) == 5
     assert all(c.state == 'done' for c in changes.values())
     code, out, err = cli.run('undo', '--journal', journal)
@@ -269,7 +269,7 @@ def test_undo_without_journal_file(cli, tmp_path):
 
 def test_journal_in_use_by_another_run(cli, catalogue, tmp_path):
     journal = str(tmp_path / 'j.jsonl')
-    holder = journal_mod.Journal(journal).open()
+    holder = fix_journal.Journal(journal).open()
     try:
         code, out, err = cli.run('backfill', '--owner', catalogue.owner,
                                  '--apply', '--journal', journal)

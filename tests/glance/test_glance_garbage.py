@@ -29,7 +29,7 @@ from loopback_http import Answer
 from loopback_http import start_proxy
 import pytest
 
-from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import fix_journal
 
 HTML = b'<html><body><h1>Welcome to nginx!</h1></body></html>'
 JSON = 'application/json'
@@ -146,7 +146,7 @@ def test_backfill_garbage_while_reading_an_image_is_exit_2(
     _check(code, err, url + '/v2/images', status, what)
     assert victim in err
     assert _values(catalogue) == before
-    assert not [r for r in journal_mod.read(journal)
+    assert not [r for r in fix_journal.read(journal)
                 if r['image_id'] == victim and r['event'] == 'begin']
 
 
@@ -168,9 +168,9 @@ def test_backfill_garbage_answering_a_patch_is_exit_2_journal_exact(
     _check(code, err, url + '/v2/images/' + victim, status, what)
     assert catalogue.get('missing-live')['base_image_ref'] == \
         catalogue.ids['ubuntu']
-    change = journal_mod.changes(journal_mod.read(journal))[
+    change = fix_journal.changes(fix_journal.read(journal))[
         (victim, 'base_image_ref')]
-    assert change.state == journal_mod.DONE
+    assert change.state == fix_journal.DONE
     code, out, err = cli.run('undo', '--journal', journal)
     assert code == 0, out + err
     assert _values(catalogue) == before

@@ -12,7 +12,9 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The backfill journal: JSON lines, each fsynced before the next step.
+"""The fix journal of backfill and undo: JSON lines, each fsynced before
+the next step (the patch command's journal is
+:mod:`nova_imgmeta.patching.transaction_journal`).
 
 One line per event, with the image id, the property key, the old and new
 values (``null`` = the key was absent) and the UTC time::
@@ -50,7 +52,8 @@ from nova_imgmeta.exceptions import CommandError
 LOG = logging.getLogger(__name__)
 
 __all__ = ['BEGIN', 'DONE', 'EVENTS', 'FAILED', 'Journal', 'JournalError',
-           'UNDONE', 'UNDO_BEGIN', 'UNDO_FAILED', 'changes', 'read']
+           'PropertyFix', 'UNDONE', 'UNDO_BEGIN', 'UNDO_FAILED', 'changes',
+           'read']
 
 BEGIN = 'begin'
 DONE = 'done'
@@ -163,8 +166,13 @@ def read(path):
     return records
 
 
-class Change(object):
-    """The life of one (image, key) change as the journal tells it."""
+class PropertyFix(object):
+    """The life of one property change (image, key) that backfill made
+    and undo may revert, as the journal tells it. Not to be confused with
+    :class:`nova_imgmeta.patching.transaction.FileChange` (a file the patch
+    command rewrites) nor :class:`nova_imgmeta.changes.MetadataChange` (a
+    hook's edit of Nova's metadata).
+    """
 
     def __init__(self, image_id, key):
         self.image_id = image_id
@@ -177,11 +185,12 @@ class Change(object):
         self.before = None     # (new, state) before a chained begin
 
     def __repr__(self):
-        return '<Change %s %s %s>' % (self.image_id, self.key, self.state)
+        return '<PropertyFix %s %s %s>' % (self.image_id, self.key,
+                                           self.state)
 
 
 def changes(records):
-    """Fold records into {(image_id, key): Change}.
+    """Fold records into {(image_id, key): PropertyFix}.
 
     ``old`` is the value before the first change still in effect, so that
     undo restores the state from before the whole journal: a later
@@ -201,7 +210,7 @@ def changes(records):
             if chained:
                 change.before = (change.new, change.state)
             else:
-                change = Change(rec['image_id'], rec.get('key'))
+                change = PropertyFix(rec['image_id'], rec.get('key'))
                 change.old = rec.get('old')
                 change.order = order
                 result[key] = change
