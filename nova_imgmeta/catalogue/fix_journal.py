@@ -47,6 +47,8 @@ import threading
 import time
 import uuid as uuid_mod
 
+from nova_imgmeta.durable import fsync_dir
+from nova_imgmeta.durable import write_all
 from nova_imgmeta.exceptions import CommandError
 
 LOG = logging.getLogger(__name__)
@@ -259,7 +261,7 @@ class Journal(object):
         except ImportError:  # not POSIX
             pass
         if created:
-            _fsync_dir(directory)
+            fsync_dir(directory)
         else:
             try:
                 _end_torn_line(fd, self.path)
@@ -292,7 +294,7 @@ class Journal(object):
         record.update(extra)
         data = (json.dumps(record, sort_keys=True) + '\n').encode('utf-8')
         with self._lock:
-            _write_all(self._fd, data)
+            write_all(self._fd, data)
             self._written += 1
             mine = self._written
         self._sync(mine)
@@ -311,15 +313,6 @@ class Journal(object):
             os.fsync(fd)
             self._synced = upto
             self.fsyncs += 1
-
-
-def _write_all(fd, data):
-    """One write(2) for the whole line (lines never interleave), more
-    only if the kernel took part of it.
-    """
-    while data:
-        done = os.write(fd, data)
-        data = data[done:]
 
 
 #: bytes read at a time when looking for the start of the last line
@@ -354,22 +347,9 @@ def _end_torn_line(fd, path):
     except ValueError:   # UnicodeDecodeError included
         whole = False
     if whole:
-        _write_all(fd, b'\n')
+        write_all(fd, b'\n')
     else:
         LOG.warning('%s: dropping the incomplete last line (%d bytes) that '
                     'a run cut short left', path, len(fragment))
         os.ftruncate(fd, start)
     os.fsync(fd)
-
-
-def _fsync_dir(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

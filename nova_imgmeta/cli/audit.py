@@ -52,9 +52,7 @@ def register(subparsers):
 def run(args, glance=None, out=None):
     out = out or sys.stdout
     if glance is None:
-        from nova_imgmeta.cloud.glance import GlanceAPI
-        connection = auth.connect(auth.settings_from_args(args))
-        glance = GlanceAPI.from_connection(connection)
+        glance = common.connect_glance(args)
     writer = (JsonReport if args.format == 'json' else TextReport)(
         out, trees=not args.no_tree)
     streamed = set()

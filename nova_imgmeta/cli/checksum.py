@@ -75,9 +75,7 @@ def run(args, glance=None, out=None):
     algorithms = ['md5', 'sha512']
     if args.image:
         if glance is None:
-            from nova_imgmeta.cloud.glance import GlanceAPI
-            connection = auth.connect(auth.settings_from_args(args))
-            glance = GlanceAPI.from_connection(connection)
+            glance = common.connect_glance(args)
         image = glance.get_image(args.image)
         algo = image.get('os_hash_algo')
         if algo and algo not in algorithms:

@@ -59,10 +59,7 @@ def run(args, glance=None, out=None):
     except fix_journal.JournalError as exc:
         raise CommandError(str(exc))
     if glance is None:
-        from nova_imgmeta.cloud.glance import GlanceAPI
-        connection = auth.connect(auth.settings_from_args(args))
-        glance = GlanceAPI.from_connection(connection,
-                                           workers=args.workers)
+        glance = common.connect_glance(args, workers=args.workers)
     try:
         journal = fix_journal.Journal(args.journal).open()
     except (fix_journal.JournalError, OSError, IOError) as exc:
