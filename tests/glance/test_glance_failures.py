@@ -36,18 +36,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
 
-def _values(catalogue):
-    result = {}
-    for key, image_id in catalogue.ids.items():
-        if key.startswith('srv-') or key == 'gone':
-            continue
-        image = catalogue.admin.get(image_id)
-        result[key] = image.get('base_image_ref', '<absent>')
-    return result
-
-
 def test_401_is_explained_and_writes_nothing(cli, catalogue, tmp_path):
-    before = _values(catalogue)
+    before = catalogue.base_image_refs()
     journal = tmp_path / 'j.jsonl'
     for command in (['audit'], ['backfill', '--apply', '--journal',
                                 str(journal)]):
@@ -56,12 +46,12 @@ def test_401_is_explained_and_writes_nothing(cli, catalogue, tmp_path):
         assert code == 2
         assert 'authentication failed (HTTP 401)' in err
     assert not journal.exists() or fix_journal.read(str(journal)) == []
-    assert _values(catalogue) == before
+    assert catalogue.base_image_refs() == before
 
 
 def test_403_each_refusal_journaled_nothing_changed(cli, catalogue,
                                                     tmp_path):
-    before = _values(catalogue)
+    before = catalogue.base_image_refs()
     journal = str(tmp_path / 'j.jsonl')
     code, out, err = cli.run('backfill', '--owner', catalogue.owner,
                              '--apply', '--journal', journal,
@@ -73,7 +63,7 @@ def test_403_each_refusal_journaled_nothing_changed(cli, catalogue,
                            for r in records)
     assert [r['status'] for r in records if r['event'] == 'failed'] == \
         [403] * (len(records) // 2)
-    assert _values(catalogue) == before
+    assert catalogue.base_image_refs() == before
     # undo has nothing to restore
     code, out, err = cli.run('undo', '--journal', journal)
     assert code == 0 and 'restored=0' in out
@@ -155,28 +145,26 @@ def test_network_error_closed_port(cli, catalogue):
 
 def test_interrupted_backfill_is_resumed_then_undone(cli, catalogue, glance,
                                                      tmp_path):
-    before = _values(catalogue)
+    before = catalogue.base_image_refs()
     journal = str(tmp_path / 'j.jsonl')
+
+    def backfill(faults):
+        """backfill --apply through a proxy with these faults."""
+        proxy = start_proxy(glance.url, faults)
+        try:
+            return cli.run('backfill', '--owner', catalogue.owner,
+                           '--apply', '--journal', journal,
+                           glance_url=proxy.url)
+        finally:
+            proxy.shutdown()
     # 1st run: the connection drops at the 3rd PATCH (never reaches Glance)
-    proxy = start_proxy(glance.url, {'drop_after': {'PATCH': 2}})
-    try:
-        code, out, err = cli.run('backfill', '--owner', catalogue.owner,
-                                 '--apply', '--journal', journal,
-                                 glance_url=proxy.url)
-    finally:
-        proxy.shutdown()
+    code, out, err = backfill({'drop_after': {'PATCH': 2}})
     assert code == 2
     assert 'network error' in err and 're-run with --journal' in err
     events = [r['event'] for r in fix_journal.read(journal)]
     assert events == ['begin', 'done', 'begin', 'done', 'begin']
     # 2nd run: the 4th PATCH reaches Glance but its answer is lost
-    proxy = start_proxy(glance.url, {'lose_reply_after': {'PATCH': 1}})
-    try:
-        code, out, err = cli.run('backfill', '--owner', catalogue.owner,
-                                 '--apply', '--journal', journal,
-                                 glance_url=proxy.url)
-    finally:
-        proxy.shutdown()
+    code, out, err = backfill({'lose_reply_after': {'PATCH': 1}})
     assert code == 2
     # 3rd run finishes: the change whose answer was lost is confirmed
     # from the listing, the rest is done
@@ -190,13 +178,13 @@ def test_interrupted_backfill_is_resumed_then_undone(cli, catalogue, glance,
     assert any(r.get('verified') == 'listing' for r in records)
     code, out, err = cli.run('undo', '--journal', journal)
     assert code == 0, out + err
-    assert _values(catalogue) == before
+    assert catalogue.base_image_refs() == before
 
 
 def test_killed_backfill_is_resumed_then_undone(cli, catalogue, glance,
                                                 tmp_path):
     """SIGKILL in the middle of a run (a process that cannot clean up)."""
-    before = _values(catalogue)
+    before = catalogue.base_image_refs()
     journal = str(tmp_path / 'j.jsonl')
     proxy = start_proxy(glance.url, {'delay': {'PATCH': 0.4}})
     env = dict((k, v) for k, v in os.environ.items()
@@ -230,7 +218,7 @@ def test_killed_backfill_is_resumed_then_undone(cli, catalogue, glance,
     assert all(c.state == 'done' for c in changes.values())
     code, out, err = cli.run('undo', '--journal', journal)
     assert code == 0
-    assert _values(catalogue) == before
+    assert catalogue.base_image_refs() == before
 
 
 def test_torn_last_journal_line_is_ignored(cli, catalogue, tmp_path):

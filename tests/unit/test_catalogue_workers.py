@@ -112,6 +112,18 @@ def test_ahead_reads_one_ahead_and_stops_when_left():
     assert len(produced) <= 7   # 3 taken, one waiting, one being read
 
 
+def _in_threads(write, count):
+    """Run write(0) ... write(count - 1) at once, each in its own thread;
+    return when all are done.
+    """
+    threads = [threading.Thread(target=write, args=(n,))
+               for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_journal_lines_from_many_threads_are_whole_and_share_fsyncs(tmpdir):
     path = str(tmpdir.join('j.jsonl'))
     journal = fix_journal.Journal(path).open()
@@ -121,11 +133,7 @@ def test_journal_lines_from_many_threads_are_whole_and_share_fsyncs(tmpdir):
             image_id = 'img-%d-%d' % (thread, number)
             journal.write(fix_journal.BEGIN, image_id, KEY, new='x' * 300)
             journal.write(fix_journal.DONE, image_id, KEY, new='x' * 300)
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(write, 8)
     journal.close()
     records = fix_journal.read(path)
     assert len(records) == 800
@@ -421,11 +429,7 @@ def test_threads_share_their_fsyncs_when_fsync_is_slow(tmpdir, monkeypatch):
         for number in range(20):
             journal.write(fix_journal.BEGIN, 'img-%d-%d' % (thread, number),
                           KEY, new='v')
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(write, 8)
     journal.close()
     assert len(fix_journal.read(path)) == 160
     # one fsync per line would be 160: grouped, lines share them (about
@@ -462,11 +466,7 @@ def test_each_write_returns_after_a_fsync_that_covers_its_line(
             with lock:
                 if covered[0] < end:
                     late.append(record['image_id'])
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(write, 6)
     journal.close()
     assert not late, 'write() returned before its line was fsynced'
 
