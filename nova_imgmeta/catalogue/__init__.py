@@ -13,6 +13,8 @@
 #    under the License.
 
 """The image catalogue's lineage, as the operator commands see it: a compact
-index of the listing, the audit of every snapshot's ``base_image_ref``
-chain, the backfill plan, and the journaled writes that apply or undo it.
+index of the listing (``index``), the verdict on every snapshot's
+``base_image_ref`` chain (``verdicts``), the backfill plan (``plan``), and
+the writes that apply or undo it (``writer``, ``pool``), recorded in the
+fix journal (``fix_journal``).
 """

@@ -29,8 +29,8 @@ The plan is a table in the index's SQLite file.
 import calendar
 import time
 
-from nova_imgmeta.catalogue import audit as lineage_audit
 from nova_imgmeta.catalogue.index import SNAPSHOT_TYPES
+from nova_imgmeta.catalogue import verdicts
 from nova_imgmeta.cloud.compute import server_image_id
 from nova_imgmeta import lineage
 
@@ -116,9 +116,9 @@ class Plan(object):
     def select(self):
         """Fill the plan with the candidates; return their number."""
         if self.only:
-            kinds = lineage_audit.KINDS
+            kinds = verdicts.KINDS
         else:
-            kinds = lineage_audit.PROBLEM_KINDS
+            kinds = verdicts.PROBLEM_KINDS
         rows = []
         for finding in self.audit.findings(kinds):
             if self.only and finding['id'] not in self.only:
@@ -267,7 +267,7 @@ class Plan(object):
         """A new value naming a snapshot fixed in this run takes its value
         (the rule applied in order), a few rounds at most.
         """
-        for _round in range(lineage_audit.MAX_DEPTH):
+        for _round in range(verdicts.MAX_DEPTH):
             changed = self.db.execute(
                 "UPDATE plan SET new = (SELECT p2.new FROM plan p2 "
                 "WHERE p2.image_id = plan.new AND p2.action = 'change') "

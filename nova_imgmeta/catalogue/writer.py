@@ -33,7 +33,7 @@ from __future__ import absolute_import
 
 import threading
 
-from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import fix_journal
 from nova_imgmeta.catalogue import pool
 from nova_imgmeta.cloud.failures import ApiError
 from nova_imgmeta.cloud.glance import set_property_ops
@@ -179,12 +179,12 @@ def _write(glance, journal, outcome, image_id, key, old, new, events,
 
 
 def open_changes(records, key):
-    """{image id: Change} of the changes a cut-short run began and did not
-    finish (a ``begin`` without its ``done`` or ``failed``).
+    """{image id: PropertyFix} of the changes a cut-short run began and did
+    not finish (a ``begin`` without its ``done`` or ``failed``).
     """
     return dict((change.image_id, change)
-                for change in journal_mod.changes(records).values()
-                if change.key == key and change.state == journal_mod.BEGIN)
+                for change in fix_journal.changes(records).values()
+                if change.key == key and change.state == fix_journal.BEGIN)
 
 
 def close_open_changes(journal, records, index, key):
@@ -196,14 +196,14 @@ def close_open_changes(journal, records, index, key):
         row = index.get(change.image_id)
         if row is not None and row.base == change.new:
             closed.append(journal.write(
-                journal_mod.DONE, change.image_id, key, old=change.old,
+                fix_journal.DONE, change.image_id, key, old=change.old,
                 new=change.new, verified='listing'))
     return closed
 
 
-_APPLY = (journal_mod.BEGIN, journal_mod.DONE, journal_mod.FAILED)
-_UNDO = (journal_mod.UNDO_BEGIN, journal_mod.UNDONE,
-         journal_mod.UNDO_FAILED)
+_APPLY = (fix_journal.BEGIN, fix_journal.DONE, fix_journal.FAILED)
+_UNDO = (fix_journal.UNDO_BEGIN, fix_journal.UNDONE,
+         fix_journal.UNDO_FAILED)
 
 
 def apply_changes(glance, journal, rows, key, force=False, report=None,
@@ -239,7 +239,7 @@ def _apply_one(glance, journal, row, image, key, force, outcome, report,
     if old == new:
         if began is not None and began.new == new:
             # an earlier run's write, which the listing did not show yet
-            journal.write(journal_mod.DONE, image_id, key, old=began.old,
+            journal.write(fix_journal.DONE, image_id, key, old=began.old,
                           new=new, verified='read-back')
             outcome.count('confirmed')
         else:
@@ -268,9 +268,9 @@ def undo_changes(glance, journal, records, force=False, dry_run=False,
     """Restore every change the journal made, newest first."""
     outcome = Outcome()
     report = _serialized(report or (lambda message: None))
-    live = (journal_mod.BEGIN, journal_mod.DONE, journal_mod.UNDO_BEGIN,
-            journal_mod.UNDO_FAILED)
-    todo = [c for c in journal_mod.changes(records).values()
+    live = (fix_journal.BEGIN, fix_journal.DONE, fix_journal.UNDO_BEGIN,
+            fix_journal.UNDO_FAILED)
+    todo = [c for c in fix_journal.changes(records).values()
             if c.started and c.state in live]
     todo.sort(key=lambda c: c.order, reverse=True)
 
@@ -294,9 +294,9 @@ def _undo_one(glance, journal, change, image, force, dry_run, outcome,
     if now == change.old:
         outcome.count('already')
         if not dry_run:
-            journal.write(journal_mod.UNDONE, image_id, key, old=now,
+            journal.write(fix_journal.UNDONE, image_id, key, old=now,
                           new=change.old, note='already restored'
-                          if change.state != journal_mod.BEGIN
+                          if change.state != fix_journal.BEGIN
                           else 'change never applied')
         return
     if now != change.new and not force:

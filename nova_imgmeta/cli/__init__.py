@@ -12,4 +12,13 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The ``nova-imgmeta`` operator command."""
+"""The ``nova-imgmeta`` operator command.
+
+Each module here but ``main`` and ``common`` is named after the subcommand
+it implements (``audit.py``: ``nova-imgmeta audit``, ``checksum.py``:
+``nova-imgmeta checksum``...): its arguments, its steps and its output.
+The logic they share with tests and benchmarks lives in the library
+packages under names of their own, so that no two modules share a name
+(``nova_imgmeta.catalogue.verdicts``, ``nova_imgmeta.imagefiles.digests``,
+``nova_imgmeta.catalogue.fix_journal``).
+"""

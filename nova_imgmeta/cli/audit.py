@@ -22,8 +22,8 @@ from __future__ import print_function
 import json
 import sys
 
-from nova_imgmeta.catalogue import audit as lineage_audit
 from nova_imgmeta.catalogue.index import SNAPSHOT_TYPES
+from nova_imgmeta.catalogue import verdicts
 from nova_imgmeta.cli import common
 from nova_imgmeta.cloud import auth
 from nova_imgmeta import lineage
@@ -52,9 +52,7 @@ def register(subparsers):
 def run(args, glance=None, out=None):
     out = out or sys.stdout
     if glance is None:
-        from nova_imgmeta.cloud.glance import GlanceAPI
-        connection = auth.connect(auth.settings_from_args(args))
-        glance = GlanceAPI.from_connection(connection)
+        glance = common.connect_glance(args)
     writer = (JsonReport if args.format == 'json' else TextReport)(
         out, trees=not args.no_tree)
     streamed = set()
@@ -72,7 +70,7 @@ def run(args, glance=None, out=None):
     index, progress = common.build_index(glance, args, on_image=on_image,
                                          on_page=writer.flush)
     try:
-        audit = lineage_audit.Audit(index).run()
+        audit = verdicts.Audit(index).run()
         for item in audit.findings():
             if item['id'] not in streamed:
                 writer.problem(item)
@@ -88,7 +86,7 @@ def run(args, glance=None, out=None):
 
 def _missing(image):
     """The finding of a snapshot listed without base_image_ref."""
-    return {'id': image['id'], 'kind': lineage_audit.MISSING,
+    return {'id': image['id'], 'kind': verdicts.MISSING,
             'root': image['id'],
             'base_image_ref': image.get(lineage.BASE_IMAGE_REF),
             'path': [image['id']], 'name': image.get('name'),
@@ -98,9 +96,9 @@ def _missing(image):
 
 
 #: the word that starts a problem's line, per kind
-LABELS = {lineage_audit.MISSING: 'MISSING',
-          lineage_audit.DANGLING: 'DANGLING',
-          lineage_audit.LOOP: 'LOOP'}
+LABELS = {verdicts.MISSING: 'MISSING',
+          verdicts.DANGLING: 'DANGLING',
+          verdicts.LOOP: 'LOOP'}
 
 
 class TextReport(object):
@@ -122,7 +120,7 @@ class TextReport(object):
         pass
 
     def problem(self, item):
-        if item['kind'] == lineage_audit.MISSING:
+        if item['kind'] == verdicts.MISSING:
             detail = 'instance_uuid=%s' % (item['instance_uuid'] or '-')
         else:
             detail = ' -> '.join(item['path'])
@@ -135,7 +133,7 @@ class TextReport(object):
             return
         self.write('')
         for root in audit.roots():
-            lineage_audit.render_lines(audit.walk_tree(root), self.write)
+            verdicts.render_lines(audit.walk_tree(root), self.write)
             self.write('')
 
     def end(self, summary):
@@ -180,7 +178,7 @@ class JsonReport(object):
                 if node is None:
                     self.out.write(']}')
                     continue
-                fields = json.dumps(lineage_audit.public(node),
+                fields = json.dumps(verdicts.public(node),
                                     sort_keys=True)
                 self.out.write('%s%s, "children": [' % (
                     ', ' if written[depth] else '', fields[:-1]))

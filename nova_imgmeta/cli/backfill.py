@@ -26,9 +26,9 @@ import os
 import sys
 import time
 
-from nova_imgmeta.catalogue import audit as lineage_audit
-from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import fix_journal
 from nova_imgmeta.catalogue import plan as plan_mod
+from nova_imgmeta.catalogue import verdicts
 from nova_imgmeta.catalogue import writer
 from nova_imgmeta.cli import common
 from nova_imgmeta.cloud import auth
@@ -88,8 +88,8 @@ def run(args, glance=None, nova=None, out=None):
     records = []
     if args.apply and args.journal:
         try:
-            records = journal_mod.read(args.journal)
-        except journal_mod.JournalError as exc:
+            records = fix_journal.read(args.journal)
+        except fix_journal.JournalError as exc:
             raise CommandError('cannot resume: %s' % exc)
     if glance is None or nova is None:
         connection = auth.connect(auth.settings_from_args(args))
@@ -104,7 +104,7 @@ def run(args, glance=None, nova=None, out=None):
     try:
         if args.image:
             index.add_references(glance.find_images, args.image)
-        audit = lineage_audit.Audit(index).run()
+        audit = verdicts.Audit(index).run()
         plan = plan_mod.Plan(index, audit, force=args.force, only=args.image)
         plan.select()
         plan.lookup_servers(nova, progress,
@@ -136,15 +136,15 @@ def _act(args, plan, index, glance, records, out, report):
     report('journal: %s (re-run with --journal %s to resume; undo with '
            '"nova-imgmeta undo --journal %s")' % (path, path, path))
     try:
-        journal = journal_mod.Journal(path).open()
-    except (journal_mod.JournalError, OSError, IOError) as exc:
+        journal = fix_journal.Journal(path).open()
+    except (fix_journal.JournalError, OSError, IOError) as exc:
         raise CommandError('journal %s: %s' % (path, exc))
     try:
         closed = writer.close_open_changes(journal, records, index,
                                            lineage.BASE_IMAGE_REF)
         done_before = sum(
-            1 for c in journal_mod.changes(records).values()
-            if c.state == journal_mod.DONE)
+            1 for c in fix_journal.changes(records).values()
+            if c.state == fix_journal.DONE)
         outcome = writer.apply_changes(glance, journal, changes,
                                        lineage.BASE_IMAGE_REF,
                                        force=args.force, report=report,

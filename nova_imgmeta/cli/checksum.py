@@ -28,7 +28,7 @@ import sys
 from nova_imgmeta.cli import common
 from nova_imgmeta.cloud import auth
 from nova_imgmeta.exceptions import CommandError
-from nova_imgmeta.imagefiles import checksum as checksum_mod
+from nova_imgmeta.imagefiles import digests
 
 HELP = "Glance's md5 checksum and sha512 os_hash_value of a file"
 #: the largest chunk read at once (memory, not speed, is the bound)
@@ -60,7 +60,7 @@ def register(subparsers):
     parser.add_argument('--image', metavar='ID',
                         help='compare with this Glance image')
     parser.add_argument('--chunk-size', type=chunk_size,
-                        default=checksum_mod.CHUNK_SIZE, metavar='BYTES',
+                        default=digests.CHUNK_SIZE, metavar='BYTES',
                         help='bytes read at a time (default %(default)s)')
     parser.add_argument('--format', choices=('text', 'json'),
                         default='text')
@@ -75,9 +75,7 @@ def run(args, glance=None, out=None):
     algorithms = ['md5', 'sha512']
     if args.image:
         if glance is None:
-            from nova_imgmeta.cloud.glance import GlanceAPI
-            connection = auth.connect(auth.settings_from_args(args))
-            glance = GlanceAPI.from_connection(connection)
+            glance = common.connect_glance(args)
         image = glance.get_image(args.image)
         algo = image.get('os_hash_algo')
         if algo and algo not in algorithms:
@@ -87,16 +85,16 @@ def run(args, glance=None, out=None):
                     'which this Python cannot compute' % (args.image, algo))
             algorithms.append(algo)
     try:
-        digests, size = checksum_mod.file_hashes(
+        hashes, size = digests.file_hashes(
             args.file, algorithms, chunk_size=args.chunk_size)
     except (IOError, OSError) as exc:
         raise CommandError('%s: %s' % (args.file, exc))
-    rows = checksum_mod.compare(digests, size, image) if image else []
+    rows = digests.compare(hashes, size, image) if image else []
     same = all(row[3] for row in rows)
     if args.format == 'json':
-        result = {'file': args.file, 'size': size, 'checksum': digests['md5'],
+        result = {'file': args.file, 'size': size, 'checksum': hashes['md5'],
                   'os_hash_algo': 'sha512', 'os_hash_value':
-                  digests['sha512']}
+                  hashes['sha512']}
         if image is not None:
             result['image'] = args.image
             result['match'] = same
@@ -106,8 +104,8 @@ def run(args, glance=None, out=None):
         out.write(json.dumps(result, sort_keys=True) + '\n')
     else:
         out.write('%s  size %d\n' % (args.file, size))
-        out.write('checksum (md5)           %s\n' % digests['md5'])
-        out.write('os_hash_value (sha512)   %s\n' % digests['sha512'])
+        out.write('checksum (md5)           %s\n' % hashes['md5'])
+        out.write('os_hash_value (sha512)   %s\n' % hashes['sha512'])
         if image is not None:
             if not rows:
                 out.write('image %s has no checksum in Glance (no data '

@@ -22,6 +22,7 @@ import sys
 import time
 
 from nova_imgmeta.catalogue.index import ImageIndex
+from nova_imgmeta.cloud import auth
 from nova_imgmeta.exceptions import CommandError
 
 #: Exit codes shared by the commands.
@@ -94,6 +95,16 @@ def add_workers_argument(parser):
         help='images written at the same time (1 to %d, default '
              '%%(default)s); each waits when Glance answers 429 or 503, '
              'as long as its Retry-After says' % MAX_WORKERS)
+
+
+def connect_glance(args, **options):
+    """The Glance of the cloud that the command's authentication
+    arguments (:func:`nova_imgmeta.cloud.auth.add_auth_arguments`) name;
+    ``options`` (``warn``, ``workers``) go to ``GlanceAPI.from_connection``.
+    """
+    from nova_imgmeta.cloud.glance import GlanceAPI
+    connection = auth.connect(auth.settings_from_args(args))
+    return GlanceAPI.from_connection(connection, **options)
 
 
 def add_listing_arguments(parser):

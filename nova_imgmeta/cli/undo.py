@@ -25,7 +25,7 @@ from __future__ import print_function
 import os
 import sys
 
-from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import fix_journal
 from nova_imgmeta.catalogue import writer
 from nova_imgmeta.cli import common
 from nova_imgmeta.cloud import auth
@@ -55,17 +55,14 @@ def run(args, glance=None, out=None):
     if not os.path.exists(args.journal):
         raise CommandError('no journal at %s' % args.journal)
     try:
-        records = journal_mod.read(args.journal)
-    except journal_mod.JournalError as exc:
+        records = fix_journal.read(args.journal)
+    except fix_journal.JournalError as exc:
         raise CommandError(str(exc))
     if glance is None:
-        from nova_imgmeta.cloud.glance import GlanceAPI
-        connection = auth.connect(auth.settings_from_args(args))
-        glance = GlanceAPI.from_connection(connection,
-                                           workers=args.workers)
+        glance = common.connect_glance(args, workers=args.workers)
     try:
-        journal = journal_mod.Journal(args.journal).open()
-    except (journal_mod.JournalError, OSError, IOError) as exc:
+        journal = fix_journal.Journal(args.journal).open()
+    except (fix_journal.JournalError, OSError, IOError) as exc:
         raise CommandError('journal %s: %s' % (args.journal, exc))
     try:
         outcome = writer.undo_changes(glance, journal, records,

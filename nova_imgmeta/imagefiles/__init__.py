@@ -12,7 +12,8 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Image files on disk: Nova's image cache on a compute node, the qcow2
-header that names an instance disk's base file, and Glance's checksums of
-a file.
+"""Image files on disk: Nova's image cache on a compute node (``cache``),
+the qcow2 header and backing file name that name an instance disk's base
+file (``qcow2``, ``backing``), and a file's digests as Glance's checksums
+(``digests``).
 """

@@ -37,6 +37,8 @@ import json
 import os
 import re
 
+from nova_imgmeta.durable import fsync_dir
+from nova_imgmeta.durable import write_all
 from nova_imgmeta.patching.errors import DamagedJournal
 from nova_imgmeta.patching.errors import PatchError
 
@@ -77,35 +79,17 @@ def write(root, record):
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         _checkpoint('created')
-        _write_all(fd, data[:len(data) // 2])
+        write_all(fd, data[:len(data) // 2])
         _checkpoint('half written')
-        _write_all(fd, data[len(data) // 2:])
+        write_all(fd, data[len(data) // 2:])
         os.fsync(fd)
     finally:
         os.close(fd)
     _checkpoint('written')
     os.rename(temp, path)
     _checkpoint('renamed')
-    _sync_dir(root)
-
-
-def _write_all(fd, data):
-    while data:
-        data = data[os.write(fd, data):]
-
-
-def _sync_dir(root):
-    """Make the rename durable before the files it covers change."""
-    try:
-        fd = os.open(root, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass                 # not supported here (some network filesystems)
-    finally:
-        os.close(fd)
+    # the rename is durable before the files it covers change
+    fsync_dir(root)
 
 
 def exists(root):

@@ -36,25 +36,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 TOOL = os.path.join(REPO, 'tools', 'cloud')
 PLUGINS = os.path.join(HERE, 'plugins')
+#: image A's properties, one copy with the functional test of the same
+#: scenario in Nova's environment (image_a.py imports nothing)
+FUNCTIONAL = os.path.join(REPO, 'tests', 'nova', 'functional')
+if FUNCTIONAL not in sys.path:
+    sys.path.append(FUNCTIONAL)
+
+from image_a import NEVER_INHERIT  # noqa: E402
+from image_a import ORDINARY  # noqa: E402
 
 #: microversion of every compute call: 2.45 (Pike and later) answers
 #: createImage and createBackup with the image id; >= 2.37 for networks=none
 MICROVERSION = '2.45'
 TIMEOUT = 180
 
-# Properties of image A that must never reach a snapshot (bug 1852106 and
-# friends), the same as tests/nova/functional/test_lineage_e2e.py.
-NEVER_INHERIT = {
-    'cinder_encryption_key_id': '5cc8b3b2-1111-4c4c-9a9a-0123456789ab',
-    'cinder_encryption_key_deletion_policy': 'on_image_deletion',
-    'os_glance_importing_to_stores': 'file1',
-    'os_glance_failed_import': '',
-    'img_signature': 'c2lnbmF0dXJl',
-    'img_signature_hash_method': 'SHA-256',
-    'img_signature_key_type': 'RSA-PSS',
-    'img_signature_certificate_uuid': '6ec2d7a4-2222-4c4c-9a9a-0123456789ab',
-}
-ORDINARY = {'hw_qemu_guest_agent': 'yes', 'os_distro': 'cirros'}
 #: With all four img_signature* properties on an image, Glance verifies the
 #: signature of the bytes uploaded into it (the certificate comes from
 #: Barbican). A snapshot that inherits them is refused by Glance: the

@@ -109,6 +109,19 @@ class Catalogue(object):
     def get(self, key):
         return self.admin.get(self.ids[key])
 
+    def base_image_refs(self):
+        """{key: base_image_ref, or '<absent>'} of the catalogue's images
+        (its servers and the deleted 'gone' left out) as Glance has them
+        now: what backfill changes and undo restores.
+        """
+        result = {}
+        for key, image_id in self.ids.items():
+            if key.startswith('srv-') or key == 'gone':
+                continue
+            image = self.admin.get(image_id)
+            result[key] = image.get('base_image_ref', '<absent>')
+        return result
+
 
 def seed_catalogue(admin, nova, owner):
     """Base images, good snapshots, a chain, snapshots missing

@@ -106,12 +106,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         seen = self.counter.by_method.get(method, 0)
         drop_after = (self.faults or {}).get('drop_after', {})
         if method in drop_after and seen >= drop_after[method]:
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            return
+            return self._hang_up()
         self.counter.add(method, self.path)
         delay = (self.faults or {}).get('delay', {}).get(method)
         if delay:
@@ -128,16 +123,21 @@ class ProxyHandler(BaseHTTPRequestHandler):
         lose = (self.faults or {}).get('lose_reply_after', {})
         if method in lose and seen >= lose[method]:
             # the request reached the server; its answer is lost
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            return
+            return self._hang_up()
         conn.close()
         if answer is not None:   # the server did the work; its answer
             return self._send(answer.status, answer.headers, answer.body)
         self._send(response.status, response.getheaders(), data)
+
+    def _hang_up(self):
+        """Close the connection without an answer (a network failure as
+        the client sees it).
+        """
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _answer(self, method):
         with self.counter.lock:

@@ -17,7 +17,7 @@ stand-in, see fake_nova.py)."""
 
 import json
 
-from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import fix_journal
 
 EXPECTED = {
     'missing-live': 'ubuntu',
@@ -71,7 +71,7 @@ def test_apply_then_undo_restores_exactly(cli, catalogue, tmp_path):
         assert catalogue.get(key)['base_image_ref'] == ids[root], key
     # existing values untouched without --force
     assert catalogue.get('dangling')['base_image_ref'] == ids['gone']
-    records = journal_mod.read(journal)
+    records = fix_journal.read(journal)
     assert [r['event'] for r in records] == ['begin', 'done'] * 5
     first = records[0]
     assert set(first) >= set(['image_id', 'key', 'old', 'new', 'time'])
@@ -101,11 +101,11 @@ def test_rerun_skips_what_is_done(cli, catalogue, tmp_path):
     journal = str(tmp_path / 'j.jsonl')
     cli.run('backfill', '--owner', catalogue.owner, '--apply', '--journal',
             journal)
-    lines = len(journal_mod.read(journal))
+    lines = len(fix_journal.read(journal))
     code, out, err = cli.run('backfill', '--owner', catalogue.owner,
                              '--apply', '--journal', journal)
     assert 'changed=0' in out and 'done_in_earlier_runs=5' in out
-    assert len(journal_mod.read(journal)) == lines
+    assert len(fix_journal.read(journal)) == lines
 
 
 def test_force_replaces_existing_values(cli, catalogue, tmp_path):

@@ -29,25 +29,15 @@ import time
 import glance_server
 from loopback_http import start_proxy
 
-from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import fix_journal
 from nova_imgmeta.cloud import glance as glance_ops
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
 
-def _values(catalogue):
-    result = {}
-    for key, image_id in catalogue.ids.items():
-        if key.startswith('srv-') or key == 'gone':
-            continue
-        image = catalogue.admin.get(image_id)
-        result[key] = image.get('base_image_ref', '<absent>')
-    return result
-
-
 def test_401_is_explained_and_writes_nothing(cli, catalogue, tmp_path):
-    before = _values(catalogue)
+    before = catalogue.base_image_refs()
     journal = tmp_path / 'j.jsonl'
     for command in (['audit'], ['backfill', '--apply', '--journal',
                                 str(journal)]):
@@ -55,25 +45,25 @@ def test_401_is_explained_and_writes_nothing(cli, catalogue, tmp_path):
                                  identity=False)
         assert code == 2
         assert 'authentication failed (HTTP 401)' in err
-    assert not journal.exists() or journal_mod.read(str(journal)) == []
-    assert _values(catalogue) == before
+    assert not journal.exists() or fix_journal.read(str(journal)) == []
+    assert catalogue.base_image_refs() == before
 
 
 def test_403_each_refusal_journaled_nothing_changed(cli, catalogue,
                                                     tmp_path):
-    before = _values(catalogue)
+    before = catalogue.base_image_refs()
     journal = str(tmp_path / 'j.jsonl')
     code, out, err = cli.run('backfill', '--owner', catalogue.owner,
                              '--apply', '--journal', journal,
                              project=catalogue.owner, roles='reader')
     assert code == 2
     assert 'permission denied (HTTP 403)' in err
-    records = journal_mod.read(journal)
+    records = fix_journal.read(journal)
     assert records and all(r['event'] in ('begin', 'failed')
                            for r in records)
     assert [r['status'] for r in records if r['event'] == 'failed'] == \
         [403] * (len(records) // 2)
-    assert _values(catalogue) == before
+    assert catalogue.base_image_refs() == before
     # undo has nothing to restore
     code, out, err = cli.run('undo', '--journal', journal)
     assert code == 0 and 'restored=0' in out
@@ -119,7 +109,7 @@ def test_409_property_removed_during_a_forced_replace(cli, catalogue,
                              '--journal', journal)
     assert code == 2
     assert 'conflict (HTTP 409)' in err
-    assert [r['event'] for r in journal_mod.read(journal)] == ['begin',
+    assert [r['event'] for r in fix_journal.read(journal)] == ['begin',
                                                                'failed']
     assert 'base_image_ref' not in catalogue.admin.get(victim)
 
@@ -155,48 +145,46 @@ def test_network_error_closed_port(cli, catalogue):
 
 def test_interrupted_backfill_is_resumed_then_undone(cli, catalogue, glance,
                                                      tmp_path):
-    before = _values(catalogue)
+    before = catalogue.base_image_refs()
     journal = str(tmp_path / 'j.jsonl')
+
+    def backfill(faults):
+        """backfill --apply through a proxy with these faults."""
+        proxy = start_proxy(glance.url, faults)
+        try:
+            return cli.run('backfill', '--owner', catalogue.owner,
+                           '--apply', '--journal', journal,
+                           glance_url=proxy.url)
+        finally:
+            proxy.shutdown()
     # 1st run: the connection drops at the 3rd PATCH (never reaches Glance)
-    proxy = start_proxy(glance.url, {'drop_after': {'PATCH': 2}})
-    try:
-        code, out, err = cli.run('backfill', '--owner', catalogue.owner,
-                                 '--apply', '--journal', journal,
-                                 glance_url=proxy.url)
-    finally:
-        proxy.shutdown()
+    code, out, err = backfill({'drop_after': {'PATCH': 2}})
     assert code == 2
     assert 'network error' in err and 're-run with --journal' in err
-    events = [r['event'] for r in journal_mod.read(journal)]
+    events = [r['event'] for r in fix_journal.read(journal)]
     assert events == ['begin', 'done', 'begin', 'done', 'begin']
     # 2nd run: the 4th PATCH reaches Glance but its answer is lost
-    proxy = start_proxy(glance.url, {'lose_reply_after': {'PATCH': 1}})
-    try:
-        code, out, err = cli.run('backfill', '--owner', catalogue.owner,
-                                 '--apply', '--journal', journal,
-                                 glance_url=proxy.url)
-    finally:
-        proxy.shutdown()
+    code, out, err = backfill({'lose_reply_after': {'PATCH': 1}})
     assert code == 2
     # 3rd run finishes: the change whose answer was lost is confirmed
     # from the listing, the rest is done
     code, out, err = cli.run('backfill', '--owner', catalogue.owner,
                              '--apply', '--journal', journal)
     assert 'failed=0' in out, out + err
-    records = journal_mod.read(journal)
-    changes = journal_mod.changes(records)
+    records = fix_journal.read(journal)
+    changes = fix_journal.changes(records)
     assert len(changes) == 5
     assert all(c.state == 'done' for c in changes.values())
     assert any(r.get('verified') == 'listing' for r in records)
     code, out, err = cli.run('undo', '--journal', journal)
     assert code == 0, out + err
-    assert _values(catalogue) == before
+    assert catalogue.base_image_refs() == before
 
 
 def test_killed_backfill_is_resumed_then_undone(cli, catalogue, glance,
                                                 tmp_path):
     """SIGKILL in the middle of a run (a process that cannot clean up)."""
-    before = _values(catalogue)
+    before = catalogue.base_image_refs()
     journal = str(tmp_path / 'j.jsonl')
     proxy = start_proxy(glance.url, {'delay': {'PATCH': 0.4}})
     env = dict((k, v) for k, v in os.environ.items()
@@ -210,7 +198,7 @@ def test_killed_backfill_is_resumed_then_undone(cli, catalogue, glance,
                                    stderr=subprocess.PIPE)
         deadline = time.time() + 60
         while time.time() < deadline:
-            done = [r for r in journal_mod.read(journal)
+            done = [r for r in fix_journal.read(journal)
                     if r['event'] == 'done'] if os.path.exists(journal) \
                 else []
             if len(done) >= 2:
@@ -220,17 +208,17 @@ def test_killed_backfill_is_resumed_then_undone(cli, catalogue, glance,
         process.wait()
     finally:
         proxy.shutdown()
-    assert 2 <= len([r for r in journal_mod.read(journal)
+    assert 2 <= len([r for r in fix_journal.read(journal)
                      if r['event'] == 'done']) < 5
     code, out, err = cli.run('backfill', '--owner', catalogue.owner,
                              '--apply', '--journal', journal)
     assert 'failed=0' in out
-    changes = journal_mod.changes(journal_mod.read(journal))
+    changes = fix_journal.changes(fix_journal.read(journal))
     assert len(changes) == 5
     assert all(c.state == 'done' for c in changes.values())
     code, out, err = cli.run('undo', '--journal', journal)
     assert code == 0
-    assert _values(catalogue) == before
+    assert catalogue.base_image_refs() == before
 
 
 def test_torn_last_journal_line_is_ignored(cli, catalogue, tmp_path):
@@ -269,7 +257,7 @@ def test_undo_without_journal_file(cli, tmp_path):
 
 def test_journal_in_use_by_another_run(cli, catalogue, tmp_path):
     journal = str(tmp_path / 'j.jsonl')
-    holder = journal_mod.Journal(journal).open()
+    holder = fix_journal.Journal(journal).open()
     try:
         code, out, err = cli.run('backfill', '--owner', catalogue.owner,
                                  '--apply', '--journal', journal)

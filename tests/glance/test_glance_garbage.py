@@ -29,7 +29,7 @@ from loopback_http import Answer
 from loopback_http import start_proxy
 import pytest
 
-from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import fix_journal
 
 HTML = b'<html><body><h1>Welcome to nginx!</h1></body></html>'
 JSON = 'application/json'
@@ -119,16 +119,6 @@ def test_version_document_garbage_is_exit_2(cli, glance, catalogue, name,
     _check(code, err, url + '/versions', status, what)
 
 
-def _values(catalogue):
-    result = {}
-    for key, image_id in catalogue.ids.items():
-        if key.startswith('srv-') or key == 'gone':
-            continue
-        image = catalogue.admin.get(image_id)
-        result[key] = image.get('base_image_ref', '<absent>')
-    return result
-
-
 @pytest.mark.parametrize('name,status,ctype,body,what', GARBAGE,
                          ids=[g[0] for g in GARBAGE])
 def test_backfill_garbage_while_reading_an_image_is_exit_2(
@@ -136,7 +126,7 @@ def test_backfill_garbage_while_reading_an_image_is_exit_2(
     """Before the write: the image's current value cannot be read, so
     nothing is written for it and the journal has no open change.
     """
-    before = _values(catalogue)
+    before = catalogue.base_image_refs()
     victim = catalogue.ids['missing-live']
     journal = str(tmp_path / 'j.jsonl')
     answers = [Answer('GET', victim, status, body, ctype)]
@@ -145,8 +135,8 @@ def test_backfill_garbage_while_reading_an_image_is_exit_2(
                                victim, '--journal', journal)
     _check(code, err, url + '/v2/images', status, what)
     assert victim in err
-    assert _values(catalogue) == before
-    assert not [r for r in journal_mod.read(journal)
+    assert catalogue.base_image_refs() == before
+    assert not [r for r in fix_journal.read(journal)
                 if r['image_id'] == victim and r['event'] == 'begin']
 
 
@@ -157,7 +147,7 @@ def test_backfill_garbage_answering_a_patch_is_exit_2_journal_exact(
     """Glance made the change but answered garbage: the change is
     confirmed by reading the image back, journaled done, and undone.
     """
-    before = _values(catalogue)
+    before = catalogue.base_image_refs()
     victim = catalogue.ids['missing-live']
     journal = str(tmp_path / 'j.jsonl')
     answers = [Answer('PATCH', victim, status, body, ctype,
@@ -168,12 +158,12 @@ def test_backfill_garbage_answering_a_patch_is_exit_2_journal_exact(
     _check(code, err, url + '/v2/images/' + victim, status, what)
     assert catalogue.get('missing-live')['base_image_ref'] == \
         catalogue.ids['ubuntu']
-    change = journal_mod.changes(journal_mod.read(journal))[
+    change = fix_journal.changes(fix_journal.read(journal))[
         (victim, 'base_image_ref')]
-    assert change.state == journal_mod.DONE
+    assert change.state == fix_journal.DONE
     code, out, err = cli.run('undo', '--journal', journal)
     assert code == 0, out + err
-    assert _values(catalogue) == before
+    assert catalogue.base_image_refs() == before
 
 
 @pytest.mark.parametrize('name,status,ctype,body,what', GARBAGE,

@@ -29,7 +29,7 @@ from loopback_http import Answer
 from loopback_http import start_proxy
 import pytest
 
-from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import fix_journal
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -98,8 +98,8 @@ def _env():
 
 
 def _open_changes(journal):
-    changes = journal_mod.changes(journal_mod.read(journal))
-    return [c for c in changes.values() if c.state == journal_mod.BEGIN]
+    changes = fix_journal.changes(fix_journal.read(journal))
+    return [c for c in changes.values() if c.state == fix_journal.BEGIN]
 
 
 def _kill_mid_run(cli, glance_url, seeded, journal, kill_after,
@@ -117,7 +117,7 @@ def _kill_mid_run(cli, glance_url, seeded, journal, kill_after,
         deadline = time.time() + 120
         while time.time() < deadline and process.poll() is None:
             if os.path.exists(journal):
-                done = [r for r in journal_mod.read(journal)
+                done = [r for r in fix_journal.read(journal)
                         if r['event'] == 'done']
                 if len(done) >= kill_after:
                     break
@@ -128,7 +128,7 @@ def _kill_mid_run(cli, glance_url, seeded, journal, kill_after,
         process.wait()
         process.stdout.close()
         process.stderr.close()
-    return journal_mod.read(journal)
+    return fix_journal.read(journal)
 
 
 @pytest.mark.parametrize('kill_after', [1, 40])
@@ -171,10 +171,10 @@ def test_killed_backfill_with_8_workers_is_resumed_then_undone(
                              nova_url=seeded.nova_url)
     assert code == 0, out + err
     assert 'failed=0' in out
-    changes = journal_mod.changes(journal_mod.read(journal))
+    changes = fix_journal.changes(fix_journal.read(journal))
     assert sorted(c.image_id for c in changes.values()) == \
         sorted(seeded.fix)
-    assert all(c.state == journal_mod.DONE for c in changes.values())
+    assert all(c.state == fix_journal.DONE for c in changes.values())
     after = seeded.state()
     for image_id in seeded.fix:
         assert after[image_id]['base_image_ref'] in seeded.bases
@@ -198,7 +198,7 @@ def test_workers_write_what_one_worker_writes(cli, glance, admin,
             seeded.nova.shutdown()
         assert code == 0, out + err
         assert 'changed=40' in out
-        records = journal_mod.read(journal)
+        records = fix_journal.read(journal)
         assert len(records) == 80
         # each image: its begin, then its done
         order = {}
@@ -231,7 +231,7 @@ def test_429_with_retry_after_is_waited_out(cli, glance, seeded, tmp_path):
     assert time.time() - start >= 1.0
     assert 'changed=%d' % N_FIXES in out and 'failed=0' in out
     assert patches == N_FIXES + 3   # the 3 refused ones, sent again
-    assert [r for r in journal_mod.read(journal)
+    assert [r for r in fix_journal.read(journal)
             if r['event'] == 'failed'] == []
 
 
@@ -268,8 +268,8 @@ def test_glance_busy_for_longer_than_the_retries_is_exit_2(cli, glance,
     assert 'busy (HTTP 503)' in err and 'after 9 attempts' in err, err
     assert proxy.url + '/v2/images/' in err
     # nothing was written; the refused changes are journaled as failed
-    changes = journal_mod.changes(journal_mod.read(journal))
-    assert changes and all(c.state == journal_mod.FAILED
+    changes = fix_journal.changes(fix_journal.read(journal))
+    assert changes and all(c.state == fix_journal.FAILED
                            for c in changes.values())
     code, out, err = cli.run('undo', '--journal', journal)
     assert code == 0 and 'restored=0' in out

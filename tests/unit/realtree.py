@@ -34,6 +34,7 @@ import pytest
 
 from nova_imgmeta.cli import patch as patch_cli
 from nova_imgmeta import patching
+from nova_imgmeta.patching import transaction
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))), 'tools', 'packaging'))
@@ -146,6 +147,30 @@ def cli(*argv):
     out, err = _Buffer(), _Buffer()
     code = args.func(args, out=out, err=err)
     return code, out.getvalue(), err.getvalue()
+
+
+class Killed(BaseException):
+    """Stands for the process dying (kill -9, power loss)."""
+
+
+def interrupted_apply(root, monkeypatch, installs=2):
+    """An apply killed after its first ``installs`` renames (no roll-back):
+    the tree half patched, the journal left.
+    """
+    calls = []
+    real = os.rename
+
+    def install(*args):
+        if len(calls) == installs:
+            raise Killed()
+        calls.append(args)
+        return real(*args)
+    monkeypatch.setattr(transaction, '_install', install)
+    monkeypatch.setattr(transaction, '_rollback', lambda *args: None)
+    with pytest.raises(Killed):
+        cli('apply', '--nova-tree', root)
+    monkeypatch.undo()
+    assert os.path.exists(os.path.join(root, transaction.JOURNAL_NAME))
 
 
 # Fixtures, imported by the test modules that use real trees.

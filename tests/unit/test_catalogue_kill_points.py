@@ -26,7 +26,7 @@ import copy
 
 import pytest
 
-from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import fix_journal
 from nova_imgmeta.catalogue import writer
 
 from .memory_glance import images
@@ -53,7 +53,7 @@ def _kill_points(tmpdir):
             data = handle.read()
         points.append((data, copy.deepcopy(glance.images)))
     glance.landed = capture
-    journal = journal_mod.Journal(path).open()
+    journal = fix_journal.Journal(path).open()
     write = journal.write
 
     def write_then_capture(*args, **kwargs):
@@ -93,8 +93,8 @@ def _restart(tmpdir, data, state, torn):
 
 
 def _undo(glance, path):
-    records = journal_mod.read(path)
-    with journal_mod.Journal(path) as journal:
+    records = fix_journal.read(path)
+    with fix_journal.Journal(path) as journal:
         return writer.undo_changes(glance, journal, records, workers=8,
                                    chunk=3)
 
@@ -142,12 +142,12 @@ def test_kill_at_any_point_then_resume_then_undo(tmpdir, kill_points, torn):
                  for row in rows(N_IMAGES, EMPTY_EVERY))
     for number, (data, state) in enumerate(kill_points):
         path, glance = _restart(tmpdir, data, state, torn)
-        records = journal_mod.read(path)
+        records = fix_journal.read(path)
         # as backfill does: the listing closes the changes it shows made,
         # the plan is the snapshots still without a value
         plan = [row for row in rows(N_IMAGES, EMPTY_EVERY)
                 if not state[row['image_id']].get(KEY)]
-        with journal_mod.Journal(path) as journal:
+        with fix_journal.Journal(path) as journal:
             closed = writer.close_open_changes(journal, records,
                                                Listing(state), KEY)
             outcome = writer.apply_changes(glance, journal, plan, KEY,
@@ -156,9 +156,9 @@ def test_kill_at_any_point_then_resume_then_undo(tmpdir, kill_points, torn):
         assert outcome.exit_code == 0, (number, outcome.messages)
         assert dict((i, image.get(KEY)) for i, image in
                     glance.images.items()) == fixed, number
-        changes = journal_mod.changes(journal_mod.read(path))
+        changes = fix_journal.changes(fix_journal.read(path))
         assert len(changes) == N_IMAGES, number
         assert set(c.state for c in changes.values()) == \
-            set([journal_mod.DONE]), number
+            set([fix_journal.DONE]), number
         assert _undo(glance, path).exit_code == 0, number
         assert glance.images == original, number

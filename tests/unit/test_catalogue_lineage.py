@@ -19,9 +19,9 @@ import json
 
 import pytest
 
-from nova_imgmeta.catalogue import audit as lineage_audit
 from nova_imgmeta.catalogue import index
 from nova_imgmeta.catalogue import plan as resolve
+from nova_imgmeta.catalogue import verdicts
 from nova_imgmeta.cli import audit as audit_cli
 from nova_imgmeta.cli import backfill as backfill_cli
 from nova_imgmeta.cli import main as cli_main
@@ -131,9 +131,9 @@ def _index(images):
 def test_walk_kinds():
     idx = _index(catalogue())
     try:
-        audit = lineage_audit.Audit(idx).run()
+        audit = verdicts.Audit(idx).run()
         kinds = dict((f['id'], f['kind'])
-                     for f in audit.findings(lineage_audit.KINDS))
+                     for f in audit.findings(verdicts.KINDS))
         assert kinds == {'s-ok': 'ok', 's-chain': 'indirect',
                          's-miss': 'missing', 's-empty': 'missing',
                          's-vol': 'missing', 's-none': 'missing',
@@ -142,7 +142,7 @@ def test_walk_kinds():
         assert [c['id'] for c in tree['children']] == ['s-ok']
         assert tree['children'][0]['children'][0]['id'] == 's-chain'
         lines = []
-        lineage_audit.render_tree(tree, lines.append)
+        verdicts.render_tree(tree, lines.append)
         assert lines[0] == 'ubuntu  base'
         assert lines[2] == '    `-- chain  s-chain  [snapshot]'
     finally:
@@ -152,7 +152,7 @@ def test_walk_kinds():
 def test_plan_values():
     idx = _index(catalogue())
     try:
-        audit = lineage_audit.Audit(idx).run()
+        audit = verdicts.Audit(idx).run()
         plan = resolve.Plan(idx, audit)
         plan.select()
         plan.lookup_servers(FakeNova(SERVERS))

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import fix_journal
 from nova_imgmeta.catalogue import pool
 from nova_imgmeta.catalogue import writer
 from nova_imgmeta.cloud.ahead import ahead
@@ -112,38 +112,46 @@ def test_ahead_reads_one_ahead_and_stops_when_left():
     assert len(produced) <= 7   # 3 taken, one waiting, one being read
 
 
-def test_journal_lines_from_many_threads_are_whole_and_share_fsyncs(tmpdir):
-    path = str(tmpdir.join('j.jsonl'))
-    journal = journal_mod.Journal(path).open()
-
-    def write(thread):
-        for number in range(50):
-            image_id = 'img-%d-%d' % (thread, number)
-            journal.write(journal_mod.BEGIN, image_id, KEY, new='x' * 300)
-            journal.write(journal_mod.DONE, image_id, KEY, new='x' * 300)
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+def _in_threads(write, count):
+    """Run write(0) ... write(count - 1) at once, each in its own thread;
+    return when all are done.
+    """
+    threads = [threading.Thread(target=write, args=(n,))
+               for n in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def test_journal_lines_from_many_threads_are_whole_and_share_fsyncs(tmpdir):
+    path = str(tmpdir.join('j.jsonl'))
+    journal = fix_journal.Journal(path).open()
+
+    def write(thread):
+        for number in range(50):
+            image_id = 'img-%d-%d' % (thread, number)
+            journal.write(fix_journal.BEGIN, image_id, KEY, new='x' * 300)
+            journal.write(fix_journal.DONE, image_id, KEY, new='x' * 300)
+    _in_threads(write, 8)
     journal.close()
-    records = journal_mod.read(path)
+    records = fix_journal.read(path)
     assert len(records) == 800
     assert journal.fsyncs <= 800
-    changes = journal_mod.changes(records)
+    changes = fix_journal.changes(records)
     assert len(changes) == 400
-    assert all(c.state == journal_mod.DONE for c in changes.values())
+    assert all(c.state == fix_journal.DONE for c in changes.values())
 
 
 def test_a_line_is_on_disk_when_write_returns(tmpdir, monkeypatch):
     path = str(tmpdir.join('j.jsonl'))
-    journal = journal_mod.Journal(path).open()
+    journal = fix_journal.Journal(path).open()
     synced = []
-    real = journal_mod.os.fsync
-    monkeypatch.setattr(journal_mod.os, 'fsync',
+    real = fix_journal.os.fsync
+    monkeypatch.setattr(fix_journal.os, 'fsync',
                         lambda fd: synced.append(open(path).read()) or
                         real(fd))
-    journal.write(journal_mod.BEGIN, 'i', KEY, new='v')
+    journal.write(fix_journal.BEGIN, 'i', KEY, new='v')
     journal.close()
     assert synced and '"event": "begin"' in synced[-1]
 
@@ -151,7 +159,7 @@ def test_a_line_is_on_disk_when_write_returns(tmpdir, monkeypatch):
 def test_apply_with_workers_writes_everything_in_parallel(tmpdir):
     glance = SlowGlance(_images(100))
     path = str(tmpdir.join('j.jsonl'))
-    with journal_mod.Journal(path) as journal:
+    with fix_journal.Journal(path) as journal:
         outcome = writer.apply_changes(glance, journal, _rows(100), KEY,
                                        workers=8)
     assert outcome.changed == 100 and outcome.exit_code == 0
@@ -159,12 +167,12 @@ def test_apply_with_workers_writes_everything_in_parallel(tmpdir):
     assert glance.reads == 5   # 100 images read again, 20 a request
     assert all(glance.images['img-%03d' % n][KEY] == 'base-%d' % n
                for n in range(100))
-    changes = journal_mod.changes(journal_mod.read(path))
-    assert all(c.state == journal_mod.DONE and c.old is None
+    changes = fix_journal.changes(fix_journal.read(path))
+    assert all(c.state == fix_journal.DONE and c.old is None
                for c in changes.values())
-    with journal_mod.Journal(path) as journal:
+    with fix_journal.Journal(path) as journal:
         outcome = writer.undo_changes(glance, journal,
-                                      journal_mod.read(path), workers=8)
+                                      fix_journal.read(path), workers=8)
     assert outcome.changed == 100
     assert glance.images == dict((i['id'], i) for i in _images(100))
 
@@ -173,55 +181,55 @@ def test_a_network_error_stops_every_worker_leaving_its_begin_open(tmpdir):
     glance = SlowGlance(_images(200))
     glance.fail['img-050'] = errors.ApiError('network', network=True)
     path = str(tmpdir.join('j.jsonl'))
-    with journal_mod.Journal(path) as journal:
+    with fix_journal.Journal(path) as journal:
         outcome = writer.apply_changes(glance, journal, _rows(200), KEY,
                                        workers=8)
     assert outcome.aborted is not None and outcome.exit_code == 2
-    changes = journal_mod.changes(journal_mod.read(path))
-    assert changes[('img-050', KEY)].state == journal_mod.BEGIN
+    changes = fix_journal.changes(fix_journal.read(path))
+    assert changes[('img-050', KEY)].state == fix_journal.BEGIN
     assert KEY not in glance.images['img-050']
     # the others under way finished: begin then done, nothing else open
     assert [c.image_id for c in changes.values()
-            if c.state == journal_mod.BEGIN] == ['img-050']
+            if c.state == fix_journal.BEGIN] == ['img-050']
     assert len(changes) < 200
     # resumed: the open change is made, every other one too
     del glance.fail['img-050']
-    records = journal_mod.read(path)
-    with journal_mod.Journal(path) as journal:
+    records = fix_journal.read(path)
+    with fix_journal.Journal(path) as journal:
         outcome = writer.apply_changes(glance, journal, [
             r for r in _rows(200) if KEY not in glance.images[r['image_id']]
             or r['image_id'] == 'img-050'], KEY, workers=8,
             records=records)
-    changes = journal_mod.changes(journal_mod.read(path))
+    changes = fix_journal.changes(fix_journal.read(path))
     assert len(changes) == 200
-    assert all(c.state == journal_mod.DONE for c in changes.values())
+    assert all(c.state == fix_journal.DONE for c in changes.values())
 
 
 def test_an_open_change_that_landed_is_confirmed(tmpdir):
     glance = SlowGlance(_images(3))
     path = str(tmpdir.join('j.jsonl'))
-    with journal_mod.Journal(path) as journal:
-        journal.write(journal_mod.BEGIN, 'img-001', KEY, old=None,
+    with fix_journal.Journal(path) as journal:
+        journal.write(fix_journal.BEGIN, 'img-001', KEY, old=None,
                       new='base-1')
     glance.images['img-001'][KEY] = 'base-1'   # it reached Glance
-    records = journal_mod.read(path)
-    with journal_mod.Journal(path) as journal:
+    records = fix_journal.read(path)
+    with fix_journal.Journal(path) as journal:
         outcome = writer.apply_changes(glance, journal, _rows(3), KEY,
                                        workers=2, records=records)
     assert outcome.confirmed == 1 and outcome.changed == 2
-    change = journal_mod.changes(journal_mod.read(path))[('img-001', KEY)]
-    assert change.state == journal_mod.DONE and change.old is None
+    change = fix_journal.changes(fix_journal.read(path))[('img-001', KEY)]
+    assert change.state == fix_journal.DONE and change.old is None
 
 
 def test_a_garbled_answer_is_read_back_before_journaling(tmpdir):
     glance = SlowGlance(_images(5))
     glance.answer_garbage.add('img-000')
     path = str(tmpdir.join('j.jsonl'))
-    with journal_mod.Journal(path) as journal:
+    with fix_journal.Journal(path) as journal:
         outcome = writer.apply_changes(glance, journal, _rows(5), KEY,
                                        workers=1)
     assert outcome.exit_code == 2 and outcome.aborted is not None
-    records = journal_mod.read(path)
+    records = fix_journal.read(path)
     assert [r['event'] for r in records] == ['begin', 'done']
     assert records[1]['verified'] == 'read-back'
 
@@ -231,19 +239,19 @@ def test_a_server_error_that_changed_nothing_is_journaled_failed(tmpdir):
     glance.fail['img-001'] = errors.ApiError('update image: HTTP 500',
                                              status=500)
     path = str(tmpdir.join('j.jsonl'))
-    with journal_mod.Journal(path) as journal:
+    with fix_journal.Journal(path) as journal:
         outcome = writer.apply_changes(glance, journal, _rows(3), KEY,
                                        workers=2)
     assert outcome.failed == 1 and outcome.changed == 2
     assert outcome.aborted is None
-    change = journal_mod.changes(journal_mod.read(path))[('img-001', KEY)]
-    assert change.state == journal_mod.FAILED
+    change = fix_journal.changes(fix_journal.read(path))[('img-001', KEY)]
+    assert change.state == fix_journal.FAILED
 
 
 def test_reports_from_workers_are_whole_lines(tmpdir):
     lines = []
     glance = SlowGlance(_images(60), delay=0)
-    with journal_mod.Journal(str(tmpdir.join('j'))) as journal:
+    with fix_journal.Journal(str(tmpdir.join('j'))) as journal:
         writer.apply_changes(glance, journal, _rows(60), KEY, workers=8,
                              report=lines.append)
     assert len(lines) == 60
@@ -409,25 +417,21 @@ def test_ahead_raises_the_producers_error_with_its_traceback():
 
 def test_threads_share_their_fsyncs_when_fsync_is_slow(tmpdir, monkeypatch):
     path = str(tmpdir.join('j.jsonl'))
-    real = journal_mod.os.fsync
+    real = fix_journal.os.fsync
 
     def slow_fsync(fd):
         time.sleep(0.01)
         real(fd)
-    journal = journal_mod.Journal(path).open()
-    monkeypatch.setattr(journal_mod.os, 'fsync', slow_fsync)
+    journal = fix_journal.Journal(path).open()
+    monkeypatch.setattr(fix_journal.os, 'fsync', slow_fsync)
 
     def write(thread):
         for number in range(20):
-            journal.write(journal_mod.BEGIN, 'img-%d-%d' % (thread, number),
+            journal.write(fix_journal.BEGIN, 'img-%d-%d' % (thread, number),
                           KEY, new='v')
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(write, 8)
     journal.close()
-    assert len(journal_mod.read(path)) == 160
+    assert len(fix_journal.read(path)) == 160
     # one fsync per line would be 160: grouped, lines share them (about
     # 20 to 80 here, by how the threads are scheduled on a loaded machine)
     assert journal.fsyncs <= 160 * 3 // 4, journal.fsyncs
@@ -436,23 +440,23 @@ def test_threads_share_their_fsyncs_when_fsync_is_slow(tmpdir, monkeypatch):
 def test_each_write_returns_after_a_fsync_that_covers_its_line(
         tmpdir, monkeypatch):
     path = str(tmpdir.join('j.jsonl'))
-    journal = journal_mod.Journal(path).open()
-    real = journal_mod.os.fsync
+    journal = fix_journal.Journal(path).open()
+    real = fix_journal.os.fsync
     covered = [0]   # file size when the last finished fsync began
     lock = threading.Lock()
 
     def fsync(fd):
-        size = journal_mod.os.fstat(fd).st_size
+        size = fix_journal.os.fstat(fd).st_size
         time.sleep(0.002)
         real(fd)
         with lock:
             covered[0] = max(covered[0], size)
-    monkeypatch.setattr(journal_mod.os, 'fsync', fsync)
+    monkeypatch.setattr(fix_journal.os, 'fsync', fsync)
     late = []
 
     def write(thread):
         for number in range(15):
-            record = journal.write(journal_mod.BEGIN,
+            record = journal.write(fix_journal.BEGIN,
                                    'img-%d-%d' % (thread, number), KEY,
                                    new='v')
             line = (json.dumps(record, sort_keys=True) + '\n').encode()
@@ -462,11 +466,7 @@ def test_each_write_returns_after_a_fsync_that_covers_its_line(
             with lock:
                 if covered[0] < end:
                     late.append(record['image_id'])
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(write, 6)
     journal.close()
     assert not late, 'write() returned before its line was fsynced'
 
@@ -476,7 +476,7 @@ def test_each_write_returns_after_a_fsync_that_covers_its_line(
 @pytest.mark.parametrize('workers', [1, 3, 8])
 def test_writes_under_way_never_exceed_workers(tmpdir, workers):
     glance = SlowGlance(_images(80), delay=0.003)
-    with journal_mod.Journal(str(tmpdir.join('j'))) as journal:
+    with fix_journal.Journal(str(tmpdir.join('j'))) as journal:
         outcome = writer.apply_changes(glance, journal, _rows(80), KEY,
                                        workers=workers, chunk=5)
     assert outcome.changed == 80
@@ -487,7 +487,7 @@ def test_writes_under_way_never_exceed_workers(tmpdir, workers):
 
 def _journal_changes(path):
     return dict((key, (c.old, c.new, c.state)) for key, c in
-                journal_mod.changes(journal_mod.read(path)).items())
+                fix_journal.changes(fix_journal.read(path)).items())
 
 
 def test_one_and_eight_workers_write_and_journal_the_same(tmpdir):
@@ -495,7 +495,7 @@ def test_one_and_eight_workers_write_and_journal_the_same(tmpdir):
     for workers in (1, 8):
         glance = SlowGlance(_images(90, empty_every=4), delay=0.001)
         path = str(tmpdir.join('j-%d' % workers))
-        with journal_mod.Journal(path) as journal:
+        with fix_journal.Journal(path) as journal:
             outcome = writer.apply_changes(
                 glance, journal, _rows(90, empty_every=4), KEY,
                 workers=workers, chunk=7)
@@ -510,13 +510,13 @@ def test_a_fatal_read_stops_every_worker_before_its_next_begin(tmpdir):
     glance.fail_read[3] = errors.ApiError('Glance is busy (HTTP 503)',
                                           status=503, throttled=True)
     path = str(tmpdir.join('j'))
-    with journal_mod.Journal(path) as journal:
+    with fix_journal.Journal(path) as journal:
         outcome = writer.apply_changes(glance, journal, _rows(200), KEY,
                                        workers=4, chunk=10)
     assert outcome.exit_code == 2 and outcome.aborted.throttled
-    changes = journal_mod.changes(journal_mod.read(path))
+    changes = fix_journal.changes(fix_journal.read(path))
     # nothing left open, far from everything written
-    assert all(c.state == journal_mod.DONE for c in changes.values())
+    assert all(c.state == fix_journal.DONE for c in changes.values())
     assert len(changes) == glance.patches < 200
     assert glance.reads < 200 // 10
 
@@ -524,14 +524,14 @@ def test_a_fatal_read_stops_every_worker_before_its_next_begin(tmpdir):
 def test_undo_dry_run_with_workers_writes_nothing(tmpdir):
     glance = SlowGlance(_images(30))
     path = str(tmpdir.join('j'))
-    with journal_mod.Journal(path) as journal:
+    with fix_journal.Journal(path) as journal:
         writer.apply_changes(glance, journal, _rows(30), KEY, workers=4)
     before = open(path, 'rb').read()
     changed = dict((k, dict(v)) for k, v in glance.images.items())
     lines = []
-    with journal_mod.Journal(path) as journal:
+    with fix_journal.Journal(path) as journal:
         outcome = writer.undo_changes(glance, journal,
-                                      journal_mod.read(path), dry_run=True,
+                                      fix_journal.read(path), dry_run=True,
                                       workers=8, report=lines.append)
     assert outcome.changed == 30 and len(lines) == 30
     assert open(path, 'rb').read() == before

@@ -25,7 +25,7 @@ import os
 
 import pytest
 
-from nova_imgmeta.catalogue import journal as journal_mod
+from nova_imgmeta.catalogue import fix_journal
 from nova_imgmeta.cli import main as cli_main
 
 GOOD = {'event': 'begin', 'image_id': 'i1', 'key': 'base_image_ref',
@@ -140,11 +140,11 @@ def test_valid_journals_still_read(tmpdir):
     with io.open(path, 'w', encoding='utf-8') as handle:
         handle.write(u'' + _line() + _line(event='done', new=u'caf\xe9'))
         handle.write(u'{"event": "begin", "ima')   # torn last write
-    records = journal_mod.read(path)
+    records = fix_journal.read(path)
     assert [r['event'] for r in records] == ['begin', 'done']
     # an empty file, or blank lines only: no records
     open(path, 'w').close()
-    assert journal_mod.read(path) == []
+    assert fix_journal.read(path) == []
     with open(path, 'w') as handle:
         handle.write('\n\n  \n')
-    assert journal_mod.read(path) == []
+    assert fix_journal.read(path) == []

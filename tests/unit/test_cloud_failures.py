@@ -82,7 +82,7 @@ def test_no_credentials_message(monkeypatch, capsys):
 
 
 def test_one_error_root():
-    from nova_imgmeta.catalogue.journal import JournalError
+    from nova_imgmeta.catalogue.fix_journal import JournalError
     from nova_imgmeta.exceptions import CommandError
     from nova_imgmeta.exceptions import NovaImgmetaError
     from nova_imgmeta.imagefiles.qcow2 import CorruptHeader

@@ -33,5 +33,7 @@ def test_reraise_keeps_the_original_traceback():
         failure = sys.exc_info()
     with pytest.raises(ValueError) as caught:
         compat.reraise(*failure)
+    assert caught.value is failure[1]
     assert 'fail' in [entry.name for entry in caught.traceback]
+    assert caught.traceback[-1].name == 'fail'
     assert str(caught.value) == 'boom'

@@ -139,29 +139,3 @@ def test_no_module_imports_six():
     users = sorted(name for name, path in _modules().items()
                    if 'six' in set(_third_party_imports(path)))
     assert users == []
-
-
-def test_reraise_keeps_the_traceback():
-    import sys
-
-    from nova_imgmeta import compat
-
-    def fail():
-        raise KeyError('from a worker')
-
-    try:
-        fail()
-    except KeyError:
-        caught = sys.exc_info()
-    try:
-        compat.reraise(*caught)
-    except KeyError as exc:
-        assert exc is caught[1]
-        tb = sys.exc_info()[2]
-        names = []
-        while tb is not None:
-            names.append(tb.tb_frame.f_code.co_name)
-            tb = tb.tb_next
-        assert names[-1] == 'fail'
-    else:
-        raise AssertionError('not raised')

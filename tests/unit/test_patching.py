@@ -24,7 +24,6 @@ included.
 from __future__ import unicode_literals
 
 import argparse
-import difflib
 import io
 import os
 import re
@@ -33,6 +32,9 @@ import sys
 
 import pytest
 
+from .patchfiles import diff as _diff
+from .patchfiles import patch_file as _patch_file
+from .patchfiles import write as _write
 from nova_imgmeta.cli import patch as patch_cli
 from nova_imgmeta import patching
 from nova_imgmeta.patching import series as series_module
@@ -60,45 +62,9 @@ TESTPY = 'nova/test.py'
 NEWMOD = 'nova/compute/image_metadata_hooks.py'
 
 
-def _write(path, text):
-    parent = os.path.dirname(path)
-    if not os.path.isdir(parent):
-        os.makedirs(parent)
-    with io.open(path, 'w', newline='\n') as handle:
-        handle.write(text)
-
-
 def _read(path):
     with io.open(path, newline='') as handle:
         return handle.read()
-
-
-def _diff(path, old, new):
-    lines = ['diff --git a/%s b/%s\n' % (path, path)]
-    if old is None:
-        lines.append('new file mode 100644\n')
-        body = difflib.unified_diff([], new.splitlines(True),
-                                    '/dev/null', 'b/' + path, n=3)
-    else:
-        body = difflib.unified_diff(old.splitlines(True),
-                                    new.splitlines(True),
-                                    'a/' + path, 'b/' + path, n=3)
-    for line in body:
-        if line.startswith('---') or line.startswith('+++'):
-            line = line.rstrip() + '\n'
-        if line.startswith('@@ -0,0'):
-            line = line.replace('@@ -0,0 +1 @@', '@@ -0,0 +1,%d @@'
-                                % len(new.splitlines()))
-        lines.append(line)
-    return ''.join(lines)
-
-
-def _patch_file(subject, diffs):
-    return ('From 0000000000000000000000000000000000000000 Mon Sep 17 '
-            '00:00:00 2001\nFrom: Test <test@example.invalid>\n'
-            'Date: Mon, 23 Nov 2026 10:00:00 +0000\n'
-            'Subject: [PATCH] %s\n\nA description.\n---\n%s--\n2.0\n'
-            % (subject, ''.join(diffs)))
 
 
 @pytest.fixture

@@ -26,13 +26,15 @@ zero fuzz in the wrong function.
 
 from __future__ import unicode_literals
 
-import difflib
 import io
 import os
 
 import pytest
 
 from . import realtree
+from .patchfiles import diff as _diff
+from .patchfiles import patch_file as _patch_file
+from .patchfiles import write as _write
 from nova_imgmeta import patching
 from nova_imgmeta.patching import choice
 from nova_imgmeta.patching import scopes
@@ -88,32 +90,6 @@ API_NEW = API_OLD.replace('def snapshot_metadata(self, instance):',
 def _hooked(text):
     return text.replace('        return {}\n',
                         '        hooks.run(instance)\n        return {}\n')
-
-
-def _write(path, text):
-    parent = os.path.dirname(path)
-    if not os.path.isdir(parent):
-        os.makedirs(parent)
-    with io.open(path, 'w', newline='\n') as handle:
-        handle.write(text)
-
-
-def _diff(path, old, new, context=3):
-    lines = ['diff --git a/%s b/%s\n' % (path, path)]
-    for line in difflib.unified_diff(old.splitlines(True),
-                                     new.splitlines(True), 'a/' + path,
-                                     'b/' + path, n=context):
-        if line.startswith('---') or line.startswith('+++'):
-            line = line.rstrip() + '\n'
-        lines.append(line)
-    return ''.join(lines)
-
-
-def _patch_file(subject, diffs):
-    return ('From 0000000000000000000000000000000000000000 Mon Sep 17 '
-            '00:00:00 2001\nFrom: Test <test@example.invalid>\n'
-            'Subject: [PATCH] %s\n\n---\n%s--\n2.0\n'
-            % (subject, ''.join(diffs)))
 
 
 def _series(root, name, base):

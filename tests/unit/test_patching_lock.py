@@ -225,29 +225,32 @@ def readable_tree(tree_root):
     return tree_root
 
 
-def test_user_who_cannot_write_reads_unlocked(readable_tree, tmpdir):
+def _cli_as_nobody(tmpdir, *argv):
+    """cli(*argv) as user nobody: (exit code, output), the output passed
+    back through a file in tmpdir (the child's memory is its own).
+    """
     log = str(tmpdir.join('log'))
     os.chmod(str(tmpdir), 0o777)
 
-    def status():
-        code, out, err = cli('status', '--nova-tree', readable_tree)
+    def run():
+        code, out, err = cli(*argv)
         with io.open(log, 'w') as handle:
             handle.write('%s%s' % (out, err))
         return code
-    assert _as_nobody(status) == 1
+    code = _as_nobody(run)
     with io.open(log) as handle:
-        text = handle.read()
+        return code, handle.read()
+
+
+def test_user_who_cannot_write_reads_unlocked(readable_tree, tmpdir):
+    code, text = _cli_as_nobody(tmpdir, 'status', '--nova-tree',
+                                readable_tree)
+    assert code == 1
     assert 'series queens: not applied' in text
     assert 'read without the lock: this user cannot create' in text
-
-    def apply():
-        code, out, err = cli('apply', '--nova-tree', readable_tree)
-        with io.open(log, 'w') as handle:
-            handle.write('%s%s' % (out, err))
-        return code
-    assert _as_nobody(apply) == 2
-    with io.open(log) as handle:
-        text = handle.read()
+    code, text = _cli_as_nobody(tmpdir, 'apply', '--nova-tree',
+                                readable_tree)
+    assert code == 2
     assert 'needs write access to the tree' in text
 
 
@@ -255,26 +258,17 @@ def test_user_who_cannot_write_shares_a_held_lock(readable_tree, tmpdir):
     # The lock file exists (another user's run holds it): a reader waits.
     holder = _Holder(readable_tree)
     os.chmod(_lock_path(readable_tree), 0o644)
-    log = str(tmpdir.join('log'))
-    os.chmod(str(tmpdir), 0o777)
-
-    def status():
-        code, out, err = cli('status', '--lock-timeout', '0.3',
-                             '--nova-tree', readable_tree)
-        with io.open(log, 'w') as handle:
-            handle.write('%s%s' % (out, err))
-        return code
     try:
-        assert _as_nobody(status) == 2
+        code, text = _cli_as_nobody(tmpdir, 'status', '--lock-timeout',
+                                    '0.3', '--nova-tree', readable_tree)
     finally:
         holder.release()
-    with io.open(log) as handle:
-        assert 'holds the lock' in handle.read()
+    assert code == 2
+    assert 'holds the lock' in text
 
 
-def test_unlocked_read_notices_a_change(tree_root, monkeypatch):
-    # Simulated: the lock file cannot be created, and the tree changes
-    # during the survey (another user's apply).
+def _lock_file_cannot_be_created(monkeypatch):
+    """As for a user who may read the tree but not write in it."""
     real_open = os.open
 
     def no_create(path, flags, *args, **kwargs):
@@ -282,6 +276,12 @@ def test_unlocked_read_notices_a_change(tree_root, monkeypatch):
             raise OSError(errno.EACCES, 'Permission denied', path)
         return real_open(path, flags, *args, **kwargs)
     monkeypatch.setattr(lock.os, 'open', no_create)
+
+
+def test_unlocked_read_notices_a_change(tree_root, monkeypatch):
+    # Simulated: the lock file cannot be created, and the tree changes
+    # during the survey (another user's apply).
+    _lock_file_cannot_be_created(monkeypatch)
     real_survey = patching.survey
 
     def survey_then_change(*args):
@@ -300,13 +300,7 @@ def test_unlocked_read_notices_a_change(tree_root, monkeypatch):
 
 
 def test_no_write_under_a_read_only_hold(tree_root, monkeypatch):
-    real_open = os.open
-
-    def no_create(path, flags, *args, **kwargs):
-        if str(path).endswith(lock.LOCK_NAME) and flags & os.O_CREAT:
-            raise OSError(errno.EACCES, 'Permission denied', path)
-        return real_open(path, flags, *args, **kwargs)
-    monkeypatch.setattr(lock.os, 'open', no_create)
+    _lock_file_cannot_be_created(monkeypatch)
     tree = patching.tree_from_path(tree_root)
     with lock.hold(tree_root, 'status', write=False) as held:
         assert not held.locked

@@ -54,6 +54,7 @@ templates = realtree.templates
 make_tree = realtree.make_tree
 tree_root = realtree.tree_root
 _cli = realtree.cli
+_Killed = realtree.Killed
 
 
 def _gnu_patched(template, target):
@@ -274,26 +275,10 @@ def test_symlinked_directory_is_refused(tree_root, tmpdir):
     _assert_untouched(tree_root, before, out + err)
 
 
-class _Killed(BaseException):
-    """Stands for the process dying (kill -9, power loss)."""
-
-
 def test_interrupted_run_is_rolled_back_next_time(tree_root, monkeypatch):
     before = realtree.snapshot(tree_root)
-    seam, _calls = _failing_at(3, os.rename)
-
-    def killed_at_third(*args):
-        if len(_calls) == 2:
-            _calls.append(args)
-            raise _Killed()
-        return seam(*args)
-    monkeypatch.setattr(transaction, '_install', killed_at_third)
-    # A dead process runs no roll-back.
-    monkeypatch.setattr(transaction, '_rollback', lambda *args: None)
-    with pytest.raises(_Killed):
-        _cli('apply', '--nova-tree', tree_root)
-    monkeypatch.undo()
-    assert os.path.exists(os.path.join(tree_root, transaction.JOURNAL_NAME))
+    # killed at the third rename; a dead process runs no roll-back
+    realtree.interrupted_apply(tree_root, monkeypatch, installs=2)
     assert realtree.snapshot(tree_root) != before
 
     code, _out, err = _cli('status', '--nova-tree', tree_root)

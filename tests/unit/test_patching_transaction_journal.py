@@ -44,14 +44,12 @@ templates = realtree.templates
 make_tree = realtree.make_tree
 tree_root = realtree.tree_root
 cli = realtree.cli
+interrupted_apply = realtree.interrupted_apply
+_Killed = realtree.Killed
 
 API = 'nova/compute/api.py'
 HOOKS = 'nova/compute/image_metadata_hooks.py'
 JOURNAL_NEW = transaction.JOURNAL_NAME + '.new'
-
-
-class _Killed(BaseException):
-    """Stands for the process dying (kill -9, power loss)."""
 
 
 def _journal_path(root):
@@ -62,24 +60,6 @@ def _write_journal(root, record):
     with io.open(_journal_path(root), 'wb') as handle:
         handle.write(json.dumps(record).encode('utf-8')
                      if not isinstance(record, bytes) else record)
-
-
-def _interrupted_apply(root, monkeypatch, installs=2):
-    """An apply killed after its first `installs` renames (no roll-back)."""
-    calls = []
-    real = os.rename
-
-    def install(*args):
-        if len(calls) == installs:
-            raise _Killed()
-        calls.append(args)
-        return real(*args)
-    monkeypatch.setattr(transaction, '_install', install)
-    monkeypatch.setattr(transaction, '_rollback', lambda *args: None)
-    with pytest.raises(_Killed):
-        cli('apply', '--nova-tree', root)
-    monkeypatch.undo()
-    assert os.path.exists(_journal_path(root))
 
 
 # ------------------------------------------------ paths outside the tree
@@ -194,7 +174,7 @@ def test_truncated_journal_is_not_reported_rolled_back(tree_root,
     # beside them; then status said 4 and neither apply nor revert could
     # proceed.
     pristine = realtree.snapshot(tree_root)
-    _interrupted_apply(tree_root, monkeypatch)
+    interrupted_apply(tree_root, monkeypatch)
     path = _journal_path(tree_root)
     with io.open(path, 'rb') as handle:
         data = handle.read()

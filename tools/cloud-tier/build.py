@@ -46,6 +46,8 @@ import components
 sys.path.insert(0, os.path.join(components.REPO, 'tools', 'nova-tier'))
 sys.path.insert(0, os.path.join(components.REPO, 'tools', 'packaging'))
 import env as tier_env  # noqa: E402
+from env import read_text  # noqa: E402
+from env import write_text  # noqa: E402
 import nova_sdists  # noqa: E402  (the one sdist downloader)
 
 __all__ = ['Build', 'BuildError']
@@ -77,20 +79,6 @@ def _sha(*paths):
             with open(path, 'rb') as handle:
                 digest.update(handle.read())
     return digest.hexdigest()[:16]
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
-def _write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'w') as handle:
-        handle.write(text)
 
 
 class Build(object):
@@ -153,7 +141,7 @@ class Build(object):
     def ensure_trees(self):
         stamp_file = os.path.join(self.nova.root, '.stamp')
         stamp = 'builder=%d inputs=%s' % (BUILDER, self._patch_inputs())
-        if (_read(stamp_file) == stamp and
+        if (read_text(stamp_file) == stamp and
                 os.path.isdir(self.nova.patched) and
                 os.path.isdir(self.nova.pristine)):
             return
@@ -162,7 +150,7 @@ class Build(object):
         shutil.rmtree(self.nova.root, ignore_errors=True)
         self.nova.build_trees()
         shutil.rmtree(self.wheels, ignore_errors=True)
-        _write(stamp_file, stamp)
+        write_text(stamp_file, stamp)
 
     # ----------------------------------------------------------------- venvs
 
@@ -190,7 +178,7 @@ class Build(object):
 
     def _stamped(self, venv, stamp):
         return (os.path.exists(self.bin('python', venv)) and
-                _read(os.path.join(venv, '.cloud-stamp')) == stamp)
+                read_text(os.path.join(venv, '.cloud-stamp')) == stamp)
 
     def venv_requirements(self):
         """What the cloud's main venv holds besides Nova's requirements."""
@@ -224,7 +212,7 @@ class Build(object):
             '-c', self.constraints, '-r', nova_requirements] +
             self.venv_requirements())
         self.install_mariadb_words(self.venv)
-        _write(os.path.join(self.venv, '.cloud-stamp'), stamp)
+        write_text(os.path.join(self.venv, '.cloud-stamp'), stamp)
 
     def ensure_glance_venv(self):
         glance_line = self.comps.glance_line
@@ -245,7 +233,7 @@ class Build(object):
         self._pip_install(self.glance_venv, 'glance pip', 'glance-pip',
                           ['-c', constraints] + wanted)
         self.install_mariadb_words(self.glance_venv)
-        _write(os.path.join(self.glance_venv, '.cloud-stamp'), stamp)
+        write_text(os.path.join(self.glance_venv, '.cloud-stamp'), stamp)
 
     def install_mariadb_words(self, venv):
         """mariadb_words.py and its .pth line into the venv's site
@@ -257,14 +245,14 @@ class Build(object):
         site = out.strip().splitlines()[-1]
         shutil.copyfile(MARIADB_WORDS, os.path.join(site,
                                                     'mariadb_words.py'))
-        _write(os.path.join(site, 'nova_imgmeta_cloud_mariadb.pth'),
-               'import mariadb_words\n')
+        write_text(os.path.join(site, 'nova_imgmeta_cloud_mariadb.pth'),
+                   'import mariadb_words\n')
 
     def ensure_glance_paste(self):
         """Glance's paste file is in its sdist only (not installed)."""
         target = os.path.join(self.root, 'etc-glance', 'glance-api-paste.ini')
         stamp = target + '.version'
-        if os.path.exists(target) and _read(stamp) == self.comps.glance:
+        if os.path.exists(target) and read_text(stamp) == self.comps.glance:
             return
         self.log('Glance %s\'s glance-api-paste.ini from its sdist'
                  % self.comps.glance)
@@ -278,8 +266,8 @@ class Build(object):
             member = [m for m in tar.getmembers()
                       if m.name.endswith('/etc/glance-api-paste.ini')][0]
             data = tar.extractfile(member).read().decode()
-        _write(target, data)
-        _write(stamp, self.comps.glance)
+        write_text(target, data)
+        write_text(stamp, self.comps.glance)
 
     def tempest_constraints(self):
         """The line's constraints without their own tempest pin."""
@@ -287,7 +275,7 @@ class Build(object):
         with open(self.constraints) as handle:
             kept = [line for line in handle
                     if not re.match(r'tempest\s*=', line, re.IGNORECASE)]
-        _write(path, ''.join(kept))
+        write_text(path, ''.join(kept))
         return path
 
     def ensure_tempest_venv(self):
@@ -306,7 +294,7 @@ class Build(object):
                           'tempest-venv')
         self._pip_install(self.tempest_venv, 'tempest pip', 'tempest-pip',
                           ['-c', constraints] + wanted)
-        _write(os.path.join(self.tempest_venv, '.cloud-stamp'), stamp)
+        write_text(os.path.join(self.tempest_venv, '.cloud-stamp'), stamp)
 
     # ---------------------------------------------------------------- wheels
 

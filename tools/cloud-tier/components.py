@@ -157,16 +157,11 @@ COMPONENTS = collections.OrderedDict(
 
 def tox_envs(ci_only=False):
     """The tier's tox envs, oldest line first (only CI's with ci_only)."""
-    return [comps.tox_env for comps in COMPONENTS.values()
-            if comps.ci or not ci_only]
+    return releases.tox_envs(ci_only, COMPONENTS.values())
 
 
 def main(argv):
-    if argv[:1] != ['envs'] or argv[1:] not in ([], ['--ci']):
-        print('usage: components.py envs [--ci]', file=sys.stderr)
-        return 2
-    print('\n'.join(tox_envs(ci_only=argv[1:] == ['--ci'])))
-    return 0
+    return releases.envs_main(argv, 'components.py', tox_envs)
 
 
 if __name__ == '__main__':

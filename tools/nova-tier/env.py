@@ -49,7 +49,7 @@ sys.path.insert(0, os.path.join(REPO, 'tools', 'packaging'))
 
 import nova_sdists  # noqa: E402  (the one Nova sdist downloader)
 
-__all__ = ['Env', 'TierError', 'log']
+__all__ = ['Env', 'TierError', 'log', 'read_text', 'write_text']
 
 # The environment's inputs besides the files: bump to rebuild every venv.
 BUILDER = 5
@@ -259,7 +259,7 @@ class Env(object):
         stamp_file = os.path.join(self.bootstrap, '.nova-tier-stamp')
         stamp = 'builder=%d requirements=%s' % (
             BUILDER, _sha(os.path.join(REPO, 'requirements.txt')))
-        if _read(stamp_file) == stamp:
+        if read_text(stamp_file) == stamp:
             return
         self.log('bootstrap venv: virtualenv<20.22, wheel, nova-imgmeta\'s '
                  'requirements')
@@ -272,7 +272,7 @@ class Env(object):
                   os.path.join(REPO, 'requirements.txt')],
                  log_name='bootstrap-pip',
                  feed=PipProgress(self.series, 'bootstrap').feed)
-        _write(stamp_file, stamp)
+        write_text(stamp_file, stamp)
 
     def ensure_sdist(self):
         try:
@@ -327,7 +327,7 @@ class Env(object):
                     continue
                 kept.append(line)
         path = os.path.join(self.root, 'test-requirements.filtered.txt')
-        _write(path, ''.join(kept))
+        write_text(path, ''.join(kept))
         return path
 
     def ensure_venv(self):
@@ -339,7 +339,7 @@ class Env(object):
                            os.path.join(self.patched, 'requirements.txt')),
             'extra': list(self.line.extra_packages)}, sort_keys=True)
         stamp_file = os.path.join(self.venv, '.nova-tier-stamp')
-        if os.path.exists(self.python) and _read(stamp_file) == stamp:
+        if os.path.exists(self.python) and read_text(stamp_file) == stamp:
             self.log('reusing the venv (its inputs are unchanged)')
             return False
         python = find_python(self.line.python)
@@ -363,7 +363,7 @@ class Env(object):
         self.run([self.python, '-c',
                   'import oslo_config, stestr, subunit, testtools'],
                  log_name='venv-check')
-        _write(stamp_file, stamp)
+        write_text(stamp_file, stamp)
         return True
 
     def install_nova(self):
@@ -469,7 +469,10 @@ class Env(object):
             % (sample, options, sections)
 
 
-def _read(path):
+def read_text(path):
+    """The file's text, or None when it cannot be read (a stamp not
+    written yet). The cloud tier's build uses it too.
+    """
     try:
         with open(path) as handle:
             return handle.read()
@@ -477,9 +480,9 @@ def _read(path):
         return None
 
 
-def _write(path, text):
-    if not os.path.isdir(os.path.dirname(path)):
-        os.makedirs(os.path.dirname(path))
+def write_text(path, text):
+    """Write text to path, making its directory first."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, 'w') as handle:
         handle.write(text)
 

@@ -191,18 +191,27 @@ def line(series):
                          % (series, ', '.join(LINES)))
 
 
-def tox_envs(ci_only=False):
-    """The tier's tox envs, oldest line first (only CI's with ci_only)."""
-    return [entry.tox_env for entry in LINES.values()
-            if entry.ci or not ci_only]
+def tox_envs(ci_only=False, rows=None):
+    """The tier's tox envs, oldest line first (only CI's with ci_only).
+
+    rows: the tier's rows, each with ``tox_env`` and ``ci`` (default:
+    LINES's; the cloud tier passes its own).
+    """
+    return [row.tox_env for row in (LINES.values() if rows is None else rows)
+            if row.ci or not ci_only]
 
 
-def main(argv):
+def envs_main(argv, program, tox_envs):
+    """``PROGRAM envs [--ci]``, what tools/run-tests asks each tier."""
     if argv[:1] != ['envs'] or argv[1:] not in ([], ['--ci']):
-        print('usage: releases.py envs [--ci]', file=sys.stderr)
+        print('usage: %s envs [--ci]' % program, file=sys.stderr)
         return 2
     print('\n'.join(tox_envs(ci_only=argv[1:] == ['--ci'])))
     return 0
+
+
+def main(argv):
+    return envs_main(argv, 'releases.py', tox_envs)
 
 
 if __name__ == '__main__':

@@ -64,6 +64,8 @@ from nova.compute import api as compute_api
 from nova import context as nova_context
 from nova import objects
 
+from image_a import NEVER_INHERIT
+from image_a import ORDINARY
 import nova_lines
 from nova_lines import image_metadata_hooks
 
@@ -81,22 +83,6 @@ EXPECT_TREE = os.environ.get('NOVA_EXPECT_TREE')
 IMAGE_A = 'a1a1a1a1-0000-4000-8000-00000000000a'
 IMAGE_B = 'b2b2b2b2-0000-4000-8000-00000000000b'
 
-# Properties of image A that nova-imgmeta's never-inherit policy must keep
-# out of every snapshot (bug 1852106; upstream Ussuri bc29084, Wallaby
-# dda179d). img_signature* are also in Nova's default
-# non_inheritable_image_properties.
-NEVER_INHERIT = {
-    'cinder_encryption_key_id': '5cc8b3b2-1111-4c4c-9a9a-0123456789ab',
-    'cinder_encryption_key_deletion_policy': 'on_image_deletion',
-    'os_glance_importing_to_stores': 'file1',
-    'os_glance_failed_import': '',
-    'img_signature': 'c2lnbmF0dXJl',
-    'img_signature_hash_method': 'SHA-256',
-    'img_signature_key_type': 'RSA-PSS',
-    'img_signature_certificate_uuid': '6ec2d7a4-2222-4c4c-9a9a-0123456789ab',
-}
-# An ordinary property, inherited by every snapshot in every mode.
-ORDINARY = {'hw_qemu_guest_agent': 'yes', 'os_distro': 'cirros'}
 # Where booting an image with cinder_encryption_key_id is refused
 # (nova_lines.BOOT_REFUSES_ENCRYPTED), image A boots without the
 # cinder_encryption_key_* properties, and the test puts them into the

@@ -164,6 +164,30 @@ class EntryPointsTestCase(_RealPluginTestCase):
                          list(dispatch.get_chain('rebuild').names))
 
 
+def _rebuild_patches(api, image_id, image):
+    """What API.rebuild reaches besides the image metadata, mocked: the
+    database, the image lookup, the checks and, last (the tests read its
+    mock at [-1]), the conductor's rebuild_instance.
+    """
+    return [
+        mock.patch.object(objects.RequestSpec, 'get_by_instance_uuid',
+                          return_value=objects.RequestSpec(id=1)),
+        mock.patch.object(objects.RequestSpec, 'save'),
+        mock.patch.object(objects.Instance, 'save'),
+        mock.patch.object(objects.Instance, 'get_flavor',
+                          return_value=test_flavor.fake_flavor),
+        mock.patch.object(objects.BlockDeviceMappingList,
+                          'get_by_instance_uuid',
+                          return_value=objects.BlockDeviceMappingList()),
+        mock.patch.object(compute_api.API, '_get_image',
+                          return_value=(image_id, image)),
+        mock.patch.object(compute_api.API, '_check_auto_disk_config'),
+        mock.patch.object(compute_api.API, '_checks_for_create_and_rebuild'),
+        mock.patch.object(compute_api.API, '_record_action_start'),
+        mock.patch.object(api.compute_task_api, 'rebuild_instance'),
+    ]
+
+
 class RebuildTestCase(_RealPluginTestCase):
     """API.rebuild -> _reset_image_metadata -> hooks -> policies."""
 
@@ -179,25 +203,8 @@ class RebuildTestCase(_RealPluginTestCase):
             expected_attrs=['system_metadata'])
         image = {'id': image_id, 'status': 'active', 'min_ram': 0,
                  'min_disk': 0, 'properties': dict(image_props)}
-        with test.nested(
-            mock.patch.object(objects.RequestSpec, 'get_by_instance_uuid',
-                              return_value=objects.RequestSpec(id=1)),
-            mock.patch.object(objects.RequestSpec, 'save'),
-            mock.patch.object(objects.Instance, 'save'),
-            mock.patch.object(objects.Instance, 'get_flavor',
-                              return_value=test_flavor.fake_flavor),
-            mock.patch.object(objects.BlockDeviceMappingList,
-                              'get_by_instance_uuid',
-                              return_value=objects.BlockDeviceMappingList()),
-            mock.patch.object(compute_api.API, '_get_image',
-                              return_value=(image_id, image)),
-            mock.patch.object(compute_api.API, '_check_auto_disk_config'),
-            mock.patch.object(compute_api.API,
-                              '_checks_for_create_and_rebuild'),
-            mock.patch.object(compute_api.API, '_record_action_start'),
-            mock.patch.object(self.compute_api.compute_task_api,
-                              'rebuild_instance'),
-        ) as mocks:
+        with test.nested(*_rebuild_patches(self.compute_api, image_id,
+                                           image)) as mocks:
             self.compute_api.rebuild(self.context, instance, image_id,
                                      'pass', [])
             rebuild_instance = mocks[-1]
@@ -383,23 +390,7 @@ class VolumeBackedRebuildTestCase(_RealPluginTestCase):
                               return_value=volume),
             mock.patch.object(compute_api.API, '_check_volume_status'),
             mock.patch.object(compute_api.API, '_validate_numa_rebuild'),
-            mock.patch.object(objects.RequestSpec, 'get_by_instance_uuid',
-                              return_value=objects.RequestSpec(id=1)),
-            mock.patch.object(objects.RequestSpec, 'save'),
-            mock.patch.object(objects.Instance, 'save'),
-            mock.patch.object(objects.Instance, 'get_flavor',
-                              return_value=test_flavor.fake_flavor),
-            mock.patch.object(objects.BlockDeviceMappingList,
-                              'get_by_instance_uuid',
-                              return_value=objects.BlockDeviceMappingList()),
-            mock.patch.object(compute_api.API, '_get_image',
-                              return_value=(image_id, image)),
-            mock.patch.object(compute_api.API, '_check_auto_disk_config'),
-            mock.patch.object(compute_api.API,
-                              '_checks_for_create_and_rebuild'),
-            mock.patch.object(compute_api.API, '_record_action_start'),
-            mock.patch.object(self.compute_api.compute_task_api,
-                              'rebuild_instance'),
+            *_rebuild_patches(self.compute_api, image_id, image)
         ) as mocks:
             inspect.unwrap(compute_api.API.rebuild)(
                 self.compute_api, self.context, instance, image_id, 'pass',

@@ -20,24 +20,24 @@ import json
 import pytest
 
 from nova_imgmeta.cli import main as cli_main
-from nova_imgmeta.imagefiles import checksum
+from nova_imgmeta.imagefiles import digests
 
 
 def test_file_hashes_streamed_in_small_chunks(tmpdir):
     data = b'0123456789' * 10001
     path = tmpdir.join('f')
     path.write_binary(data)
-    digests, size = checksum.file_hashes(str(path), chunk_size=7)
+    hashes, size = digests.file_hashes(str(path), chunk_size=7)
     assert size == len(data)
-    assert digests['md5'] == hashlib.md5(data).hexdigest()
-    assert digests['sha512'] == hashlib.sha512(data).hexdigest()
+    assert hashes['md5'] == hashlib.md5(data).hexdigest()
+    assert hashes['sha512'] == hashlib.sha512(data).hexdigest()
 
 
 def test_compare_with_an_image():
-    digests = {'md5': 'a', 'sha512': 'b'}
-    rows = checksum.compare(digests, 3, {'checksum': 'a',
-                                         'os_hash_algo': 'sha512',
-                                         'os_hash_value': 'c', 'size': 3})
+    hashes = {'md5': 'a', 'sha512': 'b'}
+    rows = digests.compare(hashes, 3, {'checksum': 'a',
+                                       'os_hash_algo': 'sha512',
+                                       'os_hash_value': 'c', 'size': 3})
     assert rows == [('checksum', 'a', 'a', True),
                     ('os_hash_value', 'b', 'c', False),
                     ('size', 3, 3, True)]

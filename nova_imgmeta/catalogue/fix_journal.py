@@ -12,7 +12,9 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The backfill journal: JSON lines, each fsynced before the next step.
+"""The fix journal of backfill and undo: JSON lines, each fsynced before
+the next step (the patch command's journal is
+:mod:`nova_imgmeta.patching.transaction_journal`).
 
 One line per event, with the image id, the property key, the old and new
 values (``null`` = the key was absent) and the UTC time::
@@ -45,12 +47,15 @@ import threading
 import time
 import uuid as uuid_mod
 
+from nova_imgmeta.durable import fsync_dir
+from nova_imgmeta.durable import write_all
 from nova_imgmeta.exceptions import CommandError
 
 LOG = logging.getLogger(__name__)
 
 __all__ = ['BEGIN', 'DONE', 'EVENTS', 'FAILED', 'Journal', 'JournalError',
-           'UNDONE', 'UNDO_BEGIN', 'UNDO_FAILED', 'changes', 'read']
+           'PropertyFix', 'UNDONE', 'UNDO_BEGIN', 'UNDO_FAILED', 'changes',
+           'read']
 
 BEGIN = 'begin'
 DONE = 'done'
@@ -163,8 +168,13 @@ def read(path):
     return records
 
 
-class Change(object):
-    """The life of one (image, key) change as the journal tells it."""
+class PropertyFix(object):
+    """The life of one property change (image, key) that backfill made
+    and undo may revert, as the journal tells it. Not to be confused with
+    :class:`nova_imgmeta.patching.transaction.FileChange` (a file the patch
+    command rewrites) nor :class:`nova_imgmeta.changes.MetadataChange` (a
+    hook's edit of Nova's metadata).
+    """
 
     def __init__(self, image_id, key):
         self.image_id = image_id
@@ -177,11 +187,12 @@ class Change(object):
         self.before = None     # (new, state) before a chained begin
 
     def __repr__(self):
-        return '<Change %s %s %s>' % (self.image_id, self.key, self.state)
+        return '<PropertyFix %s %s %s>' % (self.image_id, self.key,
+                                           self.state)
 
 
 def changes(records):
-    """Fold records into {(image_id, key): Change}.
+    """Fold records into {(image_id, key): PropertyFix}.
 
     ``old`` is the value before the first change still in effect, so that
     undo restores the state from before the whole journal: a later
@@ -201,7 +212,7 @@ def changes(records):
             if chained:
                 change.before = (change.new, change.state)
             else:
-                change = Change(rec['image_id'], rec.get('key'))
+                change = PropertyFix(rec['image_id'], rec.get('key'))
                 change.old = rec.get('old')
                 change.order = order
                 result[key] = change
@@ -250,7 +261,7 @@ class Journal(object):
         except ImportError:  # not POSIX
             pass
         if created:
-            _fsync_dir(directory)
+            fsync_dir(directory)
         else:
             try:
                 _end_torn_line(fd, self.path)
@@ -283,7 +294,7 @@ class Journal(object):
         record.update(extra)
         data = (json.dumps(record, sort_keys=True) + '\n').encode('utf-8')
         with self._lock:
-            _write_all(self._fd, data)
+            write_all(self._fd, data)
             self._written += 1
             mine = self._written
         self._sync(mine)
@@ -302,15 +313,6 @@ class Journal(object):
             os.fsync(fd)
             self._synced = upto
             self.fsyncs += 1
-
-
-def _write_all(fd, data):
-    """One write(2) for the whole line (lines never interleave), more
-    only if the kernel took part of it.
-    """
-    while data:
-        done = os.write(fd, data)
-        data = data[done:]
 
 
 #: bytes read at a time when looking for the start of the last line
@@ -345,22 +347,9 @@ def _end_torn_line(fd, path):
     except ValueError:   # UnicodeDecodeError included
         whole = False
     if whole:
-        _write_all(fd, b'\n')
+        write_all(fd, b'\n')
     else:
         LOG.warning('%s: dropping the incomplete last line (%d bytes) that '
                     'a run cut short left', path, len(fragment))
         os.ftruncate(fd, start)
     os.fsync(fd)
-
-
-def _fsync_dir(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
