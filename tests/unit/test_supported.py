@@ -98,11 +98,14 @@ def test_a_new_line_needs_no_name_written_in_the_package():
 def test_a_line_added_to_map_is_named(tmp_path):
     text = _read('nova_imgmeta', 'patches', 'MAP')
     (tmp_path / 'MAP').write_text(
-        text + u'# a line added later\n35.0.0 35.1.0 2026.3-pre\n')
+        text + u'# a line added later\n35.0.0 35.1.0 2025.1\n')
     assert supported.range_text(str(tmp_path)).endswith(
-        'to 2026.3 (35.x)')
+        'to 2027.1 (35.x)')
     (tmp_path / 'MAP').write_text(u'17.0.0 17.0.13 queens\n')
     assert supported.range_text(str(tmp_path)) == 'Queens (17.x)'
+    # older than the table: the series' name
+    (tmp_path / 'MAP').write_text(u'15.0.0 15.1.0 ocata-pre-15.1\n')
+    assert supported.range_text(str(tmp_path)) == 'Ocata (15.x)'
 
 
 def test_without_map_the_words_say_where_to_look(tmp_path):
