@@ -198,3 +198,14 @@ def test_releases_entry_without_map_rule_or_constraints_is_caught():
         'tools/nova-tier/releases.py: line 2027.1 has no '
         'tests/nova/constraints/upper-constraints-2027.1.txt: copy the '
         "requirements project's pins there"]
+
+
+def test_regen_names_a_missing_piece_and_fails(monkeypatch, capsys):
+    regen = _regen()
+    monkeypatch.setattr(regen.line_tables, 'source_problems',
+                        lambda: ['MAP serves Nova 35.x (series 2025.1), ...'])
+    assert regen.main(['--check', '--skip-series']) == 1
+    out = capsys.readouterr()[0]
+    assert 'INCOMPLETE MAP serves Nova 35.x (series 2025.1), ...\n' in out
+    assert 'regen: 1 piece(s) of a release line missing' in out
+    assert 'every derived file is current' not in out
