@@ -27,8 +27,8 @@ names of its releases): from Wallaby on a series serves several lines.
 
 import collections
 
-__all__ = ['Line', 'LINE_NAMES', 'line_name', 'lines', 'range_text',
-           'FALLBACK']
+__all__ = ['Line', 'LINE_NAMES', 'FIRST_NUMBERED', 'line_name', 'lines',
+           'range_text', 'FALLBACK']
 
 #: A release line: its name (``Pike``) and its major version (16).
 Line = collections.namedtuple('Line', ['name', 'major'])
@@ -37,22 +37,30 @@ Line = collections.namedtuple('Line', ['name', 'major'])
 FALLBACK = 'the releases listed in nova_imgmeta/patches/MAP'
 
 
-#: OpenStack's name of the release whose Nova has this major version.
+#: OpenStack's name of the release whose Nova has this major version, up
+#: to Zed; from 2023.1 on the names are numbers (:data:`FIRST_NUMBERED`).
 LINE_NAMES = {
     16: 'Pike', 17: 'Queens', 18: 'Rocky', 19: 'Stein', 20: 'Train',
     21: 'Ussuri', 22: 'Victoria', 23: 'Wallaby', 24: 'Xena', 25: 'Yoga',
-    26: 'Zed', 27: '2023.1', 28: '2023.2', 29: '2024.1', 30: '2024.2',
-    31: '2025.1', 32: '2025.2', 33: '2026.1', 34: '2026.2',
+    26: 'Zed',
 }
+
+#: Nova's major version of 2023.1. From there OpenStack names its two
+#: releases a year YEAR.1 and YEAR.2, so a line added to MAP later (35:
+#: 2027.1) needs no name written here (issue 18's trial).
+FIRST_NUMBERED = 27
 
 
 def line_name(major, series=None):
-    """The line of Nova ``major``: its OpenStack name, else (a line newer
-    than this table) the series' name up to its first ``-``, else
+    """The line of Nova ``major``: its OpenStack name, else (a line
+    older than this table) the series' name up to its first ``-``, else
     ``Nova N``.
     """
     if major in LINE_NAMES:
         return LINE_NAMES[major]
+    if major >= FIRST_NUMBERED:
+        return '%d.%d' % (2023 + (major - FIRST_NUMBERED) // 2,
+                          1 + (major - FIRST_NUMBERED) % 2)
     if series:
         return series.split('-', 1)[0].capitalize()
     return 'Nova %d' % major

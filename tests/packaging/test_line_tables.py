@@ -168,3 +168,44 @@ def test_replace_touches_only_the_block():
 def test_missing_or_misplaced_markers_are_errors(text):
     with pytest.raises(marked_blocks.BlockError):
         marked_blocks.replace(text, 'x', 'new', 'html', 'README.md')
+
+
+def test_no_line_is_half_added():
+    assert line_tables.source_problems() == []
+
+
+def test_line_in_map_without_releases_entry_is_caught(tmp_path):
+    """Issue 18's trial: a line MAP serves, made into a series, but left
+    out of releases.py, passed tools/regen --check (its tables just said
+    "-" for the tier and "?" for the Python).
+    """
+    with open(os.path.join(TOP, 'nova_imgmeta', 'patches', 'MAP')) as f:
+        rules = f.read()
+    (tmp_path / 'MAP').write_text(rules + '35.0.0 35.0.1 2025.1\n')
+    assert line_tables.source_problems(str(tmp_path)) == [
+        'MAP serves Nova 35.x (series 2025.1), but '
+        'tools/nova-tier/releases.py has no line for it: add its _line(...)']
+
+
+def test_releases_entry_without_map_rule_or_constraints_is_caught():
+    lines = releases.LINES.copy()
+    lines['2027.1'] = releases._line('2027.1', nova='35.0.0',
+                                     python='3.12.1', pythons=['3.12'],
+                                     eol_tag=None)
+    assert line_tables.source_problems(lines=lines) == [
+        'tools/nova-tier/releases.py: line 2027.1 tests Nova 35.0.0, which '
+        'no rule of MAP serves: add its MAP rule',
+        'tools/nova-tier/releases.py: line 2027.1 has no '
+        'tests/nova/constraints/upper-constraints-2027.1.txt: copy the '
+        "requirements project's pins there"]
+
+
+def test_regen_names_a_missing_piece_and_fails(monkeypatch, capsys):
+    regen = _regen()
+    monkeypatch.setattr(regen.line_tables, 'source_problems',
+                        lambda: ['MAP serves Nova 35.x (series 2025.1), ...'])
+    assert regen.main(['--check', '--skip-series']) == 1
+    out = capsys.readouterr()[0]
+    assert 'INCOMPLETE MAP serves Nova 35.x (series 2025.1), ...\n' in out
+    assert 'regen: 1 piece(s) of a release line missing' in out
+    assert 'every derived file is current' not in out

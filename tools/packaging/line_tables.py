@@ -38,7 +38,8 @@ from nova_imgmeta import patching  # noqa: E402
 import releases  # noqa: E402
 import series_sources  # noqa: E402
 
-__all__ = ['Row', 'line_of', 'rows', 'readme_table', 'tier_table',
+__all__ = ['Row', 'line_of', 'rows', 'source_problems', 'readme_table',
+           'tier_table',
            'tox_header', 'cloud_tox_header', 'tox_sections',
            'tox_section_names', 'rst_map_table',
            'rst_differences_table', 'rst_cloud_table', 'cloud_components']
@@ -123,6 +124,51 @@ def rows(patches_dir=None, sources=None):
             lines[0] if lines else None, bool(tiers), series.variables,
             lines))
     return result
+
+
+CONSTRAINTS_DIR = os.path.join(TOP, 'tests', 'nova', 'constraints')
+
+
+def source_problems(patches_dir=None, lines=None,
+                    constraints_dir=CONSTRAINTS_DIR):
+    """[message] where MAP and releases.py leave a line half added.
+
+    Each is a piece the tables cannot derive, so a line added without it
+    would otherwise pass ``tools/regen --check`` (issue 18's trial): a
+    line of Nova MAP serves with no releases.py entry (no tier, no
+    Python in the tables), a releases.py line testing a release no MAP
+    rule serves (its tier would be refused a series), and a line without
+    its constraints file (its tier, not run by CI when ``ci=False``, would
+    be the first to notice).
+    """
+    rules = patching.load_map(patches_dir)
+    lines = releases.LINES if lines is None else lines
+    problems = []
+    tested = set(_major(entry) for entry in lines.values())
+    served = collections.OrderedDict()
+    for first, last, name in rules:
+        for major in range(first[0], last[0] + 1):
+            served.setdefault(major, name)
+    for major, name in served.items():
+        if major not in tested:
+            problems.append(
+                'MAP serves Nova %d.x (series %s), but '
+                'tools/nova-tier/releases.py has no line for it: add its '
+                '_line(...)' % (major, name))
+    for entry in lines.values():
+        version = patching.parse_version(entry.nova)
+        if not any(first <= version <= last for first, last, _n in rules):
+            problems.append(
+                'tools/nova-tier/releases.py: line %s tests Nova %s, which '
+                'no rule of MAP serves: add its MAP rule'
+                % (entry.series, entry.nova))
+        path = os.path.join(constraints_dir, entry.constraints)
+        if not os.path.isfile(path):
+            problems.append(
+                'tools/nova-tier/releases.py: line %s has no %s: copy the '
+                'requirements project\'s pins there'
+                % (entry.series, os.path.relpath(path, TOP)))
+    return problems
 
 
 def _releases(row, code):
