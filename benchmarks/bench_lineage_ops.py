@@ -124,16 +124,22 @@ def _preimport():
 
 
 class _FirstWrite(object):
-    """A /dev/null stream that notes when it was first written to."""
+    """A /dev/null stream that notes when it was first written to, and
+    keeps its last few KiB (shown when the command fails).
+    """
+
+    KEEP = 4096
 
     def __init__(self, start):
         self.start = start
         self.first = None
+        self.tail = ''
         self.handle = open(os.devnull, 'w')
 
     def write(self, text):
         if self.first is None and text.strip():
             self.first = time.time() - self.start
+        self.tail = (self.tail + text)[-self.KEEP:]
         self.handle.write(text)
 
     def flush(self):
@@ -240,6 +246,8 @@ def child_cli(argv, trace=False):
     result = {'code': code, 'wall': wall, 'requests': counts,
               'first_stdout': out.first, 'first_stderr': err.first,
               'maxrss_kb': peak_rss_kb()}
+    if code not in (0, 1):   # 1: audit found problems
+        result['stderr_tail'] = err.tail
     result.update(phases)
     if trace:
         result['peak_bytes'] = tracemalloc.get_traced_memory()[1]
