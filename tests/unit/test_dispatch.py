@@ -246,6 +246,26 @@ def test_the_default_chain_copies_nothing(mocker):
     assert save.call_count == 0
 
 
+def test_only_chains_of_built_in_policies_take_the_short_path(config,
+                                                              mocker):
+    """The default chains run without per-policy tests; one policy of
+    another package puts the whole chain back on the general path.
+    """
+    for kind in ('rebuild', 'snapshot'):
+        chain = dispatch.get_chain(kind)
+        assert [name for name, _apply in chain.built_in] == chain.names
+    short = mocker.spy(dispatch, '_run_built_in')
+    use(config, 'snapshot', ['never-inherit', 'stamp'],
+        ('never-inherit', _builtin('snapshot', 'never-inherit')),
+        ('stamp', StampingSnapshotPolicy))
+    assert dispatch.get_chain('snapshot').built_in is None
+    instance, image_meta, extra = snapshot_case()
+    call_snapshot(instance, image_meta, extra)
+    assert image_meta['properties']['stamped'] == 'yes'
+    assert 'cinder_encryption_key_id' not in image_meta['properties']
+    assert short.call_count == 0
+
+
 # calling policies by keyword --------------------------------------------
 
 class DeclaresLittle(base.SnapshotPolicy):

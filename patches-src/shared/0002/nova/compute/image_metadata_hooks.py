@@ -76,7 +76,8 @@ order with keyword arguments only (a hook must accept ``**kwargs``):
 #@ endif
 
 Any other error of a hook is logged and its changes are undone: the dict
-and the dicts it holds are put back as they were before that hook ran.
+(for ``image_meta`` also the dicts it holds, such as ``properties``; system
+metadata holds strings only) is put back as it was before that hook ran.
 """
 
 import threading
@@ -102,6 +103,9 @@ _CONTAINED = (Exception, SystemExit)
 _LOCK = threading.Lock()
 # namespace -> stevedore extension manager, filled lazily by _get_manager()
 _MANAGERS = {}
+# namespace -> ((name, callable), ...) of its hooks, made once from the
+# manager by _get_hooks(): a call reads one dict, even with no hook.
+_HOOKS = {}
 
 
 def _on_load_failure(manager, entrypoint, exc):
@@ -146,6 +150,19 @@ def reset(managers=None):
     with _LOCK:
         _MANAGERS.clear()
         _MANAGERS.update(managers or {})
+        _HOOKS.clear()
+
+
+def _get_hooks(namespace):
+    hooks = _HOOKS.get(namespace)
+    if hooks is not None:
+        return hooks
+    manager = _get_manager(namespace)
+    hooks = tuple((ext.name, ext.plugin) for ext in manager.extensions)
+    with _LOCK:
+        if _MANAGERS.get(namespace) is manager:   # no reset() meanwhile
+            _HOOKS[namespace] = hooks
+    return hooks
 
 
 def disable():
@@ -160,12 +177,19 @@ def disable():
 #@ endif
 
 
-def _save(target):
-    """Copy what a hook can change: the dict and the dicts it holds."""
+def _save(target, nested, isinstance=isinstance, dict=dict):
+    """Copy what a hook can change: the dict, and the dicts it holds when
+    ``nested`` (system metadata holds strings only: no need to look).
+
+    (isinstance and dict are local names: the loop runs on every call.)
+    """
     if not isinstance(target, dict):
         return None
-    return target.copy(), [(value, value.copy()) for value in target.values()
-                           if isinstance(value, dict)]
+    top = target.copy()
+    if not nested:
+        return top, ()
+    return top, [(value, value.copy()) for value in top.values()
+                 if isinstance(value, dict)]
 
 
 def _restore(target, saved):
@@ -179,29 +203,30 @@ def _restore(target, saved):
     target.update(top)
 
 
-def _run(namespace, target_name, kwargs, refusals=()):
-    try:
-        manager = _get_manager(namespace)
-    except _CONTAINED:
-        LOG.exception('Could not load the image metadata hooks of %s.',
-                      namespace, instance=kwargs.get('instance'))
-        return
-    if not manager.extensions:
-        return
-    instance = kwargs.get('instance')
-    target = kwargs.get(target_name)
-    for ext in manager.extensions:
-        saved = _save(target)
+def _run(namespace, target_name, kwargs, nested, refusals=()):
+    hooks = _HOOKS.get(namespace)
+    if hooks is None:
         try:
-            ext.plugin(**kwargs)
+            hooks = _get_hooks(namespace)
+        except _CONTAINED:
+            LOG.exception('Could not load the image metadata hooks of %s.',
+                          namespace, instance=kwargs.get('instance'))
+            return
+    if not hooks:
+        return
+    target = kwargs.get(target_name)
+    for name, hook in hooks:
+        saved = _save(target, nested)
+        try:
+            hook(**kwargs)
         except refusals:
             _restore(target, saved)
             raise
         except _CONTAINED:
             LOG.exception('Image metadata hook %(hook)s of %(namespace)s '
                           'failed; its changes are undone.',
-                          {'hook': ext.name, 'namespace': namespace},
-                          instance=instance)
+                          {'hook': name, 'namespace': namespace},
+                          instance=kwargs.get('instance'))
             _restore(target, saved)
 
 
@@ -210,7 +235,7 @@ def run_rebuild_hooks(**kwargs):
 
     A hook may change kwargs['new_sys_metadata'] in place.
     """
-    _run(REBUILD_NAMESPACE, 'new_sys_metadata', kwargs)
+    _run(REBUILD_NAMESPACE, 'new_sys_metadata', kwargs, False)
 
 
 #@ if resize_hook == yes
@@ -219,7 +244,7 @@ def run_resize_hooks(**kwargs):
 
     A hook may change kwargs['new_sys_metadata'] in place.
     """
-    _run(RESIZE_NAMESPACE, 'new_sys_metadata', kwargs)
+    _run(RESIZE_NAMESPACE, 'new_sys_metadata', kwargs, False)
 
 
 #@ endif
@@ -230,5 +255,4 @@ def run_snapshot_hooks(**kwargs):
     raised by a hook (a refusal) is raised to the caller; any other error
     is logged and the hook's changes are undone.
     """
-    _run(SNAPSHOT_NAMESPACE, 'image_meta', kwargs,
-         refusals=exception.Invalid)
+    _run(SNAPSHOT_NAMESPACE, 'image_meta', kwargs, True, exception.Invalid)

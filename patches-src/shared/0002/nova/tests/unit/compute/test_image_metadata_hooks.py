@@ -202,6 +202,28 @@ class ImageMetadataHooksTestCase(test.NoDBTestCase):
         hooks.run_rebuild_hooks(new_sys_metadata=meta)
         self.assertEqual({'image_foo': 'bar'}, meta)
 
+    def test_rebuild_hook_failure_restores_changed_and_removed_keys(self):
+        def hook(**kwargs):
+            kwargs['new_sys_metadata']['image_foo'] = 'changed'
+            del kwargs['new_sys_metadata']['image_base_image_ref']
+            raise ValueError('hook failure')
+
+        _use_hooks(rebuild=[hook])
+        meta = {'image_foo': 'bar', 'image_base_image_ref': 'ref'}
+        hooks.run_rebuild_hooks(new_sys_metadata=meta)
+        self.assertEqual({'image_foo': 'bar', 'image_base_image_ref': 'ref'},
+                         meta)
+
+    def test_reset_replaces_the_hooks_in_use(self):
+        calls = []
+        _use_hooks(rebuild=[lambda **kwargs: calls.append('first')])
+        hooks.run_rebuild_hooks(new_sys_metadata={})
+        _use_hooks(rebuild=[lambda **kwargs: calls.append('second')])
+        hooks.run_rebuild_hooks(new_sys_metadata={})
+        hooks.disable()
+        hooks.run_rebuild_hooks(new_sys_metadata={})
+        self.assertEqual(['first', 'second'], calls)
+
 #@ if resize_hook == yes
     def test_resize_hook_failure_is_contained(self):
         def hook(**kwargs):
