@@ -129,6 +129,7 @@ class Build(object):
         if self.comps.glance_apart:
             self.ensure_glance_venv()
         self.ensure_glance_paste()
+        self.ensure_keystone_paste()
         self.ensure_nova_wheels()
 
     # ---------------------------------------------------------------- trees
@@ -250,24 +251,51 @@ class Build(object):
 
     def ensure_glance_paste(self):
         """Glance's paste file is in its sdist only (not installed)."""
-        target = os.path.join(self.root, 'etc-glance', 'glance-api-paste.ini')
+        self._paste_from_sdist('glance', self.comps.glance,
+                               'glance-api-paste.ini', required=True)
+
+    def ensure_keystone_paste(self):
+        """Keystone up to Queens runs a paste pipeline; Pike's wheel does
+        not install its keystone-paste.ini (Queens' does), so it comes
+        from the sdist. From Rocky on (Flask) there is none: nothing.
+        """
+        installed = os.path.join(self.venv, 'etc', 'keystone',
+                                 'keystone-paste.ini')
+        if not os.path.exists(installed):
+            self._paste_from_sdist('keystone', self.comps.keystone,
+                                   'keystone-paste.ini', required=False)
+
+    def paste_file(self, project, name):
+        """The paste file taken from ``project``'s sdist, or None."""
+        path = os.path.join(self.root, 'etc-' + project, name)
+        return path if os.path.exists(path) else None
+
+    def _paste_from_sdist(self, project, version, name, required):
+        target = os.path.join(self.root, 'etc-' + project, name)
         stamp = target + '.version'
-        if os.path.exists(target) and read_text(stamp) == self.comps.glance:
+        if read_text(stamp) == version and (os.path.exists(target) or
+                                            not required):
             return
-        self.log('Glance %s\'s glance-api-paste.ini from its sdist'
-                 % self.comps.glance)
+        self.log('%s %s\'s %s from its sdist' % (project, version, name))
         try:
-            sdist = nova_sdists.fetch(self.comps.glance,
-                                      cache=self.nova.sdists, log=self.log,
-                                      project='glance')
+            sdist = nova_sdists.fetch(version, cache=self.nova.sdists,
+                                      log=self.log, project=project)
         except nova_sdists.SdistError as exc:
             raise BuildError(str(exc))
         with tarfile.open(sdist) as tar:
-            member = [m for m in tar.getmembers()
-                      if m.name.endswith('/etc/glance-api-paste.ini')][0]
-            data = tar.extractfile(member).read().decode()
-        write_text(target, data)
-        write_text(stamp, self.comps.glance)
+            members = [m for m in tar.getmembers()
+                       if m.name.endswith('/etc/' + name)]
+            data = (tar.extractfile(members[0]).read().decode()
+                    if members else None)
+        if data is None:
+            if required:
+                raise BuildError('%s %s: no etc/%s in %s'
+                                 % (project, version, name, sdist))
+            if os.path.exists(target):
+                os.unlink(target)
+        else:
+            write_text(target, data)
+        write_text(stamp, version)
 
     def tempest_constraints(self):
         """The line's constraints without their own tempest pin."""

@@ -108,6 +108,8 @@ class Configs(object):
     def keystone(self):
         paste = os.path.join(self.build.venv, 'etc', 'keystone',
                              'keystone-paste.ini')
+        if not os.path.exists(paste):   # Pike: not installed by its wheel
+            paste = self.build.paste_file('keystone', 'keystone-paste.ini')
         sections = [
             ('DEFAULT', [('debug', 'False')]),
             ('database', [('connection', self.mariadb.url('keystone'))]),
@@ -118,7 +120,7 @@ class Configs(object):
                 'keystone', 'credential-keys'))]),
             ('cache', [('enabled', 'False')]),
         ]
-        if os.path.exists(paste):    # Queens and before: a paste pipeline
+        if paste:    # Queens and before: a paste pipeline
             sections.append(('paste_deploy', [
                 ('config_file', self._copy(paste, 'keystone'))]))
         self._write('keystone', 'keystone.conf', _ini(sections))
