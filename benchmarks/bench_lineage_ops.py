@@ -43,7 +43,11 @@ tests/glance/fake_nova.py.
   round in another order). ``--rtt MS`` puts a proxy in front of Glance
   that delays every request by MS milliseconds: a Glance farther away
   than loopback (a load balancer, TLS, token validation, a database on
-  another node, the operator's own network).
+  another node, the operator's own network). ``--glance-db mariadb``
+  runs Glance on a MariaDB of its own (tests/glance/glance_database.py:
+  a private mariadbd, started here and stopped after, also on failure,
+  Ctrl-C or SIGTERM) rather than SQLite, so that ``--glance-workers N``
+  gunicorn workers can write in parallel, as in a real cloud.
 
 Requests are counted inside each child (keystoneauth's Session.request).
 
@@ -51,7 +55,7 @@ Requests are counted inside each child (keystoneauth's Session.request).
         [--sizes 1000,10000,100000] [--rounds 5] [--baseline-audit]
     .venv-glance/bin/python benchmarks/bench_lineage_ops.py --part backfill \
         [--backfill-size 10000 --fix-every 2] [--rtt 25] \
-        [--workers-sweep 1,2,4,16]
+        [--glance-db mariadb --glance-workers 4] [--workers-sweep 1,2,4,16]
 """
 
 from __future__ import print_function
@@ -60,7 +64,7 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
+import signal
 import statistics
 import subprocess
 import sys
@@ -70,6 +74,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, 'tests', 'glance'))
+import glance_database  # noqa: E402  (tests/glance: the standard library)
 
 #: the tree before issue 20's work (sequential writes, a GET per change)
 BASELINE_REF = 'bdd461a'
@@ -305,19 +310,21 @@ def seed(server, nova, n, owner='bench', every=20):
         images.append({'id': image_id, 'name': 'snap-%d' % number,
                        'owner': owner, 'properties': props})
     start = time.time()
-    gs.bulk_insert(server.db_path, images)
+    gs.bulk_insert(server.database, images)
     return time.time() - start, missing
 
 
-def unfix(db_path, ids):
+def unfix(database, ids):
     """Remove the base_image_ref values a backfill wrote (between runs)."""
-    db = sqlite3.connect(db_path, timeout=60)
+    db = database.connect()
     try:
+        cursor = db.cursor()
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            db.execute('DELETE FROM image_properties WHERE name = '
-                       "'base_image_ref' AND image_id IN (%s)"
-                       % ','.join('?' * len(chunk)), chunk)
+            cursor.execute('DELETE FROM image_properties WHERE name = '
+                           "'base_image_ref' AND image_id IN (%s)"
+                           % ','.join([database.placeholder] * len(chunk)),
+                           chunk)
         db.commit()
     finally:
         db.close()
@@ -338,30 +345,40 @@ def baseline_tree(ref, workdir):
 class Servers(object):
     """Glance (and a proxy in front when --rtt) and the Nova stand-in."""
 
-    def __init__(self, workdir, rtt_ms=0.0, glance_workers=1):
+    def __init__(self, workdir, rtt_ms=0.0, glance_workers=1,
+                 glance_db='sqlite'):
         from fake_nova import start_fake_nova
         import glance_server as gs
         from loopback_http import start_proxy
-        self.glance = gs.GlanceServer(workdir,
-                                      workers=glance_workers).start()
-        self.nova = start_fake_nova()
-        self.proxy = None
-        self.url = self.glance.url
-        if rtt_ms:
-            delay = rtt_ms / 1000.0
-            self.proxy = start_proxy(self.glance.url, {'delay': dict(
-                (m, delay) for m in ('GET', 'PATCH'))})
-            self.url = self.proxy.url
+        self.glance = self.nova = self.proxy = None
+        try:
+            self.glance = gs.GlanceServer(
+                workdir, workers=glance_workers,
+                database=glance_database.make(glance_db, workdir)).start()
+            self.nova = start_fake_nova()
+            self.url = self.glance.url
+            if rtt_ms:
+                delay = rtt_ms / 1000.0
+                self.proxy = start_proxy(self.glance.url, {'delay': dict(
+                    (m, delay) for m in ('GET', 'PATCH'))})
+                self.url = self.proxy.url
+        except BaseException:
+            self.stop()
+            raise
         self.auth = (['--os-auth-type', 'none',
                       '--os-image-endpoint-override', self.url,
                       '--os-compute-endpoint-override',
                       self.nova.compute_url] + gs.cli_headers())
 
     def stop(self):
-        if self.proxy is not None:
-            self.proxy.shutdown()
-        self.nova.shutdown()
-        self.glance.stop()
+        try:
+            if self.proxy is not None:
+                self.proxy.shutdown()
+            if self.nova is not None:
+                self.nova.shutdown()
+        finally:
+            if self.glance is not None:
+                self.glance.stop()   # and its database
 
 
 # -- the measurements ------------------------------------------------------
@@ -371,7 +388,8 @@ def _median(values):
 
 
 def measure_audit(args, n, workdir):
-    servers = Servers(os.path.join(workdir, 'glance-%d' % n))
+    servers = Servers(os.path.join(workdir, 'glance-%d' % n),
+                      glance_db=args.glance_db)
     try:
         seconds, missing = seed(servers.glance, servers.nova, n)
         audit_argv = ['audit'] + servers.auth
@@ -401,7 +419,7 @@ def measure_audit(args, n, workdir):
 def measure_backfill(args, workdir):
     n = args.backfill_size
     servers = Servers(os.path.join(workdir, 'glance-backfill-%d' % n),
-                      args.rtt, args.glance_workers)
+                      args.rtt, args.glance_workers, args.glance_db)
     tree = baseline_tree(args.baseline_ref, workdir)
     try:
         seconds, missing = seed(servers.glance, servers.nova, n,
@@ -411,6 +429,7 @@ def measure_backfill(args, workdir):
             json.dump(missing, handle)
         row = {'n': n, 'fixes': len(missing), 'rtt_ms': args.rtt,
                'glance_workers': args.glance_workers,
+               'glance_db': args.glance_db,
                'today': [], 'now': [], 'sweep': {}, 'patch_floor': {}}
 
         def backfill(code_tree, extra=()):
@@ -419,14 +438,14 @@ def measure_backfill(args, workdir):
                                        '--journal', journal] +
                                list(extra) + servers.auth, code_tree)
             assert result['code'] == 0, result
-            unfix(servers.glance.db_path, missing)
+            unfix(servers.glance.database, missing)
             return result
 
         def patch_floor(threads):
             result = run_child('patch-floor', ['--threads', str(threads),
                                                '--ids', ids_file] +
                                servers.auth)
-            unfix(servers.glance.db_path, missing)
+            unfix(servers.glance.database, missing)
             return result
 
         # before, now and the PATCH floors in turns, each round in
@@ -546,12 +565,13 @@ def report_backfill(row):
                                 key=lambda item: int(item[0])):
         line('PATCH floor', threads, runs)
     return ('backfill --apply: %d images, %d to fix, Glance with %d '
-            'worker(s), %s ms added to each Glance request\n' % (
+            'worker(s) on %s, %s ms added to each Glance request\n' % (
                 row['n'], row['fixes'], row.get('glance_workers', 1),
-                row['rtt_ms']) + _rst(header, table))
+                row.get('glance_db', 'sqlite'), row['rtt_ms']) +
+            _rst(header, table))
 
 
-def main():
+def build_parser():
     parser = argparse.ArgumentParser()
     parser.add_argument('--sizes', default='1000,10000,100000')
     parser.add_argument('--rounds', type=int, default=3,
@@ -574,7 +594,13 @@ def main():
     parser.add_argument('--rtt', type=float, default=0.0,
                         help='ms added to every Glance request (backfill)')
     parser.add_argument('--glance-workers', type=int, default=1,
-                        help="Glance's gunicorn workers (backfill)")
+                        help="Glance's gunicorn workers (more than one "
+                             "needs --glance-db mariadb)")
+    parser.add_argument('--glance-db', choices=glance_database.KINDS,
+                        default=glance_database.KINDS[0],
+                        help="Glance's database: its SQLite file, or a "
+                             "MariaDB of its own (started here, stopped "
+                             "after)")
     parser.add_argument('--patch-floors', default='1,8',
                         help='threads of the PATCH floors (backfill; '
                              'empty: none)')
@@ -585,7 +611,18 @@ def main():
     parser.add_argument('--child', choices=('floor', 'cli', 'patch-floor'))
     parser.add_argument('--trace', action='store_true')
     parser.add_argument('rest', nargs=argparse.REMAINDER)
-    args = parser.parse_args()
+    return parser
+
+
+def _stop_on_sigterm(signum, frame):
+    """SIGTERM ends the run as Ctrl-C does: the servers (Glance, its
+    MariaDB) are stopped on the way out.
+    """
+    raise SystemExit(128 + signum)
+
+
+def main():
+    args = build_parser().parse_args()
     if args.child:
         rest = args.rest[1:] if args.rest[:1] == ['--'] else args.rest
         if args.child == 'floor':
@@ -605,6 +642,7 @@ def main():
     args.workers_sweep = [int(s) for s in args.workers_sweep.split(',')
                           if s]
     args.patch_floors = [int(s) for s in args.patch_floors.split(',') if s]
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     workdir = tempfile.mkdtemp(prefix='bench-lineage-')
     results = {'audit': [], 'backfill': None,
                'started': time.strftime('%Y-%m-%d %H:%M:%S'),
