@@ -100,6 +100,42 @@ def peak_rss_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _cpu():
+    """This process's CPU seconds (user and system, its threads')."""
+    times = os.times()
+    return times[0] + times[1]
+
+
+def process_cpu_seconds(pids):
+    """CPU seconds (user and system) that ``pids`` have used so far."""
+    ticks = float(os.sysconf('SC_CLK_TCK'))
+    total = 0
+    for pid in pids:
+        try:
+            with open('/proc/%d/stat' % pid) as handle:
+                fields = handle.read().rsplit(')', 1)[1].split()
+        except (IOError, OSError):
+            continue
+        total += int(fields[11]) + int(fields[12])   # utime, stime
+    return total / ticks
+
+
+def child_pids(parent):
+    """The pids whose parent is ``parent`` (gunicorn's workers)."""
+    found = []
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % name) as handle:
+                fields = handle.read().rsplit(')', 1)[1].split()
+        except (IOError, OSError):
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(name))
+    return found
+
+
 def _count_requests():
     """Count keystoneauth's requests by method (in this process)."""
     from keystoneauth1 import session
@@ -190,7 +226,7 @@ def child_patch_floor(argv):
             argv[i - 1] not in ('--threads', '--ids')]
     counts = _count_requests()
     args = cli_main.build_parser().parse_args(['audit'] + rest)
-    start = time.time()
+    start, cpu = time.time(), _cpu()
     connection = auth.connect(auth.settings_from_args(args))
     connection.size_pools(threads)
     todo = iter(ids)
@@ -215,7 +251,7 @@ def child_patch_floor(argv):
         worker.join()
     wall = time.time() - start
     return {'wall': wall, 'write': wall, 'requests': counts,
-            'maxrss_kb': peak_rss_kb()}
+            'cpu': _cpu() - cpu, 'maxrss_kb': peak_rss_kb()}
 
 
 def child_cli(argv, trace=False):
@@ -239,7 +275,7 @@ def child_cli(argv, trace=False):
         pass
     if trace:
         tracemalloc.start()
-    start = time.time()
+    start, cpu = time.time(), _cpu()
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout = out = _FirstWrite(start)
     sys.stderr = err = _FirstWrite(start)
@@ -249,6 +285,7 @@ def child_cli(argv, trace=False):
         sys.stdout, sys.stderr = stdout, stderr
     wall = time.time() - start
     result = {'code': code, 'wall': wall, 'requests': counts,
+              'cpu': _cpu() - cpu,
               'first_stdout': out.first, 'first_stderr': err.first,
               'maxrss_kb': peak_rss_kb()}
     if code not in (0, 1):   # 1: audit found problems
@@ -370,6 +407,17 @@ class Servers(object):
                       '--os-compute-endpoint-override',
                       self.nova.compute_url] + gs.cli_headers())
 
+    def glance_cpu(self):
+        """CPU seconds Glance (gunicorn's master and workers) and its
+        MariaDB have used so far.
+        """
+        pids = []
+        if self.glance.process is not None:
+            pids = [self.glance.process.pid] + child_pids(
+                self.glance.process.pid)
+        pids += self.glance.database.pids()
+        return process_cpu_seconds(pids)
+
     def stop(self):
         try:
             if self.proxy is not None:
@@ -434,17 +482,21 @@ def measure_backfill(args, workdir):
 
         def backfill(code_tree, extra=()):
             journal = os.path.join(workdir, 'journal-%f.jsonl' % time.time())
+            cpu = servers.glance_cpu()
             result = run_child('cli', ['backfill', '--apply', '--quiet',
                                        '--journal', journal] +
                                list(extra) + servers.auth, code_tree)
+            result['glance_cpu'] = servers.glance_cpu() - cpu
             assert result['code'] == 0, result
             unfix(servers.glance.database, missing)
             return result
 
         def patch_floor(threads):
+            cpu = servers.glance_cpu()
             result = run_child('patch-floor', ['--threads', str(threads),
                                                '--ids', ids_file] +
                                servers.auth)
+            result['glance_cpu'] = servers.glance_cpu() - cpu
             unfix(servers.glance.database, missing)
             return result
 
@@ -536,12 +588,23 @@ def report_audit(rows):
     return _rst(header, table)
 
 
+def _cpu_cell(runs):
+    """Median CPU seconds of Glance (with its database) and of the
+    command, when the runs measured them.
+    """
+    if not all('glance_cpu' in r and 'cpu' in r for r in runs):
+        return '-'
+    return '%.0f, %.0f' % (_median([r['glance_cpu'] for r in runs]),
+                           _median([r['cpu'] for r in runs]))
+
+
 def report_backfill(row):
     """The code before and this tree's, the same catalogue, in turns,
     with the PATCH floors beside them.
     """
     header = ('code', 'workers', 'requests', 'wall s (runs)',
-              'median s', 'write phase s', 'before / this', 'peak RSS')
+              'median s', 'write phase s', 'before / this', 'peak RSS',
+              'CPU s: Glance, client')
     table = []
     today = _median([r['wall'] for r in row['today']])
 
@@ -553,7 +616,8 @@ def report_backfill(row):
                       '%.1f' % median,
                       '%.1f' % _median([r['write'] for r in runs]),
                       '%.2f' % (today / median) if today else '',
-                      _mib(max(r['maxrss_kb'] for r in runs))))
+                      _mib(max(r['maxrss_kb'] for r in runs)),
+                      _cpu_cell(runs)))
     if row['today']:
         line('before', '1', row['today'])
     if row['now']:

@@ -101,6 +101,10 @@ class SQLite(object):
     def connect(self):
         return sqlite3.connect(self.path, timeout=60)
 
+    def pids(self):
+        """The database's server processes (none: SQLite is a file)."""
+        return []
+
     def columns(self, db, table):
         cursor = db.cursor()
         cursor.execute('PRAGMA table_info(%s)' % table)
@@ -162,6 +166,12 @@ class MariaDB(object):
                 os.waitpid(pid, os.WNOHANG)
             except OSError:
                 pass
+
+    def pids(self):
+        """mariadbd's pid while it runs."""
+        import proc
+        pid = proc.alive(self.layout, self.server.name)
+        return [pid] if pid else []
 
     def connect(self):
         import pymysql

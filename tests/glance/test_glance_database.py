@@ -13,10 +13,9 @@
 #    under the License.
 
 """The Glance tier's databases without a server: the seeding's SQL for
-SQLite and MariaDB, and the benchmark's --glance-db option.
+SQLite and MariaDB.
 """
 
-import importlib.util
 import os
 import sqlite3
 
@@ -146,23 +145,3 @@ def test_mariadb_is_private_and_not_started(tmp_path):
 def test_make_unknown_kind(tmp_path):
     with pytest.raises(ValueError):
         glance_database.make('postgresql', str(tmp_path))
-
-
-def _bench():
-    path = os.path.join(REPO, 'benchmarks', 'bench_lineage_ops.py')
-    spec = importlib.util.spec_from_file_location('bench_lineage_ops', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_bench_glance_db_option():
-    parser = _bench().build_parser()
-    args = parser.parse_args(['--part', 'backfill'])
-    assert (args.glance_db, args.glance_workers) == ('sqlite', 1)
-    args = parser.parse_args(['--glance-db', 'mariadb',
-                              '--glance-workers', '4'])
-    assert (args.glance_db, args.glance_workers) == ('mariadb', 4)
-    with pytest.raises(SystemExit) as exc:
-        parser.parse_args(['--glance-db', 'postgresql'])
-    assert exc.value.code == 2
