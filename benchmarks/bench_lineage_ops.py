@@ -476,6 +476,7 @@ def measure_backfill(args, workdir):
         with open(ids_file, 'w') as handle:
             json.dump(missing, handle)
         row = {'n': n, 'fixes': len(missing), 'rtt_ms': args.rtt,
+               'seed_seconds': round(seconds, 2),
                'glance_workers': args.glance_workers,
                'glance_db': args.glance_db,
                'today': [], 'now': [], 'sweep': {}, 'patch_floor': {}}
