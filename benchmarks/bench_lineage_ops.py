@@ -43,7 +43,11 @@ tests/glance/fake_nova.py.
   round in another order). ``--rtt MS`` puts a proxy in front of Glance
   that delays every request by MS milliseconds: a Glance farther away
   than loopback (a load balancer, TLS, token validation, a database on
-  another node, the operator's own network).
+  another node, the operator's own network). ``--glance-db mariadb``
+  runs Glance on a MariaDB of its own (tests/glance/glance_database.py:
+  a private mariadbd, started here and stopped after, also on failure,
+  Ctrl-C or SIGTERM) rather than SQLite, so that ``--glance-workers N``
+  gunicorn workers can write in parallel, as in a real cloud.
 
 Requests are counted inside each child (keystoneauth's Session.request).
 
@@ -51,7 +55,7 @@ Requests are counted inside each child (keystoneauth's Session.request).
         [--sizes 1000,10000,100000] [--rounds 5] [--baseline-audit]
     .venv-glance/bin/python benchmarks/bench_lineage_ops.py --part backfill \
         [--backfill-size 10000 --fix-every 2] [--rtt 25] \
-        [--workers-sweep 1,2,4,16]
+        [--glance-db mariadb --glance-workers 4] [--workers-sweep 1,2,4,16]
 """
 
 from __future__ import print_function
@@ -60,7 +64,7 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
+import signal
 import statistics
 import subprocess
 import sys
@@ -70,6 +74,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, 'tests', 'glance'))
+import glance_database  # noqa: E402  (tests/glance: the standard library)
 
 #: the tree before issue 20's work (sequential writes, a GET per change)
 BASELINE_REF = 'bdd461a'
@@ -93,6 +98,42 @@ def peak_rss_kb():
         pass
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _cpu():
+    """This process's CPU seconds (user and system, its threads')."""
+    times = os.times()
+    return times[0] + times[1]
+
+
+def process_cpu_seconds(pids):
+    """CPU seconds (user and system) that ``pids`` have used so far."""
+    ticks = float(os.sysconf('SC_CLK_TCK'))
+    total = 0
+    for pid in pids:
+        try:
+            with open('/proc/%d/stat' % pid) as handle:
+                fields = handle.read().rsplit(')', 1)[1].split()
+        except (IOError, OSError):
+            continue
+        total += int(fields[11]) + int(fields[12])   # utime, stime
+    return total / ticks
+
+
+def child_pids(parent):
+    """The pids whose parent is ``parent`` (gunicorn's workers)."""
+    found = []
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % name) as handle:
+                fields = handle.read().rsplit(')', 1)[1].split()
+        except (IOError, OSError):
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(name))
+    return found
 
 
 def _count_requests():
@@ -185,7 +226,7 @@ def child_patch_floor(argv):
             argv[i - 1] not in ('--threads', '--ids')]
     counts = _count_requests()
     args = cli_main.build_parser().parse_args(['audit'] + rest)
-    start = time.time()
+    start, cpu = time.time(), _cpu()
     connection = auth.connect(auth.settings_from_args(args))
     connection.size_pools(threads)
     todo = iter(ids)
@@ -210,7 +251,7 @@ def child_patch_floor(argv):
         worker.join()
     wall = time.time() - start
     return {'wall': wall, 'write': wall, 'requests': counts,
-            'maxrss_kb': peak_rss_kb()}
+            'cpu': _cpu() - cpu, 'maxrss_kb': peak_rss_kb()}
 
 
 def child_cli(argv, trace=False):
@@ -234,7 +275,7 @@ def child_cli(argv, trace=False):
         pass
     if trace:
         tracemalloc.start()
-    start = time.time()
+    start, cpu = time.time(), _cpu()
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout = out = _FirstWrite(start)
     sys.stderr = err = _FirstWrite(start)
@@ -244,6 +285,7 @@ def child_cli(argv, trace=False):
         sys.stdout, sys.stderr = stdout, stderr
     wall = time.time() - start
     result = {'code': code, 'wall': wall, 'requests': counts,
+              'cpu': _cpu() - cpu,
               'first_stdout': out.first, 'first_stderr': err.first,
               'maxrss_kb': peak_rss_kb()}
     if code not in (0, 1):   # 1: audit found problems
@@ -305,19 +347,21 @@ def seed(server, nova, n, owner='bench', every=20):
         images.append({'id': image_id, 'name': 'snap-%d' % number,
                        'owner': owner, 'properties': props})
     start = time.time()
-    gs.bulk_insert(server.db_path, images)
+    gs.bulk_insert(server.database, images)
     return time.time() - start, missing
 
 
-def unfix(db_path, ids):
+def unfix(database, ids):
     """Remove the base_image_ref values a backfill wrote (between runs)."""
-    db = sqlite3.connect(db_path, timeout=60)
+    db = database.connect()
     try:
+        cursor = db.cursor()
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            db.execute('DELETE FROM image_properties WHERE name = '
-                       "'base_image_ref' AND image_id IN (%s)"
-                       % ','.join('?' * len(chunk)), chunk)
+            cursor.execute('DELETE FROM image_properties WHERE name = '
+                           "'base_image_ref' AND image_id IN (%s)"
+                           % ','.join([database.placeholder] * len(chunk)),
+                           chunk)
         db.commit()
     finally:
         db.close()
@@ -338,30 +382,51 @@ def baseline_tree(ref, workdir):
 class Servers(object):
     """Glance (and a proxy in front when --rtt) and the Nova stand-in."""
 
-    def __init__(self, workdir, rtt_ms=0.0, glance_workers=1):
+    def __init__(self, workdir, rtt_ms=0.0, glance_workers=1,
+                 glance_db='sqlite'):
         from fake_nova import start_fake_nova
         import glance_server as gs
         from loopback_http import start_proxy
-        self.glance = gs.GlanceServer(workdir,
-                                      workers=glance_workers).start()
-        self.nova = start_fake_nova()
-        self.proxy = None
-        self.url = self.glance.url
-        if rtt_ms:
-            delay = rtt_ms / 1000.0
-            self.proxy = start_proxy(self.glance.url, {'delay': dict(
-                (m, delay) for m in ('GET', 'PATCH'))})
-            self.url = self.proxy.url
+        self.glance = self.nova = self.proxy = None
+        try:
+            self.glance = gs.GlanceServer(
+                workdir, workers=glance_workers,
+                database=glance_database.make(glance_db, workdir)).start()
+            self.nova = start_fake_nova()
+            self.url = self.glance.url
+            if rtt_ms:
+                delay = rtt_ms / 1000.0
+                self.proxy = start_proxy(self.glance.url, {'delay': dict(
+                    (m, delay) for m in ('GET', 'PATCH'))})
+                self.url = self.proxy.url
+        except BaseException:
+            self.stop()
+            raise
         self.auth = (['--os-auth-type', 'none',
                       '--os-image-endpoint-override', self.url,
                       '--os-compute-endpoint-override',
                       self.nova.compute_url] + gs.cli_headers())
 
+    def glance_cpu(self):
+        """CPU seconds Glance (gunicorn's master and workers) and its
+        MariaDB have used so far.
+        """
+        pids = []
+        if self.glance.process is not None:
+            pids = [self.glance.process.pid] + child_pids(
+                self.glance.process.pid)
+        pids += self.glance.database.pids()
+        return process_cpu_seconds(pids)
+
     def stop(self):
-        if self.proxy is not None:
-            self.proxy.shutdown()
-        self.nova.shutdown()
-        self.glance.stop()
+        try:
+            if self.proxy is not None:
+                self.proxy.shutdown()
+            if self.nova is not None:
+                self.nova.shutdown()
+        finally:
+            if self.glance is not None:
+                self.glance.stop()   # and its database
 
 
 # -- the measurements ------------------------------------------------------
@@ -371,7 +436,8 @@ def _median(values):
 
 
 def measure_audit(args, n, workdir):
-    servers = Servers(os.path.join(workdir, 'glance-%d' % n))
+    servers = Servers(os.path.join(workdir, 'glance-%d' % n),
+                      glance_db=args.glance_db)
     try:
         seconds, missing = seed(servers.glance, servers.nova, n)
         audit_argv = ['audit'] + servers.auth
@@ -401,7 +467,7 @@ def measure_audit(args, n, workdir):
 def measure_backfill(args, workdir):
     n = args.backfill_size
     servers = Servers(os.path.join(workdir, 'glance-backfill-%d' % n),
-                      args.rtt, args.glance_workers)
+                      args.rtt, args.glance_workers, args.glance_db)
     tree = baseline_tree(args.baseline_ref, workdir)
     try:
         seconds, missing = seed(servers.glance, servers.nova, n,
@@ -410,23 +476,29 @@ def measure_backfill(args, workdir):
         with open(ids_file, 'w') as handle:
             json.dump(missing, handle)
         row = {'n': n, 'fixes': len(missing), 'rtt_ms': args.rtt,
+               'seed_seconds': round(seconds, 2),
                'glance_workers': args.glance_workers,
+               'glance_db': args.glance_db,
                'today': [], 'now': [], 'sweep': {}, 'patch_floor': {}}
 
         def backfill(code_tree, extra=()):
             journal = os.path.join(workdir, 'journal-%f.jsonl' % time.time())
+            cpu = servers.glance_cpu()
             result = run_child('cli', ['backfill', '--apply', '--quiet',
                                        '--journal', journal] +
                                list(extra) + servers.auth, code_tree)
+            result['glance_cpu'] = servers.glance_cpu() - cpu
             assert result['code'] == 0, result
-            unfix(servers.glance.db_path, missing)
+            unfix(servers.glance.database, missing)
             return result
 
         def patch_floor(threads):
+            cpu = servers.glance_cpu()
             result = run_child('patch-floor', ['--threads', str(threads),
                                                '--ids', ids_file] +
                                servers.auth)
-            unfix(servers.glance.db_path, missing)
+            result['glance_cpu'] = servers.glance_cpu() - cpu
+            unfix(servers.glance.database, missing)
             return result
 
         # before, now and the PATCH floors in turns, each round in
@@ -517,12 +589,23 @@ def report_audit(rows):
     return _rst(header, table)
 
 
+def _cpu_cell(runs):
+    """Median CPU seconds of Glance (with its database) and of the
+    command, when the runs measured them.
+    """
+    if not all('glance_cpu' in r and 'cpu' in r for r in runs):
+        return '-'
+    return '%.0f, %.0f' % (_median([r['glance_cpu'] for r in runs]),
+                           _median([r['cpu'] for r in runs]))
+
+
 def report_backfill(row):
     """The code before and this tree's, the same catalogue, in turns,
     with the PATCH floors beside them.
     """
     header = ('code', 'workers', 'requests', 'wall s (runs)',
-              'median s', 'write phase s', 'before / this', 'peak RSS')
+              'median s', 'write phase s', 'before / this', 'peak RSS',
+              'CPU s: Glance, client')
     table = []
     today = _median([r['wall'] for r in row['today']])
 
@@ -534,7 +617,8 @@ def report_backfill(row):
                       '%.1f' % median,
                       '%.1f' % _median([r['write'] for r in runs]),
                       '%.2f' % (today / median) if today else '',
-                      _mib(max(r['maxrss_kb'] for r in runs))))
+                      _mib(max(r['maxrss_kb'] for r in runs)),
+                      _cpu_cell(runs)))
     if row['today']:
         line('before', '1', row['today'])
     if row['now']:
@@ -546,12 +630,13 @@ def report_backfill(row):
                                 key=lambda item: int(item[0])):
         line('PATCH floor', threads, runs)
     return ('backfill --apply: %d images, %d to fix, Glance with %d '
-            'worker(s), %s ms added to each Glance request\n' % (
+            'worker(s) on %s, %s ms added to each Glance request\n' % (
                 row['n'], row['fixes'], row.get('glance_workers', 1),
-                row['rtt_ms']) + _rst(header, table))
+                row.get('glance_db', 'sqlite'), row['rtt_ms']) +
+            _rst(header, table))
 
 
-def main():
+def build_parser():
     parser = argparse.ArgumentParser()
     parser.add_argument('--sizes', default='1000,10000,100000')
     parser.add_argument('--rounds', type=int, default=3,
@@ -574,7 +659,13 @@ def main():
     parser.add_argument('--rtt', type=float, default=0.0,
                         help='ms added to every Glance request (backfill)')
     parser.add_argument('--glance-workers', type=int, default=1,
-                        help="Glance's gunicorn workers (backfill)")
+                        help="Glance's gunicorn workers (more than one "
+                             "needs --glance-db mariadb)")
+    parser.add_argument('--glance-db', choices=glance_database.KINDS,
+                        default=glance_database.KINDS[0],
+                        help="Glance's database: its SQLite file, or a "
+                             "MariaDB of its own (started here, stopped "
+                             "after)")
     parser.add_argument('--patch-floors', default='1,8',
                         help='threads of the PATCH floors (backfill; '
                              'empty: none)')
@@ -585,7 +676,18 @@ def main():
     parser.add_argument('--child', choices=('floor', 'cli', 'patch-floor'))
     parser.add_argument('--trace', action='store_true')
     parser.add_argument('rest', nargs=argparse.REMAINDER)
-    args = parser.parse_args()
+    return parser
+
+
+def _stop_on_sigterm(signum, frame):
+    """SIGTERM ends the run as Ctrl-C does: the servers (Glance, its
+    MariaDB) are stopped on the way out.
+    """
+    raise SystemExit(128 + signum)
+
+
+def main():
+    args = build_parser().parse_args()
     if args.child:
         rest = args.rest[1:] if args.rest[:1] == ['--'] else args.rest
         if args.child == 'floor':
@@ -605,6 +707,7 @@ def main():
     args.workers_sweep = [int(s) for s in args.workers_sweep.split(',')
                           if s]
     args.patch_floors = [int(s) for s in args.patch_floors.split(',') if s]
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     workdir = tempfile.mkdtemp(prefix='bench-lineage-')
     results = {'audit': [], 'backfill': None,
                'started': time.strftime('%Y-%m-%d %H:%M:%S'),

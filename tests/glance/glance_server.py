@@ -14,7 +14,8 @@
 
 """A real Glance API server on loopback, for tests and the benchmark.
 
-Two kinds of Glance, both from PyPI, with SQLite and the filesystem store:
+Two kinds of Glance, both from PyPI, with SQLite (or, for the current
+one, a private MariaDB: glance_database.py) and the filesystem store:
 
 * current Glance (33.0.0, Python 3.11, tools/glance-tier/setup-venv.sh)
   runs under gunicorn (``glance.wsgi.api``);
@@ -37,11 +38,12 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 import uuid
+
+import glance_database
 
 try:
     from urllib.error import HTTPError
@@ -65,7 +67,7 @@ enabled_backends = fs:file
 bind_host = 127.0.0.1
 workers = 1
 [database]
-connection = sqlite:///{db}
+connection = {db}
 [paste_deploy]
 flavor = trusted
 [glance_store]
@@ -178,8 +180,11 @@ def cli_headers(project='admin-project', roles='admin', identity=True):
 
 class GlanceServer(object):
 
-    def __init__(self, workdir, bin_dir=None, workers=1):
+    def __init__(self, workdir, bin_dir=None, workers=1, database=None):
         self.workdir = workdir
+        #: glance_database's SQLite (the default) or MariaDB; started and
+        #: stopped with the server
+        self.database = database or glance_database.SQLite(workdir)
         #: gunicorn's worker processes (the benchmark tries more than one)
         self.workers = workers
         self.bin_dir = bin_dir or glance_bin_dir()
@@ -188,7 +193,7 @@ class GlanceServer(object):
                                'tools/glance-tier/setup-venv.sh or set '
                                'NOVA_IMGMETA_GLANCE_VENV')
         self.etc = os.path.join(workdir, 'etc')
-        self.db_path = os.path.join(workdir, 'glance.sqlite')
+        self.db_path = getattr(self.database, 'path', None)
         self.port = None
         self.process = None
         self.log_path = os.path.join(workdir, 'glance-api.log')
@@ -197,6 +202,8 @@ class GlanceServer(object):
         #: Pike's standalone glance-api rather than gunicorn
         self.legacy = not os.path.exists(os.path.join(self.bin_dir,
                                                       'gunicorn'))
+        if self.legacy and self.database.kind != 'sqlite':
+            raise RuntimeError("Pike's Glance runs on SQLite here")
 
     @property
     def url(self):
@@ -222,7 +229,7 @@ class GlanceServer(object):
             return
         with open(os.path.join(self.etc, 'glance-api.conf'), 'w') as f:
             f.write(API_CONF.format(
-                db=self.db_path,
+                db=self.database.url,
                 images=os.path.join(self.workdir, 'images'),
                 staging=os.path.join(self.workdir, 'staging'),
                 tasks=os.path.join(self.workdir, 'tasks')))
@@ -240,7 +247,15 @@ class GlanceServer(object):
             f.write('\n'.join(lines) + TRUSTED_PIPELINE)
 
     def start(self, timeout=90):
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout):
         start = time.time()
+        self.database.start()
         self.port = free_port()
         self.configure()
         env = dict(os.environ, OS_GLANCE_CONFIG_DIR=self.etc)
@@ -277,21 +292,23 @@ class GlanceServer(object):
             except (URLError, socket.error, OSError):
                 time.sleep(0.25)
         else:
-            self.stop()
             raise RuntimeError('Glance did not start; see %s'
                                % self.log_path)
         self.startup_seconds = time.time() - start
         return self
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+        try:
+            if self.process is not None and self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(15)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+            self.process = None
+        finally:
+            self.database.stop()
 
 
 class AdminClient(object):
@@ -337,28 +354,31 @@ class AdminClient(object):
                          content_type='application/octet-stream')
 
 
-def bulk_insert(db_path, images):
-    """Insert many images straight into Glance's SQLite database.
+def bulk_insert(database, images):
+    """Insert many images straight into Glance's database.
 
-    ``images``: dicts with id, name, owner and properties (a dict). Used
-    for catalogues of thousands of images, where one POST each would take
-    minutes; the server then serves them like any other image. The
-    columns are read from the database, so that Pike's schema and the
-    current one both work.
+    ``database``: a glance_database object (SQLite or MariaDB), or the
+    path of a SQLite file. ``images``: dicts with id, name, owner and
+    properties (a dict). Used for catalogues of thousands of images,
+    where one POST each would take minutes; the server then serves them
+    like any other image. The columns are read from the database, so
+    that Pike's schema and the current one both work.
     """
-    # SQLAlchemy's own format, microseconds included: Glance's marker
-    # pagination compares these strings, and a different format (or equal
-    # times) would make its "next" links go round in circles.
-    start = time.time() - 86400
-    db = sqlite3.connect(db_path, timeout=30)
+    if not hasattr(database, 'connect'):
+        database = glance_database.SQLite(path=database)
+    # created_at distinct and in order: Glance's marker pagination
+    # compares them (with microseconds, SQLAlchemy's own format, on
+    # SQLite: a different format or equal times would make its "next"
+    # links go round in circles there)
+    step = database.time_step
+    start = time.time() - 86400 - step * len(images)
+    fraction = step < 1
+    db = database.connect()
     try:
-        columns = [row[1] for row in db.execute(
-            'PRAGMA table_info(images)')]
+        columns = database.columns(db, 'images')
         rows, props = [], []
         for number, image in enumerate(images):
-            stamp = start + number * 0.001
-            now = time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(stamp)) + \
-                '.%06d' % (int(round(stamp * 1e6)) % 1000000)
+            now = glance_database.timestamp(start + number * step, fraction)
             values = {'id': image['id'], 'name': image.get('name'),
                       'status': 'active', 'created_at': now,
                       'updated_at': now, 'deleted': 0,
@@ -369,11 +389,12 @@ def bulk_insert(db_path, images):
             rows.append(tuple(values.get(name) for name in columns))
             for key, value in sorted(image.get('properties', {}).items()):
                 props.append((image['id'], key, value, now, None, None, 0))
-        db.executemany('INSERT INTO images (%s) VALUES (%s)' % (
-            ','.join(columns), ','.join('?' * len(columns))), rows)
-        db.executemany('INSERT INTO image_properties (image_id, name, value,'
-                       ' created_at, updated_at, deleted_at, deleted) VALUES '
-                       '(?,?,?,?,?,?,?)', props)
+        cursor = db.cursor()
+        cursor.executemany(glance_database.insert_sql(
+            'images', columns, database.placeholder), rows)
+        cursor.executemany(glance_database.insert_sql(
+            'image_properties', glance_database.PROPERTY_COLUMNS,
+            database.placeholder), props)
         db.commit()
     finally:
         db.close()
