@@ -25,8 +25,8 @@ from oslo_log import log as logging
 
 from nova_imgmeta import compat
 
-__all__ = ['ABSENT', 'MetadataChange', 'diff', 'remove', 'abbreviate',
-           'shorten', 'log_changes']
+__all__ = ['ABSENT', 'MetadataChange', 'diff', 'remove', 'undo',
+           'abbreviate', 'shorten', 'log_changes']
 
 LOG = logging.getLogger(__name__)
 
@@ -86,6 +86,18 @@ def remove(properties, keys):
     nothing (the dispatcher relies on it, doc/source/plugins.rst section 1).
     """
     return [MetadataChange(key, properties.pop(key), ABSENT) for key in keys]
+
+
+def undo(target, applied):
+    """Put ``target`` back as it was before ``applied``, the change lists
+    (of :class:`MetadataChange`) made to it, in the order they were made.
+    """
+    for found in reversed(applied):
+        for change in reversed(found):
+            if change.old is ABSENT:
+                target.pop(change.key, None)
+            else:
+                target[change.key] = change.old
 
 
 def abbreviate(value, limit=MAX_LOGGED_CHARS):

@@ -26,9 +26,14 @@ nova-imgmeta runs its chains (loaded once per process by
   GreenletExit), its changes, and only those, are undone, and the chain
   goes on: a built-in policy changes nothing unless it succeeds, another
   package's policy is saved before it runs (:mod:`nova_imgmeta.rollback`);
+* whatever a hook raises, the dict Nova handed over is as it was before
+  the hook: each hook has ``undoes_own_changes = True``, and Nova's hook
+  runner keeps no copy of its own (the copy cost about as much as the
+  policies' work); the built-in policies' changes are undone from the
+  changes they return, a chain with other packages' policies is saved
+  once before it runs;
 * the rebuild and resize hooks never raise, except when a failing
-  policy's changes cannot be undone (then Nova's hook runner puts the dict
-  back);
+  policy's changes cannot be undone;
 * what each failure left of the metadata is logged
   (:mod:`nova_imgmeta.outcome`);
 * the snapshot hook refuses the snapshot (raises
@@ -79,8 +84,36 @@ def _log_steps(name, instance, steps, top_label):
 _IN_ORDER = loader.IN_ORDER
 
 
-def _run(chain, arguments, target, top_label, instance, on_failure):
-    """Run ``chain`` on ``target`` (the dict Nova hands over).
+def _run(chain, arguments, target, subject, top_label, instance,
+         on_failure):
+    """Run ``chain`` on ``target`` (the dict Nova hands over); whatever
+    it raises, ``target`` is as it was before.
+
+    :param subject: the dict of ``target`` that the built-in policies
+        change (``image_meta['properties']``, ``new_sys_metadata``).
+    """
+    if chain.built_in is not None:
+        _run_built_in(chain.built_in, chain.in_order(arguments), subject,
+                      instance, on_failure)
+        return
+    try:
+        whole = rollback.save(target)
+    except BaseException as exc:
+        if exceptions.propagates(exc):
+            raise
+        # Each other package's policy meets the same failure when saved,
+        # and is left out (outcome.SAVE); the built-in ones still run.
+        whole = None
+    try:
+        _run_any(chain, arguments, target, top_label, instance, on_failure)
+    except BaseException:
+        if whole is not None:
+            rollback.restore(target, whole)
+        raise
+
+
+def _run_any(chain, arguments, target, top_label, instance, on_failure):
+    """Run a chain that has other packages' policies on ``target``.
 
     A built-in policy changes nothing unless it succeeds (it decides, then
     applies its changes with :func:`nova_imgmeta.changes.remove` or one
@@ -99,10 +132,6 @@ def _run(chain, arguments, target, top_label, instance, on_failure):
         policy ``name``; logs it and returns an exception to raise instead
         of going on, or None.
     """
-    if chain.built_in is not None:
-        _run_built_in(chain.built_in, chain.in_order(arguments), instance,
-                      on_failure)
-        return
     args = None
     for name, _policy, apply, keywords, trusted in chain.policies:
         before = None
@@ -150,22 +179,29 @@ def _run(chain, arguments, target, top_label, instance, on_failure):
             _failed(on_failure, name, exc, instance, outcome.LOG)
 
 
-def _run_built_in(policies, args, instance, on_failure):
+def _run_built_in(policies, args, subject, instance, on_failure):
     """:func:`_run` for a chain of built-in policies only
     (:attr:`~nova_imgmeta.loader.PolicyChain.built_in`): each changes
-    nothing unless it succeeds and returns its changes, so nothing is
-    saved, compared or tested per policy.
+    only ``subject``, nothing unless it succeeds, and returns its
+    changes, so nothing is saved, compared or tested per policy; when the
+    chain raises (a refusal), the changes returned so far are undone.
     """
-    for name, apply in policies:
-        try:
-            found = apply(*args)
-        except BaseException as exc:
-            if exceptions.propagates(exc):
-                raise
-            _failed(on_failure, name, exc, instance, outcome.POLICY)
-            continue
-        if found:
-            _log_found(on_failure, name, instance, found)
+    applied = []
+    try:
+        for name, apply in policies:
+            try:
+                found = apply(*args)
+            except BaseException as exc:
+                if exceptions.propagates(exc):
+                    raise
+                _failed(on_failure, name, exc, instance, outcome.POLICY)
+                continue
+            if found:
+                applied.append(found)
+                _log_found(on_failure, name, instance, found)
+    except BaseException:
+        changes.undo(subject, applied)
+        raise
 
 
 def _log_found(on_failure, name, instance, found):
@@ -187,9 +223,9 @@ def _failed(on_failure, name, exc, instance, stage):
 
 def _undo(on_failure, name, instance, target, before):
     """Put back what the failing policy ``name`` changed; when that fails,
-    nova-imgmeta cannot vouch for the dict: it raises, and Nova's hook
-    runner puts the dict back as it was before the hook (a refusal
-    instead, with ``snapshot_on_error = closed``).
+    nova-imgmeta cannot vouch for the dict: it raises, and :func:`_run`
+    puts the dict back as it was before the hook (a refusal instead, with
+    ``snapshot_on_error = closed``).
     """
     try:
         rollback.restore(target, before)
@@ -239,15 +275,16 @@ def _sysmeta_hook(kind, arguments, on_failure):
         return
     if not chain.policies:
         return
-    _run(chain, arguments, new_sys_metadata, None, instance, on_failure)
+    _run(chain, arguments, new_sys_metadata, new_sys_metadata, None,
+         instance, on_failure)
 
 
 def rebuild_hook(context=None, instance=None, image_id=None, image=None,
                  new_sys_metadata=None, **kwargs):
     """Rebuild extension point: apply the rebuild chain.
 
-    Raises only when the changes of a failing policy cannot be undone:
-    Nova's hook runner then puts ``new_sys_metadata`` back.
+    Raises only when the changes of a failing policy cannot be undone,
+    with ``new_sys_metadata`` put back as it was.
     """
     _sysmeta_hook('rebuild', {'context': context, 'instance': instance,
                               'image_id': image_id, 'image': image,
@@ -261,8 +298,8 @@ def resize_hook(context=None, instance=None, new_sys_metadata=None,
 
     Called by ``API.resize`` (resize and cold migration) of the patched
     Nova Wallaby and later, before it stores ``new_sys_metadata``. Raises
-    only when the changes of a failing policy cannot be undone: Nova's hook
-    runner then puts ``new_sys_metadata`` back.
+    only when the changes of a failing policy cannot be undone, with
+    ``new_sys_metadata`` put back as it was.
     """
     _sysmeta_hook('resize', {'context': context, 'instance': instance,
                              'new_sys_metadata': new_sys_metadata},
@@ -348,4 +385,12 @@ def snapshot_hook(context=None, instance=None, image_meta=None,
     _run(chain, {'context': context, 'instance': instance,
                  'image_meta': image_meta,
                  'extra_properties': extra_properties},
-         image_meta, 'image', instance, _snapshot_failed)
+         image_meta, image_meta.get('properties'), 'image', instance,
+         _snapshot_failed)
+
+
+# Nova's hook runner (patch 0002) keeps no copy of the dict for a hook
+# that says so: these put it back themselves (_run).
+rebuild_hook.undoes_own_changes = True
+resize_hook.undoes_own_changes = True
+snapshot_hook.undoes_own_changes = True

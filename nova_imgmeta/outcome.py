@@ -30,7 +30,8 @@ SAVE = 'save'
 #: nova-imgmeta failed while logging what the policy changed: kept.
 LOG = 'log'
 #: nova-imgmeta could not undo a failing policy's changes: the hook raises
-#: and Nova's hook runner puts the dict back as it was before the hook.
+#: and puts the dict back as it was before the hook (its copy of the whole
+#: dict).
 UNDO = 'undo'
 
 _METADATA = {'rebuild': u'system metadata', 'resize': u'system metadata',
@@ -53,9 +54,9 @@ _OUTCOME = {
           u'are kept and the next policies run',
     LOG: u'its changes are kept (not all of them logged), as are those of '
          u'the policies before it; the next policies run',
-    UNDO: u"the hook raises, and Nova's hook runner puts the %(metadata)s "
-          u'back as it was before the hook: the changes of every policy are '
-          u'undone',
+    UNDO: u'the hook raises, and puts the %(metadata)s back as it was '
+          u'before the hook (its copy of the whole dict): the changes of '
+          u'every policy are undone',
 }
 
 

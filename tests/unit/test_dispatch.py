@@ -25,6 +25,7 @@ import pytest
 from stevedore import extension
 from stevedore import named
 
+from nova_imgmeta import changes
 from nova_imgmeta import dispatch
 from nova_imgmeta import exceptions
 from nova_imgmeta import loader
@@ -264,6 +265,58 @@ def test_only_chains_of_built_in_policies_take_the_short_path(config,
     assert image_meta['properties']['stamped'] == 'yes'
     assert 'cinder_encryption_key_id' not in image_meta['properties']
     assert short.call_count == 0
+
+
+@pytest.mark.parametrize('hook', ['rebuild_hook', 'resize_hook',
+                                  'snapshot_hook'])
+def test_each_hook_tells_nova_it_undoes_its_own_changes(hook):
+    """Nova's hook runner then keeps no copy of the dict (patch 0002)."""
+    assert getattr(dispatch, hook).undoes_own_changes is True
+
+
+def test_a_refusal_puts_back_what_the_built_in_policies_changed(config,
+                                                                mocker):
+    """heal adds base_image_ref, never-inherit removes keys, then
+    truncated breaks with snapshot_on_error = closed: image_meta is as Nova
+    built it, from the changes the policies returned (no copy).
+    """
+    use(config, 'snapshot', ['heal', 'never-inherit', 'truncated'],
+        ('heal', _builtin('snapshot', 'heal')),
+        ('never-inherit', _builtin('snapshot', 'never-inherit')),
+        ('truncated', _builtin('snapshot', 'truncated')),
+        snapshot_on_error='closed', truncated_values='drop')
+    assert dispatch.get_chain('snapshot').built_in is not None
+    arguments, image_meta = _work_for('snapshot')
+    image_meta['properties']['cinder_encryption_key_id'] = 'k'
+    nova_built = as_built(image_meta)
+    _break(mocker, importlib.import_module('nova_imgmeta.sysmeta'),
+           'at_limit', 1)
+    undo = mocker.spy(changes, 'undo')
+    save = mocker.spy(rollback, 'save')
+    with pytest.raises(exceptions.SnapshotRejected) as info:
+        dispatch.snapshot_hook(**arguments)
+    assert info.value.policy == 'truncated'
+    assert image_meta == nova_built
+    [(_target, applied), _kwargs] = undo.call_args
+    assert [len(found) for found in applied] == [1, 2]   # heal, never-inherit
+    assert save.call_count == 0
+
+
+def test_a_refusal_puts_back_what_other_packages_policies_changed(config):
+    """stamp changes a property and a top-level key, heal adds
+    base_image_ref, then a policy refuses: all of it is put back.
+    """
+    use(config, 'snapshot', ['stamp', 'heal', 'refuse'],
+        ('stamp', StampingSnapshotPolicy),
+        ('heal', _builtin('snapshot', 'heal')),
+        ('refuse', RefusingPolicy))
+    instance, image_meta, extra = snapshot_case()
+    instance.system_metadata.pop('image_base_image_ref')
+    image_meta['properties'].pop('base_image_ref')
+    nova_built = as_built(image_meta)
+    with pytest.raises(exceptions.SnapshotRejected):
+        call_snapshot(instance, image_meta, extra)
+    assert image_meta == nova_built
 
 
 # calling policies by keyword --------------------------------------------
@@ -1169,22 +1222,38 @@ def test_save_failure_skips_the_policy_and_says_so(config, mocker, caplog,
 def test_undo_failure_is_raised_to_nova_and_says_so(config, mocker, caplog,
                                                     kind):
     """When a failing policy's changes cannot be put back, nova-imgmeta
-    cannot vouch for the dict: it raises, and Nova's hook runner puts it
-    back as it was before the hook (the log says so).
+    cannot vouch for its per-policy undo: it raises, and puts the dict back
+    as it was before the hook from its copy of the whole dict (Nova's
+    runner keeps none: the hooks undo their own changes); the log says so.
     """
     failing = RaisingRebuildPolicy if kind == 'rebuild' else \
         RaisingSnapshotPolicy
     use(config, kind, ['boom'], ('boom', failing))
-    mocker.patch.object(rollback, 'restore',
-                        side_effect=RuntimeError('restore broke'))
-    with pytest.raises(RuntimeError):
-        if kind == 'rebuild':
-            call_rebuild(*rebuild_case())
-        else:
-            call_snapshot(*snapshot_case())
+    real = rollback.restore
+    calls = []
+
+    def restore_breaks_once(target, saved):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError('restore broke')
+        return real(target, saved)
+
+    mocker.patch.object(rollback, 'restore', side_effect=restore_breaks_once)
+    if kind == 'rebuild':
+        image, target = rebuild_case()
+        before = dict(target)
+        with pytest.raises(RuntimeError):
+            call_rebuild(image, target)
+    else:
+        instance, target, extra = snapshot_case()
+        before = as_built(target)
+        with pytest.raises(RuntimeError):
+            call_snapshot(instance, target, extra)
+    assert target == before
+    assert len(calls) == 2
     [error] = errors(caplog)
     assert 'policy boom' in error and 'could not undo' in error
-    assert "Nova's hook runner" in error
+    assert 'as it was before the hook' in error
 
 
 # resize (Nova Wallaby and later) -------------------------------------------

@@ -78,6 +78,10 @@ order with keyword arguments only (a hook must accept ``**kwargs``):
 Any other error of a hook is logged and its changes are undone: the dict
 (for ``image_meta`` also the dicts it holds, such as ``properties``; system
 metadata holds strings only) is put back as it was before that hook ran.
+A hook whose callable has ``undoes_own_changes = True`` promises that,
+whatever it raises, it has left the dict as it found it: the runner keeps
+no copy for it (copying ``image_meta`` costs about as much as the
+snapshot hook's own work).
 """
 
 import threading
@@ -103,8 +107,9 @@ _CONTAINED = (Exception, SystemExit)
 _LOCK = threading.Lock()
 # namespace -> stevedore extension manager, filled lazily by _get_manager()
 _MANAGERS = {}
-# namespace -> ((name, callable), ...) of its hooks, made once from the
-# manager by _get_hooks(): a call reads one dict, even with no hook.
+# namespace -> ((name, callable, undoes its own changes), ...) of its
+# hooks, made once from the manager by _get_hooks(): a call reads one dict,
+# even with no hook.
 _HOOKS = {}
 
 
@@ -153,12 +158,20 @@ def reset(managers=None):
         _HOOKS.clear()
 
 
+def _undoes_own_changes(hook):
+    try:
+        return getattr(hook, 'undoes_own_changes', False) is True
+    except _CONTAINED:
+        return False
+
+
 def _get_hooks(namespace):
     hooks = _HOOKS.get(namespace)
     if hooks is not None:
         return hooks
     manager = _get_manager(namespace)
-    hooks = tuple((ext.name, ext.plugin) for ext in manager.extensions)
+    hooks = tuple((ext.name, ext.plugin, _undoes_own_changes(ext.plugin))
+                  for ext in manager.extensions)
     with _LOCK:
         if _MANAGERS.get(namespace) is manager:   # no reset() meanwhile
             _HOOKS[namespace] = hooks
@@ -215,8 +228,8 @@ def _run(namespace, target_name, kwargs, nested, refusals=()):
     if not hooks:
         return
     target = kwargs.get(target_name)
-    for name, hook in hooks:
-        saved = _save(target, nested)
+    for name, hook, undoes_own_changes in hooks:
+        saved = None if undoes_own_changes else _save(target, nested)
         try:
             hook(**kwargs)
         except refusals:

@@ -214,6 +214,31 @@ class ImageMetadataHooksTestCase(test.NoDBTestCase):
         self.assertEqual({'image_foo': 'bar', 'image_base_image_ref': 'ref'},
                          meta)
 
+    def test_hook_that_undoes_its_own_changes_is_not_copied(self):
+        class Counted(dict):
+            copies = 0
+
+            def copy(self):
+                Counted.copies += 1
+                return dict.copy(self)
+
+        def careful(**kwargs):
+            raise ValueError('changed nothing')
+        careful.undoes_own_changes = True
+
+        def careless(**kwargs):
+            kwargs['image_meta']['half_done'] = 'yes'
+            raise ValueError('hook failure')
+
+        _use_hooks(snapshot=[careful])
+        image_meta = Counted(name='snap')
+        hooks.run_snapshot_hooks(image_meta=image_meta)
+        self.assertEqual(0, Counted.copies)
+        _use_hooks(snapshot=[careless])
+        hooks.run_snapshot_hooks(image_meta=image_meta)
+        self.assertEqual(1, Counted.copies)
+        self.assertEqual({'name': 'snap'}, image_meta)
+
     def test_reset_replaces_the_hooks_in_use(self):
         calls = []
         _use_hooks(rebuild=[lambda **kwargs: calls.append('first')])
