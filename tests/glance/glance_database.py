@@ -38,8 +38,8 @@ import sqlite3
 import sys
 import time
 
-__all__ = ['KINDS', 'PROPERTY_COLUMNS', 'SQLite', 'MariaDB', 'make',
-           'insert_sql', 'timestamp']
+__all__ = ['KINDS', 'PROPERTY_COLUMNS', 'SQLite', 'MariaDB', 'free_port',
+           'make', 'insert_sql', 'timestamp']
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -69,7 +69,8 @@ def timestamp(stamp, fraction):
     return text
 
 
-def _free_port():
+def free_port():
+    """A TCP port of 127.0.0.1 free now (the Glance server's too)."""
     sock = socket.socket()
     sock.bind(('127.0.0.1', 0))
     port = sock.getsockname()[1]
@@ -133,7 +134,7 @@ class MariaDB(object):
         infra, layout = _cloud_tier()
         self.layout = layout.Layout('glance-tier', port_base=0, state=(
             os.path.join(workdir, 'mariadb')))
-        self.layout.ports['mariadb'] = _free_port()
+        self.layout.ports['mariadb'] = free_port()
         self.port = self.layout.ports['mariadb']
         self.password = secrets.token_hex(16)
         self.server = infra.MariaDB(self.layout,

@@ -153,12 +153,7 @@ def glance_bin_dir():
     return None
 
 
-def free_port():
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+free_port = glance_database.free_port
 
 
 def headers(project='admin-project', roles='admin', identity=True,
