@@ -130,6 +130,9 @@ class Build(object):
             self.ensure_glance_venv()
         self.ensure_glance_paste()
         self.ensure_keystone_paste()
+        if self.comps.glance_policy:
+            self._etc_from_sdist('glance', self.comps.glance, 'policy.json',
+                                 required=True)
         self.ensure_nova_wheels()
 
     # ---------------------------------------------------------------- trees
@@ -251,8 +254,8 @@ class Build(object):
 
     def ensure_glance_paste(self):
         """Glance's paste file is in its sdist only (not installed)."""
-        self._paste_from_sdist('glance', self.comps.glance,
-                               'glance-api-paste.ini', required=True)
+        self._etc_from_sdist('glance', self.comps.glance,
+                             'glance-api-paste.ini', required=True)
 
     def ensure_keystone_paste(self):
         """Keystone up to Queens runs a paste pipeline; Pike's wheel does
@@ -262,15 +265,15 @@ class Build(object):
         installed = os.path.join(self.venv, 'etc', 'keystone',
                                  'keystone-paste.ini')
         if not os.path.exists(installed):
-            self._paste_from_sdist('keystone', self.comps.keystone,
-                                   'keystone-paste.ini', required=False)
+            self._etc_from_sdist('keystone', self.comps.keystone,
+                                 'keystone-paste.ini', required=False)
 
-    def paste_file(self, project, name):
-        """The paste file taken from ``project``'s sdist, or None."""
+    def etc_file(self, project, name):
+        """The etc/ file taken from ``project``'s sdist, or None."""
         path = os.path.join(self.root, 'etc-' + project, name)
         return path if os.path.exists(path) else None
 
-    def _paste_from_sdist(self, project, version, name, required):
+    def _etc_from_sdist(self, project, version, name, required):
         target = os.path.join(self.root, 'etc-' + project, name)
         stamp = target + '.version'
         if read_text(stamp) == version and (os.path.exists(target) or

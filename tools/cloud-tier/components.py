@@ -59,21 +59,26 @@ UWSGI = 'uwsgi==2.0.21'
 
 
 def _row(keystone, neutron, glance, tempest, glance_line=None,
-         tempest_python=None, ci=False):
+         tempest_python=None, ci=False, glance_policy=False):
     return {'keystone': keystone, 'neutron': neutron, 'glance': glance,
             'glance_line': glance_line, 'tempest': tempest,
-            'tempest_python': tempest_python, 'ci': ci}
+            'tempest_python': tempest_python, 'ci': ci,
+            'glance_policy': glance_policy}
 
 
 #: series: its services (glance_line: the line whose Python and pins
 #: Glance installs with, when not its own; tempest_python: when Tempest
 #: cannot run on the line's Python; ci: tools/run-tests runs its tier by
-#: default -- the others stay one command away)
+#: default -- the others stay one command away; glance_policy: Glance runs
+#: with the policy.json of its sdist, as devstack's lib/glance copies it:
+#: from Rocky on, a Glance without a policy file and without its policies
+#: in code denies all but admins, default 'role:admin')
 _TABLE = collections.OrderedDict([
     ('pike', _row('12.0.3', '11.0.8', '15.0.2', '21.0.0')),
     ('queens', _row('13.0.4', '12.1.1', '15.0.2', '21.0.0',
                     glance_line='pike', ci=True)),
-    ('rocky', _row('14.2.0', '13.0.7', '17.0.1', '23.0.0')),
+    ('rocky', _row('14.2.0', '13.0.7', '17.0.1', '23.0.0',
+                   glance_policy=True)),
     ('stein', _row('15.0.1', '14.4.2', '18.0.1', '24.0.0',
                    tempest_python='3.6.15')),
     ('train', _row('16.0.2', '15.3.4', '19.0.4', '26.1.0',
@@ -85,7 +90,7 @@ _TABLE = collections.OrderedDict([
 
 class Components(collections.namedtuple('Components', [
         'line', 'keystone', 'neutron', 'glance', 'glance_line', 'placement',
-        'tempest', 'tempest_python', 'ci'])):
+        'tempest', 'tempest_python', 'ci', 'glance_policy'])):
     """The services of one series' cloud.
 
     line: the releases.Line (Nova version, Python); glance_line: the
@@ -146,7 +151,8 @@ def components(series):
         glance=row['glance'],
         glance_line=releases.line(row['glance_line'] or series),
         placement=_placement(line), tempest=row['tempest'],
-        tempest_python=row['tempest_python'] or line.python, ci=row['ci'])
+        tempest_python=row['tempest_python'] or line.python, ci=row['ci'],
+        glance_policy=row['glance_policy'])
 
 
 #: every series, in order (the rows of releases.LINES that have a cloud)

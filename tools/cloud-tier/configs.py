@@ -109,7 +109,7 @@ class Configs(object):
         paste = os.path.join(self.build.venv, 'etc', 'keystone',
                              'keystone-paste.ini')
         if not os.path.exists(paste):   # Pike: not installed by its wheel
-            paste = self.build.paste_file('keystone', 'keystone-paste.ini')
+            paste = self.build.etc_file('keystone', 'keystone-paste.ini')
         sections = [
             ('DEFAULT', [('debug', 'False')]),
             ('database', [('connection', self.mariadb.url('keystone'))]),
@@ -189,6 +189,9 @@ class Configs(object):
             ('paste_deploy', [('flavor', 'keystone'),
                               ('config_file', paste)]),
         ]
+        if self.comps.glance_policy:
+            sections.append(('oslo_policy', [('policy_file', self._copy(
+                self.build.etc_file('glance', 'policy.json'), 'glance'))]))
         return self._write('glance', 'glance-api.conf', _ini(sections))
 
     # ------------------------------------------------------------- neutron
